@@ -1,0 +1,164 @@
+"""BrowserPool: owns Playwright and one Chromium for its whole lifetime.
+
+One browser is shared by all tabs; each page gets a fresh context (no cookies,
+cache or storage leak between pages). A crashed or disconnected browser is
+relaunched on the next page; after `pages_per_browser` pages the browser is
+retired and replaced once its last page finishes, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from playwright.async_api import Browser, Error as PlaywrightError, Route, async_playwright
+
+from ..config import BrowserConfig
+from ..records import Outcome, RenderedPage
+from .chromium import find_chromium, launch_args
+from .network_guard import NetworkGuard, Refused
+from .render import PagePlan, render_page
+
+log = logging.getLogger(__name__)
+
+
+class _Handle:
+    def __init__(self, browser: Browser):
+        self.browser = browser
+        self.pages = 0
+        self.in_flight = 0
+        self.retired = False
+        self.dead = False
+        browser.on("disconnected", self._on_disconnected)
+
+    def _on_disconnected(self, _browser) -> None:
+        self.dead = True
+
+
+class BrowserPool:
+    """``async with BrowserPool(cfg, guard) as pool: page = await pool.render(url, plan)``"""
+
+    def __init__(self, cfg: BrowserConfig, guard: NetworkGuard | None = None):
+        self.cfg = cfg
+        self.guard = guard or NetworkGuard(cfg.allow_hosts)
+        self.executable = find_chromium(cfg.chromium)
+        self._playwright = None
+        self._handle: _Handle | None = None
+        self._lock = asyncio.Lock()
+        self.launches = 0
+        self.version: str | None = None
+
+    async def __aenter__(self) -> "BrowserPool":
+        self._playwright = await async_playwright().start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._handle is not None:
+            await self._close(self._handle)
+        if self._playwright is not None:
+            await self._playwright.stop()
+
+    async def _launch(self) -> _Handle:
+        browser = await self._playwright.chromium.launch(
+            executable_path=self.executable,
+            args=launch_args() + self.guard.chromium_args(),
+            handle_sigint=False, handle_sigterm=False, handle_sighup=False,
+        )
+        self.launches += 1
+        self.version = browser.version
+        return _Handle(browser)
+
+    async def _close(self, handle: _Handle) -> None:
+        try:
+            await asyncio.wait_for(handle.browser.close(), timeout=10)
+        except (PlaywrightError, asyncio.TimeoutError):
+            log.warning("browser did not close cleanly")
+
+    async def _acquire(self) -> _Handle:
+        async with self._lock:
+            handle = self._handle
+            if handle is None or handle.dead or handle.retired:
+                if handle is not None and handle.dead:
+                    log.warning("Chromium disconnected; relaunching")
+                self._handle = handle = await self._launch()
+            handle.in_flight += 1
+            handle.pages += 1
+            if handle.pages >= self.cfg.pages_per_browser:
+                handle.retired = True
+            return handle
+
+    async def _release(self, handle: _Handle) -> None:
+        handle.in_flight -= 1
+        if handle.retired and handle.in_flight == 0 and not handle.dead:
+            handle.dead = True
+            await self._close(handle)
+
+    async def render(self, url: str, plan: PagePlan) -> RenderedPage:
+        """Render one page under the hard per-page deadline. Never raises for page problems."""
+        try:
+            self.guard.check(url)
+        except Refused as exc:
+            return RenderedPage(url=url, final_url=url, status=None, content_type=None,
+                                outcome=Outcome.REFUSED, error=str(exc))
+        handle = await self._acquire()
+        context = None
+        blocked: list[str] = []
+        try:
+            async with asyncio.timeout(self.cfg.page_timeout):
+                context = await handle.browser.new_context(
+                    viewport={"width": self.cfg.viewport_width, "height": self.cfg.viewport_height},
+                    device_scale_factor=self.cfg.scale,
+                    user_agent=self.cfg.user_agent,
+                    service_workers="block",   # their requests would bypass the guard
+                    accept_downloads=False,
+                )
+                context.on("page", self._close_popup)
+                await context.route("**/*", self._guard_route(blocked))
+                return await render_page(context, url, plan, self.cfg, blocked)
+        except TimeoutError:
+            return RenderedPage(url=url, final_url=url, status=None, content_type=None,
+                                outcome=Outcome.TIMEOUT, retryable=True,
+                                error=f"page deadline of {self.cfg.page_timeout:g}s exceeded")
+        except PlaywrightError as exc:
+            crashed = handle.dead or not handle.browser.is_connected()
+            return RenderedPage(url=url, final_url=url, status=None, content_type=None,
+                                outcome=Outcome.CRASH if crashed else Outcome.ERROR, retryable=True,
+                                error=("browser crashed: " if crashed else "") + exc.message.splitlines()[0][:300])
+        finally:
+            if context is not None:
+                try:
+                    await asyncio.wait_for(context.close(), timeout=10)
+                except (PlaywrightError, asyncio.TimeoutError):
+                    handle.retired = True  # a context that will not close: start a fresh browser
+            await self._release(handle)
+
+    def _guard_route(self, blocked: list[str]):
+        guard = self.guard
+
+        async def handle(route: Route) -> None:
+            url = route.request.url
+            try:
+                if guard.strict:
+                    guard.check(url)
+                else:  # may resolve a name: keep DNS off the event loop
+                    await asyncio.to_thread(guard.check, url)
+            except Refused as exc:
+                blocked.append(f"{exc} [{url[:200]}]")
+                await _quietly(route.abort("blockedbyclient"))
+                return
+            await _quietly(route.continue_())
+
+        return handle
+
+    @staticmethod
+    async def _close_popup(page) -> None:
+        # window.open() from a page under test: close it; only the page we opened is rendered
+        if await page.opener() is not None:
+            await _quietly(page.close())
+
+
+async def _quietly(coro) -> None:
+    try:
+        await coro
+    except PlaywrightError:
+        pass

@@ -1,0 +1,213 @@
+"""One page in one fresh browser context: load, measure, capture. Every path ends in a RenderedPage."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from importlib import resources
+from typing import Protocol
+
+from playwright.async_api import BrowserContext, Error as PlaywrightError, Page, Response
+
+from ..config import BrowserConfig
+from ..records import Measurement, Outcome, RenderedPage
+
+_JS_DIR = resources.files("boxcrawl.extract") / "js"
+COLLECT_TEXT_JS = (_JS_DIR / "collect_text.js").read_text()
+MEASURE_JS = (_JS_DIR / "measure.js").read_text()
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
+
+# Chromium net errors that will not get better by retrying.
+PERMANENT_NET_ERRORS = ("ERR_NAME_NOT_RESOLVED", "ERR_TOO_MANY_REDIRECTS", "ERR_BLOCKED_BY_CLIENT",
+                        "ERR_UNSAFE_REDIRECT", "ERR_INVALID_URL", "ERR_UNKNOWN_URL_SCHEME",
+                        "ERR_INVALID_REDIRECT", "ERR_BLOCKED_BY_RESPONSE", "ERR_SSL_PROTOCOL_ERROR",
+                        "ERR_CERT_")
+
+
+class PagePlan(Protocol):
+    """What the crawl decides while the page is open (keeps Playwright inside browser/)."""
+
+    def spans(self, text: str) -> list[int]:
+        """Tokenize the page text; return flat [start, end, ...] UTF-16 spans to measure."""
+
+    def clips(self, measurement: Measurement) -> list[tuple[float, float, float, float]]:
+        """Choose the regions (page CSS px) to capture."""
+
+
+class _Navigation:
+    """Tracks the main frame's last navigation response (redirects and self-navigation included)."""
+
+    def __init__(self, page: Page):
+        self.status: int | None = None
+        self.content_type: str | None = None
+        self.dialogs = 0
+        self.crashed = False
+        page.on("response", self._on_response)
+        page.on("dialog", self._on_dialog)
+        page.on("crash", self._on_crash)
+        self._main = page.main_frame
+
+    def _on_response(self, response: Response) -> None:
+        if not response.request.is_navigation_request() or response.frame != self._main:
+            return
+        if 300 <= response.status < 400:
+            return  # a redirect hop; the final response follows
+        self.status = response.status
+        self.content_type = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+    def _on_dialog(self, dialog) -> None:
+        # alert/confirm/prompt/beforeunload: dismiss so the page never blocks
+        self.dialogs += 1
+        asyncio.ensure_future(_quietly(dialog.dismiss()))
+
+    def _on_crash(self, _page) -> None:
+        self.crashed = True
+
+
+async def _quietly(coro) -> None:
+    try:
+        await coro
+    except PlaywrightError:
+        pass
+
+
+def classify_error(message: str) -> tuple[Outcome, bool]:
+    """Playwright error text -> (outcome, retryable)."""
+    if "Download is starting" in message:
+        return Outcome.NOT_HTML, False
+    if "ERR_BLOCKED_BY_CLIENT" in message:
+        return Outcome.REFUSED, False
+    if "crash" in message.lower() or "Target closed" in message or "has been closed" in message:
+        return Outcome.CRASH, True
+    if "Timeout" in message and "exceeded" in message:
+        return Outcome.TIMEOUT, True
+    if "net::ERR_" in message:
+        return Outcome.NETWORK, not any(code in message for code in PERMANENT_NET_ERRORS)
+    return Outcome.ERROR, True
+
+
+def _short(message: str) -> str:
+    return message.strip().splitlines()[0][:300] if message.strip() else "unknown error"
+
+
+async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: BrowserConfig,
+                      blocked: list[str]) -> RenderedPage:
+    """Load ``url`` in ``context`` and return what it showed. Never raises for page errors."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round((now - clock) * 1000, 1)
+        clock = now
+
+    page = await context.new_page()
+    nav = _Navigation(page)
+
+    def result(outcome: Outcome, error: str | None, retryable: bool = False, **kw) -> RenderedPage:
+        return RenderedPage(url=url, final_url=page.url if page.url != "about:blank" else url,
+                            status=nav.status, content_type=nav.content_type, outcome=outcome,
+                            error=error, retryable=retryable, timings=timings, dialogs=nav.dialogs,
+                            blocked_requests=len(blocked), **kw)
+
+    try:
+        await page.goto(url, wait_until="domcontentloaded", timeout=cfg.load_timeout * 1000)
+    except PlaywrightError as exc:
+        lap("load")
+        message = _short(exc.message)
+        if blocked and "ERR_BLOCKED_BY_CLIENT" in message:
+            message = blocked[0]
+        outcome, retryable = classify_error(message)
+        if nav.crashed:
+            outcome, retryable = Outcome.CRASH, True
+        return result(outcome, message, retryable)
+
+    load_complete = True
+    try:
+        await page.wait_for_load_state("load", timeout=cfg.load_timeout * 1000)
+    except PlaywrightError:
+        load_complete = False  # a page that never finishes loading: use what has rendered
+    lap("load")
+
+    if nav.status is not None and nav.status >= 400:
+        return result(Outcome.HTTP_ERROR, f"HTTP {nav.status}", nav.status >= 500 or nav.status == 429,
+                      load_complete=load_complete)
+    if nav.content_type and not nav.content_type.startswith(HTML_TYPES):
+        return result(Outcome.NOT_HTML, f"content-type {nav.content_type} is not HTML",
+                      load_complete=load_complete)
+
+    # A page may navigate itself away after load; measure whatever document is current then.
+    measurement = None
+    for attempt in range(3):
+        try:
+            measurement = await _measure(page, plan, cfg, lap)
+            break
+        except PlaywrightError as exc:
+            message = exc.message
+            if nav.crashed:
+                return result(Outcome.CRASH, "renderer crashed", True)
+            if ("Execution context was destroyed" in message or "navigat" in message) and attempt < 2:
+                try:
+                    await page.wait_for_load_state("load", timeout=cfg.load_timeout * 1000)
+                except PlaywrightError:
+                    pass
+                continue
+            outcome, retryable = classify_error(message)
+            return result(outcome, _short(message), retryable)
+    assert measurement is not None
+
+    if not measurement.boxes:
+        return result(Outcome.NO_TEXT, "page has no text", measurement=measurement,
+                      load_complete=load_complete)
+
+    clips = await asyncio.to_thread(plan.clips, measurement)
+    lap("select")
+    images = []
+    try:
+        for x0, y0, x1, y1 in clips:
+            images.append(await page.screenshot(
+                clip={"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0},
+                type="png", animations="disabled", caret="hide", timeout=cfg.page_timeout * 1000))
+    except PlaywrightError as exc:
+        outcome, retryable = classify_error(exc.message)
+        if nav.crashed:
+            outcome, retryable = Outcome.CRASH, True
+        return result(outcome, _short(exc.message), retryable)
+    lap("capture")
+    return result(Outcome.OK, None, measurement=measurement, clips=clips, images=images,
+                  load_complete=load_complete)
+
+
+async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap) -> Measurement:
+    # Fonts change line breaks; wait for them, but never longer than the settle time allows.
+    try:
+        await asyncio.wait_for(page.evaluate("document.fonts.ready.then(() => true)"), timeout=2)
+    except asyncio.TimeoutError:
+        pass
+    if cfg.settle_ms:
+        await asyncio.sleep(cfg.settle_ms / 1000)
+    # Make the viewport cover the page so hit testing works below the fold and the capture
+    # sees exactly the layout that was measured.
+    height = await page.evaluate(
+        "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)")
+    target = int(min(max(height, cfg.viewport_height), cfg.max_page_height))
+    if target != page.viewport_size["height"]:
+        await page.set_viewport_size({"width": cfg.viewport_width, "height": target})
+    await page.evaluate("window.scrollTo(0, 0); new Promise(r => requestAnimationFrame(() => r(true)))")
+    lap("layout")
+
+    collected = await page.evaluate(COLLECT_TEXT_JS)
+    lap("collect")
+    spans = await asyncio.to_thread(plan.spans, collected["text"])  # CPU work off the event loop
+    lap("tokenize")
+    render_height = min(collected["height"], target)
+    measured = json.loads(await page.evaluate(MEASURE_JS, {"spans": spans, "width": collected["width"],
+                                                           "height": render_height}))
+    lap("measure")
+    return Measurement(text=collected["text"], links=collected["links"], width=collected["width"],
+                       height=render_height, elements=collected["elements"],
+                       cross_origin_frames=collected["crossOriginFrames"],
+                       boxes=measured["boxes"], hidden=measured["hidden"])

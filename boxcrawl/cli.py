@@ -1,0 +1,233 @@
+"""`boxcrawl` command line. Thin: parse, build a config, call a stage, print a summary."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .browser.chromium import ChromiumNotFound, find_chromium
+from .browser.network_guard import NetworkGuard
+from .config import BrowserConfig, CrawlConfig, SelectConfig, WriteConfig
+from .extract.tokenizer import TokenizerError
+from .frontier.urls import SCOPES, BadURL
+from .progress import CrawlProgress, print_summary
+
+
+class CLIError(Exception):
+    """A one-line message for the user; exit code 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT like 512x512, got {text!r}") from None
+    if w < 64 or h < 64:
+        raise argparse.ArgumentTypeError("viewport must be at least 64x64")
+    return w, h
+
+
+def _hosts(text: str) -> tuple[str, ...]:
+    return tuple(h.strip().lower() for h in text.split(",") if h.strip())
+
+
+def _add_render_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="output folder (created; reruns resume)")
+    b = p.add_argument_group("browser")
+    b.add_argument("--tabs", type=_positive_int, default=2, help="pages rendered at once (default 2)")
+    b.add_argument("--chromium", help="Chromium executable (default: $BOXCRAWL_CHROMIUM or the system one)")
+    b.add_argument("--allow-hosts", type=_hosts, default=(), metavar="H,...",
+                   help="the browser reaches only these hosts; also allows loopback/private ones")
+    b.add_argument("--viewport", type=_size, default=(512, 512), metavar="WxH", help="default 512x512")
+    b.add_argument("--scale", type=_positive_float, default=1.0, help="device scale factor (default 1)")
+    b.add_argument("--page-timeout", type=_positive_float, default=30.0, help="hard per-page deadline, s")
+    b.add_argument("--load-timeout", type=_positive_float, default=15.0,
+                   help="wait this long for the load event, then use what rendered (s)")
+    b.add_argument("--max-page-height", type=_positive_int, default=16384,
+                   help="render at most this many CSS px of a page (default 16384)")
+    b.add_argument("--user-agent", help="User-Agent header and navigator.userAgent")
+    t = p.add_argument_group("tokens and crops")
+    t.add_argument("--tokenizer", help="tokenizer.json, vocab.txt or hub name (default bert-base-uncased, bundled)")
+    t.add_argument("--crop-max", type=_size, default=(512, 256), metavar="WxH", help="largest crop, image px")
+    t.add_argument("--crop-min-height", type=_positive_int, default=100, help="image px (default 100)")
+    t.add_argument("--min-tokens", type=_positive_int, default=50, help="visible tokens per crop (default 50)")
+    t.add_argument("--max-crops", type=_positive_int, default=16, help="per page, 0 = no limit (default 16)")
+    o = p.add_argument_group("output")
+    o.add_argument("--image-format", choices=("png", "jpeg", "webp"), default="png")
+    o.add_argument("--seed-layout", action="store_true", help="also write img/<key>.png + csv/<key>.csv")
+    o.add_argument("--shard-samples", type=_positive_int, default=1000, help="samples per shard (default 1000)")
+    o.add_argument("--shard-pages", type=_positive_int, default=200, help="pages per shard (default 200)")
+    o.add_argument("--max-attempts", type=_positive_int, default=3, help="tries per page on transient errors")
+    o.add_argument("--retry-delay", type=_positive_float, default=5.0, help="first retry delay, s (doubles)")
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="boxcrawl", description="Render web pages in headless Chromium and write "
+                                     "(screenshot, token boxes) datasets.")
+    parser.add_argument("--version", action="version", version=f"boxcrawl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    render = sub.add_parser("render", help="render just these pages into DIR",
+                            description="Render exactly the given pages (no link following).")
+    render.add_argument("urls", nargs="*", metavar="URL")
+    render.add_argument("--urls-file", type=Path, help="one URL per line (# comments, blanks ignored)")
+    _add_render_options(render)
+
+    crawl = sub.add_parser("crawl", help="follow links from seeds; rerun to resume",
+                           description="Crawl from seed URLs, following in-scope links. Running the same "
+                                       "command again on the same --out resumes.")
+    crawl.add_argument("seeds", nargs="*", metavar="SEED")
+    crawl.add_argument("--seeds-file", type=Path, help="one URL per line (# comments, blanks ignored)")
+    crawl.add_argument("--max-pages", type=_positive_int, default=0, help="stop after this many pages (0 = all)")
+    crawl.add_argument("--scope", choices=SCOPES, default="host",
+                       help="links to follow: same host (default), registrable domain, URL prefix, any")
+    crawl.add_argument("--frontier", default="sqlite",
+                       help="sqlite (embedded in --out, default)")
+    _add_render_options(crawl)
+
+    status = sub.add_parser("status", help="progress of a crawl folder")
+    status.add_argument("out", metavar="DIR")
+    status.add_argument("--json", action="store_true")
+
+    show = sub.add_parser("show", help="write an HTML gallery of a dataset")
+    show.add_argument("out", metavar="DIR")
+    show.add_argument("--limit", type=_positive_int, default=60, help="samples shown (default 60)")
+    show.add_argument("--html", type=Path, help="where to write (default DIR/gallery.html)")
+    return parser
+
+
+def _read_urls(positional: list[str], path: Path | None) -> list[str]:
+    urls = list(positional)
+    if path is not None:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise CLIError(f"cannot read {path}: {exc.strerror}") from None
+        urls += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if not urls:
+        raise CLIError("no URLs given")
+    return urls
+
+
+def _config(args, follow_links: bool) -> CrawlConfig:
+    return CrawlConfig(
+        out=args.out, scope=getattr(args, "scope", "any"), max_pages=getattr(args, "max_pages", 0),
+        max_attempts=max(args.max_attempts, 1), retry_delay=args.retry_delay, follow_links=follow_links,
+        tokenizer=args.tokenizer,
+        browser=BrowserConfig(
+            chromium=args.chromium, tabs=max(args.tabs, 1), viewport_width=args.viewport[0],
+            viewport_height=args.viewport[1], max_page_height=max(args.max_page_height, args.viewport[1]),
+            scale=args.scale, page_timeout=args.page_timeout, load_timeout=min(args.load_timeout, args.page_timeout),
+            allow_hosts=args.allow_hosts, user_agent=args.user_agent),
+        select=SelectConfig(max_width=args.crop_max[0], max_height=args.crop_max[1],
+                            min_height=min(args.crop_min_height, args.crop_max[1]),
+                            min_tokens=args.min_tokens, max_crops=args.max_crops),
+        write=WriteConfig(image_format=args.image_format, seed_layout=args.seed_layout,
+                          shard_samples=max(args.shard_samples, 1), shard_pages=max(args.shard_pages, 1)),
+    )
+
+
+def _run_crawl(args, follow_links: bool) -> int:
+    from .crawl import Crawler, OutputLocked, validate_seeds
+
+    if follow_links:
+        urls = _read_urls(args.seeds, args.seeds_file)
+        if args.frontier != "sqlite":
+            raise CLIError(f"--frontier {args.frontier}: only the embedded sqlite frontier is available")
+    else:
+        urls = _read_urls(args.urls, args.urls_file)
+    cfg = _config(args, follow_links)
+    try:
+        find_chromium(cfg.browser.chromium)
+        seeds = validate_seeds(urls, NetworkGuard(cfg.browser.allow_hosts))
+    except (BadURL, ChromiumNotFound) as exc:
+        raise CLIError(str(exc)) from None
+    with CrawlProgress(enabled=not args.quiet) as progress:
+        try:
+            crawler = Crawler(cfg, seeds, on_progress=progress.update)
+            stats = asyncio.run(crawler.run())
+        except (OutputLocked, TokenizerError) as exc:
+            raise CLIError(str(exc)) from None
+    print_summary(stats, Path(cfg.out))
+    return 0
+
+
+def _status(args) -> int:
+    from .crawl import FRONTIER_FILE
+    from .frontier.sqlite import SqliteFrontier
+
+    path = Path(args.out) / FRONTIER_FILE
+    if not path.exists():
+        raise CLIError(f"no crawl in {args.out} (missing {FRONTIER_FILE})")
+    frontier = SqliteFrontier.open_readonly(path)
+    counts, outcomes = frontier.counts(), frontier.outcomes()
+    frontier.close()
+    if args.json:
+        print(json.dumps({**counts, "outcomes": outcomes}))
+    else:
+        print("  ".join(f"{k}: {counts[k]}" for k in ("queued", "leased", "done", "failed", "seen")))
+        if outcomes:
+            print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    return 0
+
+
+def _show(args) -> int:
+    from .show.gallery import write_gallery
+
+    if not Path(args.out).is_dir():
+        raise CLIError(f"no dataset at {args.out}")
+    path = write_gallery(args.out, args.html, args.limit)
+    print(f"gallery: {path.resolve()}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "render":
+            return _run_crawl(args, follow_links=False)
+        if args.command == "crawl":
+            return _run_crawl(args, follow_links=True)
+        if args.command == "status":
+            return _status(args)
+        if args.command == "show":
+            return _show(args)
+    except CLIError as exc:
+        print(f"boxcrawl {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Run configuration: one frozen dataclass per stage, built once by the CLI and saved as DIR/config.json."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class BrowserConfig:
+    chromium: str | None = None          # executable; None = BOXCRAWL_CHROMIUM or the system Chromium
+    tabs: int = 2                        # pages rendered at once
+    viewport_width: int = 512            # the seed's width: most text columns then fit one crop
+    viewport_height: int = 512
+    max_page_height: int = 16384         # render (and measure) at most this much of a page; Chromium's texture limit
+    scale: float = 1.0                   # device scale factor of captures
+    page_timeout: float = 30.0           # hard deadline for everything done to one page (s)
+    load_timeout: float = 15.0           # wait for the load event at most this long, then use what rendered
+    settle_ms: int = 150                 # quiet time after load for late layout (fonts, scripts)
+    allow_hosts: tuple[str, ...] = ()    # when set, the browser reaches only these hosts
+    user_agent: str | None = None
+    pages_per_browser: int = 500         # relaunch Chromium after this many pages (memory stays flat)
+
+
+@dataclass(frozen=True)
+class SelectConfig:
+    max_width: int = 512                 # crop size limits, page CSS px
+    max_height: int = 256
+    min_height: int = 100
+    min_tokens: int = 50                 # visible tokens fully inside a crop
+    max_crops: int = 16                  # per page; 0 = no limit
+    max_overlap: float = 0.1             # of the smaller crop's area
+
+
+@dataclass(frozen=True)
+class WriteConfig:
+    image_format: str = "png"            # png | jpeg | webp
+    seed_layout: bool = False            # also write img/<key>.png + csv/<key>.csv
+    shard_samples: int = 1000            # close a shard after this many samples ...
+    shard_pages: int = 200               # ... or this many pages ...
+    shard_seconds: float = 60.0          # ... or this much time, whichever comes first
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    out: str = "out"
+    scope: str = "host"                  # host | domain | prefix | any
+    max_pages: int = 0                   # 0 = no limit
+    max_attempts: int = 3                # transient failures are retried up to this many times
+    retry_delay: float = 5.0             # first retry after this many seconds, doubling each time
+    follow_links: bool = True
+    tokenizer: str | None = None
+    browser: BrowserConfig = field(default_factory=BrowserConfig)
+    select: SelectConfig = field(default_factory=SelectConfig)
+    write: WriteConfig = field(default_factory=WriteConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)

@@ -1,0 +1,52 @@
+"""The frontier contract every backend implements: URLs to visit, leases, and the shard commit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Protocol
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A URL handed to one worker until it is committed, retried or the lease expires."""
+
+    url: str
+    depth: int
+    attempts: int      # failed attempts so far
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A page whose record sits in a shard: committed together with that shard."""
+
+    url: str
+    outcome: str
+    error: str | None
+
+
+class Frontier(Protocol):
+    def add(self, urls: Iterable[str], depth: int) -> int:
+        """Queue URLs not seen before (callers normalise them first). Returns how many were new."""
+
+    def lease(self, owner: str, n: int = 1, max_pages: int = 0) -> list[Lease]:
+        """Hand out up to ``n`` ready URLs. An empty list means nothing is ready *now*, not that the
+        crawl is over (see `has_work`). With ``max_pages`` no more than that many URLs are ever
+        leased or finished in total."""
+
+    def retry(self, lease: Lease, error: str, delay: float, max_attempts: int) -> bool:
+        """A transient failure: requeue after ``delay * 2**attempts`` s. False when attempts are used
+        up; the caller then records the page as failed and commits it like any other page."""
+
+    def commit(self, shard: str, finished: list[Finished]) -> None:
+        """Atomically mark ``finished`` done and record ``shard`` as committed."""
+
+    def is_committed(self, shard: str) -> bool:
+        """Whether ``shard`` was committed (used to roll staged files forward after a kill)."""
+
+    def has_work(self, max_pages: int = 0) -> bool:
+        """Queued URLs exist, ready or waiting out a retry delay, and ``max_pages`` is not reached."""
+
+    def counts(self) -> dict[str, int]:
+        """queued / leased / done / failed (done with an error outcome) / seen."""
+
+    def close(self) -> None: ...

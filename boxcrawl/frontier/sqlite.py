@@ -1,0 +1,172 @@
+"""Embedded frontier: one SQLite file in the output folder, for single-machine crawls.
+
+One process owns it (the output folder is locked). Leases left by a killed
+process go back to the queue when the next process opens the file; a page is
+done only when the shard holding its record is committed, in the same
+transaction, so a kill at any moment loses no page and writes none twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Iterable
+
+from .base import Finished, Lease
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS urls (
+    url         TEXT PRIMARY KEY,
+    state       TEXT NOT NULL DEFAULT 'queued',   -- queued | leased | done
+    depth       INTEGER NOT NULL DEFAULT 0,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    not_before  REAL NOT NULL DEFAULT 0,          -- retry backoff
+    owner       TEXT,
+    outcome     TEXT,                             -- set when done: ok, http_error, ...
+    error       TEXT,
+    shard       TEXT,
+    added_at    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS urls_ready ON urls (state, not_before);
+CREATE TABLE IF NOT EXISTS shards (
+    name         TEXT PRIMARY KEY,
+    pages        INTEGER NOT NULL,
+    committed_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+class SqliteFrontier:
+    def __init__(self, path: str | Path, *, readonly: bool = False):
+        self.path = Path(path)
+        if readonly:  # `boxcrawl status` while a crawl runs: look, change nothing
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            return
+        self.db = sqlite3.connect(self.path, isolation_level=None)  # explicit transactions below
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+        # This process owns the file (the folder is locked): leases of a dead run come back now.
+        self.db.execute("UPDATE urls SET state='queued', owner=NULL WHERE state='leased'")
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> "SqliteFrontier":
+        return cls(path, readonly=True)
+
+    # -- queue ---------------------------------------------------------------------------------
+    def add(self, urls: Iterable[str], depth: int) -> int:
+        now = time.time()
+        before = self.db.total_changes
+        with self._tx():
+            self.db.executemany("INSERT OR IGNORE INTO urls (url, depth, added_at) VALUES (?, ?, ?)",
+                                ((u, depth, now) for u in urls))
+        return self.db.total_changes - before
+
+    def lease(self, owner: str, n: int = 1, max_pages: int = 0) -> list[Lease]:
+        with self._tx():
+            if max_pages:
+                n = min(n, max_pages - self.started())
+                if n <= 0:
+                    return []
+            rows = self.db.execute(
+                "UPDATE urls SET state='leased', owner=? WHERE rowid IN ("
+                " SELECT rowid FROM urls WHERE state='queued' AND not_before <= ? ORDER BY rowid LIMIT ?)"
+                " RETURNING url, depth, attempts, rowid", (owner, time.time(), n)).fetchall()
+        rows.sort(key=lambda r: r[3])  # breadth-first: oldest first
+        return [Lease(url=r[0], depth=r[1], attempts=r[2]) for r in rows]
+
+    def retry(self, lease: Lease, error: str, delay: float, max_attempts: int) -> bool:
+        attempts = lease.attempts + 1
+        if attempts >= max_attempts:
+            with self._tx():
+                self.db.execute("UPDATE urls SET attempts=?, error=? WHERE url=?", (attempts, error, lease.url))
+            return False
+        with self._tx():
+            self.db.execute(
+                "UPDATE urls SET state='queued', owner=NULL, attempts=?, error=?, not_before=? WHERE url=?",
+                (attempts, error, time.time() + delay * 2 ** (attempts - 1), lease.url))
+        return True
+
+    def release(self, owner: str) -> None:
+        """Give back every URL ``owner`` holds that is not finished (graceful stop)."""
+        with self._tx():
+            self.db.execute("UPDATE urls SET state='queued', owner=NULL WHERE state='leased' AND owner=?",
+                            (owner,))
+
+    def attempts(self, url: str) -> int:
+        row = self.db.execute("SELECT attempts FROM urls WHERE url=?", (url,)).fetchone()
+        return row[0] if row else 0
+
+    # -- shard commit log ------------------------------------------------------------------------
+    def commit(self, shard: str, finished: list[Finished]) -> None:
+        with self._tx():
+            self.db.executemany(
+                "UPDATE urls SET state='done', owner=NULL, outcome=?, error=?, shard=? WHERE url=?",
+                ((f.outcome, f.error, shard, f.url) for f in finished))
+            self.db.execute("INSERT INTO shards (name, pages, committed_at) VALUES (?, ?, ?)",
+                            (shard, len(finished), time.time()))
+
+    def is_committed(self, shard: str) -> bool:
+        return self.db.execute("SELECT 1 FROM shards WHERE name=?", (shard,)).fetchone() is not None
+
+    def next_shard_number(self) -> int:
+        with self._tx():
+            row = self.db.execute("SELECT value FROM meta WHERE key='next_shard'").fetchone()
+            number = int(row[0]) if row else 0
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_shard', ?)",
+                            (str(number + 1),))
+        return number
+
+    # -- progress ---------------------------------------------------------------------------------
+    def started(self) -> int:
+        """URLs leased or done: what counts against --max-pages."""
+        return self.db.execute("SELECT count(*) FROM urls WHERE state != 'queued'").fetchone()[0]
+
+    def has_work(self, max_pages: int = 0) -> bool:
+        if max_pages and self.started() >= max_pages:
+            return False
+        return self.db.execute("SELECT 1 FROM urls WHERE state='queued' LIMIT 1").fetchone() is not None
+
+    def counts(self) -> dict[str, int]:
+        counts = {"queued": 0, "leased": 0, "done": 0, "failed": 0}
+        for state, n in self.db.execute("SELECT state, count(*) FROM urls GROUP BY state"):
+            counts[state] = n
+        counts["failed"] = self.db.execute(
+            "SELECT count(*) FROM urls WHERE state='done' AND outcome NOT IN ('ok', 'no_text')").fetchone()[0]
+        counts["seen"] = counts["queued"] + counts["leased"] + counts["done"]
+        return counts
+
+    def outcomes(self) -> dict[str, int]:
+        return dict(self.db.execute(
+            "SELECT outcome, count(*) FROM urls WHERE state='done' GROUP BY outcome").fetchall())
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx():
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _tx(self):
+        return _Transaction(self.db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT/ROLLBACK (the connection runs in autocommit mode)."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, *_):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False

@@ -1,0 +1,54 @@
+"""Progress bar during a crawl and the summary after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console(stderr=True)
+
+
+class CrawlProgress:
+    """Live line: pages, failures, samples, pages/min. Silent when disabled or not a terminal."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled and console.is_terminal
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                  console=console, transient=True)
+        self._task = None
+
+    def __enter__(self) -> "CrawlProgress":
+        if self.enabled:
+            self._progress.start()
+            self._task = self._progress.add_task("starting Chromium ...", total=None)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self._progress.stop()
+
+    def update(self, stats) -> None:
+        if self.enabled and self._task is not None:
+            self._progress.update(self._task, description=(
+                f"pages {stats.pages}  failed {stats.failed}  samples {stats.samples}  "
+                f"{stats.pages_per_min:.0f} pages/min"))
+
+
+def print_summary(stats, out: Path) -> None:
+    table = Table(title="boxcrawl: this run", show_header=False)
+    ok = stats.pages - stats.failed
+    visible = f"{100 * stats.visible / stats.tokens:.1f} %" if stats.tokens else "-"
+    for name, value in (
+        ("pages", stats.pages), ("pages ok", ok), ("pages failed", stats.failed),
+        ("retries scheduled", stats.retried),
+        ("samples", stats.samples), ("samples per ok page", f"{stats.samples / ok:.2f}" if ok else "-"),
+        ("tokens", stats.tokens), ("visible share", visible),
+        ("elapsed", f"{stats.elapsed:.1f} s"), ("pages/min", f"{stats.pages_per_min:.1f}"),
+        ("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items())) or "-"),
+        ("dataset", str(out.resolve())),
+    ):
+        table.add_row(name, str(value))
+    Console().print(table)

@@ -1,0 +1,61 @@
+"""Plain data passed between stages. No Playwright object ever appears here."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Outcome(str, enum.Enum):
+    """How a page ended. Every page ends as exactly one record with one of these."""
+
+    OK = "ok"
+    NO_TEXT = "no_text"            # rendered fine, nothing to tokenize
+    HTTP_ERROR = "http_error"      # 4xx / 5xx
+    NOT_HTML = "not_html"          # PDF, image, download ...
+    NETWORK = "network_error"      # refused, reset, DNS, redirect loop ...
+    TIMEOUT = "timeout"            # the per-page deadline passed
+    CRASH = "crash"                # renderer or browser died
+    REFUSED = "refused"            # network guard: internal address, bad scheme, not allowed
+    ERROR = "error"                # anything else (message says what)
+
+
+@dataclass
+class Measurement:
+    """What the in-page pass saw: the page text and one entry per token."""
+
+    text: str
+    links: list[str]
+    width: float                   # rendered page size, CSS px
+    height: float
+    elements: int
+    cross_origin_frames: int
+    boxes: list[list[float]] = field(default_factory=list)   # per token: flat x0,y0,x1,y1,...
+    hidden: list[str] = field(default_factory=list)          # per token: "" = visible, else the reason
+
+
+@dataclass
+class RenderedPage:
+    """Result of one page in the browser; fields after `error` are empty unless outcome is OK/NO_TEXT."""
+
+    url: str
+    final_url: str
+    status: int | None
+    content_type: str | None
+    outcome: Outcome
+    error: str | None
+    retryable: bool = False
+    timings: dict[str, float] = field(default_factory=dict)  # ms per stage
+    measurement: Measurement | None = None
+    clips: list[tuple[float, float, float, float]] = field(default_factory=list)  # page CSS px, x0 y0 x1 y1
+    images: list[bytes] = field(default_factory=list)        # PNG per clip, at the device scale factor
+    dialogs: int = 0
+    blocked_requests: int = 0
+    load_complete: bool = True
+
+
+@dataclass(frozen=True)
+class Crop:
+    box: tuple[float, float, float, float]   # page CSS px, x0 y0 x1 y1
+    tokens: tuple[int, ...]                  # indices of visible tokens fully inside
+    cut: tuple[int, ...]                     # indices of visible tokens crossing the edge

@@ -1,0 +1,84 @@
+"""The files of one shard, each format in its own function. All write into a staging folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import webdataset as wds
+
+from .rows import TIMING_STAGES, PageRows
+
+_BOX = pa.list_(pa.float32())
+PAGE_TOKEN = pa.struct([
+    ("text", pa.string()), ("token", pa.string()), ("id", pa.int32()), ("start", pa.int32()),
+    ("end", pa.int32()), ("boxes", pa.list_(_BOX)), ("visible", pa.bool_()), ("hidden_reason", pa.string()),
+])
+PAGES_SCHEMA = pa.schema([
+    ("key", pa.string()), ("url", pa.string()), ("final_url", pa.string()), ("status", pa.int32()),
+    ("outcome", pa.string()), ("error", pa.string()), ("content_type", pa.string()),
+    ("fetched_at", pa.string()), ("depth", pa.int32()), ("attempts", pa.int32()),
+    ("width", pa.float32()), ("height", pa.float32()), ("viewport_width", pa.int32()),
+    ("viewport_height", pa.int32()), ("scale", pa.float32()), ("elements", pa.int64()),
+    ("load_complete", pa.bool_()), ("dialogs", pa.int32()), ("blocked_requests", pa.int32()),
+    ("timings", pa.struct([(s, pa.float32()) for s in TIMING_STAGES])),
+    ("browser", pa.string()), ("tokenizer", pa.string()), ("text", pa.string()),
+    ("n_tokens", pa.int32()), ("n_visible", pa.int32()), ("n_samples", pa.int32()), ("n_links", pa.int32()),
+    ("shard", pa.string()), ("tokens", pa.list_(PAGE_TOKEN)),
+])
+SAMPLE_TOKEN = pa.struct([
+    ("index", pa.int32()), ("text", pa.string()), ("token", pa.string()), ("id", pa.int32()),
+    ("start", pa.int32()), ("end", pa.int32()), ("box", _BOX), ("boxes", pa.list_(_BOX)),
+])
+SAMPLES_SCHEMA = pa.schema([
+    ("key", pa.string()), ("page_key", pa.string()), ("url", pa.string()), ("final_url", pa.string()),
+    ("crop", _BOX), ("scale", pa.float32()), ("width", pa.int32()), ("height", pa.int32()),
+    ("image_format", pa.string()), ("n_tokens", pa.int32()), ("tokens", pa.list_(SAMPLE_TOKEN)),
+    ("cut_tokens", pa.list_(pa.int32())), ("shard", pa.string()),
+])
+
+CSV_COLUMNS = ["url", "key", "word", "token", "token_id", "x", "y", "width", "height", "start", "end",
+               "token_index"]
+
+
+def write_webdataset(path: Path, pages: list[PageRows]) -> None:
+    with wds.TarWriter(str(path)) as tar:
+        for page in pages:
+            for s in page.samples:
+                tar.write({"__key__": s.key, s.image_format: s.image,
+                           "json": json.dumps(s.meta, ensure_ascii=False).encode("utf-8")})
+
+
+def write_pages_parquet(path: Path, pages: list[PageRows], shard: str) -> None:
+    rows = [{**p.page, "shard": shard} for p in pages]
+    pq.write_table(pa.Table.from_pylist(rows, schema=PAGES_SCHEMA), path, compression="zstd")
+
+
+def write_samples_parquet(path: Path, pages: list[PageRows], shard: str) -> None:
+    rows = [{**s.meta, "shard": shard} for p in pages for s in p.samples]
+    pq.write_table(pa.Table.from_pylist(rows, schema=SAMPLES_SCHEMA), path, compression="zstd")
+
+
+def write_seed_layout(root: Path, pages: list[PageRows]) -> list[Path]:
+    """The original's layout, fixed: img/<key>.<ext> + csv/<key>.csv, one CSV per image,
+    header once, RFC 4180 quoting, boxes as x, y, width, height in image pixels."""
+    written = []
+    (root / "img").mkdir(parents=True, exist_ok=True)
+    (root / "csv").mkdir(parents=True, exist_ok=True)
+    for page in pages:
+        for s in page.samples:
+            img = root / "img" / f"{s.key}.{s.image_format}"
+            img.write_bytes(s.image)
+            out = root / "csv" / f"{s.key}.csv"
+            with out.open("w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)  # excel dialect: CRLF, quotes doubled = RFC 4180
+                w.writerow(CSV_COLUMNS)
+                for t in s.meta["tokens"]:
+                    x0, y0, x1, y1 = t["box"]
+                    w.writerow([s.meta["url"], s.key, t["text"], t["token"], t["id"], x0, y0,
+                                round(x1 - x0, 2), round(y1 - y0, 2), t["start"], t["end"], t["index"]])
+            written += [img, out]
+    return written

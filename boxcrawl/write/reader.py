@@ -1,0 +1,88 @@
+"""Reading a dataset folder back: ``boxcrawl.open_dataset(DIR)``.
+
+Only committed files are read: staged shards (DIR/.staging) are invisible here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow.parquet as pq
+from PIL import Image
+
+IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
+
+
+class Dataset:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"no dataset at {self.root}")
+
+    def _files(self, sub: str, ext: str) -> list[Path]:
+        return sorted((self.root / sub).glob(f"*.{ext}"))
+
+    @property
+    def shards(self) -> list[Path]:
+        """WebDataset tar shards, in order (give them to ``webdataset.WebDataset``)."""
+        return self._files("wds", "tar")
+
+    def pages(self, columns: list[str] | None = None) -> Iterator[dict]:
+        """One dict per page, failed pages included: url, final_url, status, outcome, error,
+        timings, text, and tokens (text, token, id, start, end, boxes, visible, hidden_reason)."""
+        for path in self._files("pages", "parquet"):
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=64, columns=columns):
+                yield from batch.to_pylist()
+
+    def samples(self, decode: bool = True) -> Iterator[dict]:
+        """One dict per crop: key, url, crop, tokens (text, token, id, box, boxes, ...) and
+        image (a PIL image when ``decode``, else the encoded bytes)."""
+        for shard in self.shards:
+            yield from _read_tar(shard, decode)
+
+    def pages_table(self):
+        """All pages as one pyarrow Table (``.to_pandas()`` if you have pandas)."""
+        import pyarrow.dataset as ds
+        return ds.dataset(self.root / "pages", format="parquet").to_table()
+
+    def samples_table(self):
+        import pyarrow.dataset as ds
+        return ds.dataset(self.root / "samples", format="parquet").to_table()
+
+    def __repr__(self) -> str:
+        return f"Dataset({str(self.root)!r}, shards={len(self.shards)})"
+
+
+def _read_tar(path: Path, decode: bool) -> Iterator[dict]:
+    with tarfile.open(path) as tar:
+        current, parts = None, {}
+        for member in tar:
+            if not member.isfile():
+                continue
+            key, _, ext = member.name.partition(".")
+            if key != current and parts:
+                yield _sample(parts, decode)
+                parts = {}
+            current = key
+            parts[ext] = tar.extractfile(member).read()
+        if parts:
+            yield _sample(parts, decode)
+
+
+def _sample(parts: dict, decode: bool) -> dict:
+    meta = json.loads(parts["json"])
+    ext = next(e for e in IMAGE_EXTS if e in parts)
+    data = parts[ext]
+    if decode:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            data = im
+    return {**meta, "image": data}
+
+
+def open_dataset(root: str | Path) -> Dataset:
+    return Dataset(root)

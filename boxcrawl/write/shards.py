@@ -1,0 +1,110 @@
+"""DatasetWriter: buffers finished pages and commits them as shards, atomically.
+
+A commit has three steps, so a kill at any moment leaves either a whole shard
+or none, and never a page both lost and written:
+1. every file of the shard is written into DIR/.staging/<shard>/ (readers never look there);
+2. the frontier marks the shard's pages done and records the shard, in one transaction;
+3. the staged files are renamed into place.
+On open, staged shards the frontier recorded are rolled forward (step 3 again);
+any other staged shard is deleted and its pages, never marked done, are crawled again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+from pathlib import Path
+
+from ..config import WriteConfig
+from ..frontier.base import Finished
+from .formats import write_pages_parquet, write_samples_parquet, write_seed_layout, write_webdataset
+from .rows import PageRows
+
+STAGING = ".staging"
+
+
+class DatasetWriter:
+    def __init__(self, out: Path, cfg: WriteConfig, frontier, prefix: str = "part"):
+        self.out = Path(out)
+        self.cfg = cfg
+        self.frontier = frontier
+        self.prefix = prefix
+        self._pending: list[PageRows] = []
+        self._pending_samples = 0
+        self._opened_at = time.monotonic()
+        self._lock = asyncio.Lock()
+        self.shards_written = 0
+        for sub in ("wds", "pages", "samples"):
+            (self.out / sub).mkdir(parents=True, exist_ok=True)
+        self.recover()
+
+    # -- recovery -------------------------------------------------------------------------------
+    def recover(self) -> None:
+        staging = self.out / STAGING
+        if not staging.is_dir():
+            return
+        for shard_dir in sorted(staging.iterdir()):
+            if self.frontier.is_committed(shard_dir.name):
+                self._publish(shard_dir)
+            else:
+                shutil.rmtree(shard_dir, ignore_errors=True)
+
+    # -- buffering ------------------------------------------------------------------------------
+    @property
+    def pending_pages(self) -> int:
+        return len(self._pending)
+
+    async def add(self, rows: PageRows) -> None:
+        self._pending.append(rows)
+        self._pending_samples += len(rows.samples)
+        if (self._pending_samples >= self.cfg.shard_samples or len(self._pending) >= self.cfg.shard_pages
+                or time.monotonic() - self._opened_at >= self.cfg.shard_seconds):
+            await self.commit()
+
+    async def commit(self) -> None:
+        async with self._lock:
+            if not self._pending:
+                return
+            pages, self._pending, self._pending_samples = self._pending, [], 0
+            self._opened_at = time.monotonic()
+            shard = f"{self.prefix}-{self.frontier.next_shard_number():06d}"
+            shard_dir = await asyncio.to_thread(self._stage, shard, pages)
+            self.frontier.commit(shard, [Finished(p.url, p.page["outcome"], p.page["error"]) for p in pages])
+            await asyncio.to_thread(self._publish, shard_dir)
+            self.shards_written += 1
+
+    # -- files ------------------------------------------------------------------------------------
+    def _stage(self, shard: str, pages: list[PageRows]) -> Path:
+        shard_dir = self.out / STAGING / shard
+        if shard_dir.exists():
+            shutil.rmtree(shard_dir)
+        for sub in ("wds", "pages", "samples"):
+            (shard_dir / sub).mkdir(parents=True)
+        if any(p.samples for p in pages):
+            write_webdataset(shard_dir / "wds" / f"{shard}.tar", pages)
+            write_samples_parquet(shard_dir / "samples" / f"{shard}.parquet", pages, shard)
+            if self.cfg.seed_layout:
+                write_seed_layout(shard_dir, pages)
+        write_pages_parquet(shard_dir / "pages" / f"{shard}.parquet", pages, shard)
+        _fsync_tree(shard_dir)
+        return shard_dir
+
+    def _publish(self, shard_dir: Path) -> None:
+        """Move every staged file to its place under DIR (idempotent: safe to repeat after a kill)."""
+        for src in sorted(p for p in shard_dir.rglob("*") if p.is_file()):
+            dst = self.out / src.relative_to(shard_dir)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+        shutil.rmtree(shard_dir, ignore_errors=True)
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)

@@ -125,16 +125,27 @@ def _best_crop_at(frags, top, max_w, max_h, min_h, page_w, page_h, min_tokens) -
 
 
 def _windows(frags: _Fragments, band: np.ndarray, max_w: float) -> list[tuple[float, float]]:
-    """Candidate [left, right] windows no wider than max_w, edges at word starts/ends."""
+    """Candidate [left, right] windows no wider than max_w, edges preferably in gaps that no
+    word of the band crosses (column gutters, ragged line ends)."""
     x0, x1 = frags.x0[band], frags.x1[band]
-    lefts = np.unique(np.round(x0))
+
+    def clean(edges: np.ndarray) -> np.ndarray:
+        crossing = (x0[:, None] < edges[None, :] - 0.5) & (x1[:, None] > edges[None, :] + 0.5)
+        return ~crossing.any(axis=0)
+
+    lefts = np.unique(np.round(x0, 1))
+    good = lefts[clean(lefts)]
+    lefts = good if len(good) else lefts
     if len(lefts) > MAX_LEFTS:
         lefts = lefts[np.linspace(0, len(lefts) - 1, MAX_LEFTS).astype(int)]
     windows = []
     for l in lefts:
         fits = (x0 >= l - 0.5) & (x1 <= l + max_w)
-        if fits.any():
-            windows.append((float(l) - 0.5, float(x1[fits].max())))
+        if not fits.any():
+            continue
+        rights = np.unique(x1[fits])[::-1]
+        ok = rights[clean(rights)]
+        windows.append((float(l) - 0.5, float(ok[0] if len(ok) else rights[0])))
     return windows
 
 

@@ -1,0 +1,18 @@
+# make demo  - crawl a real local website into a dataset and write its gallery
+# make test  - the whole test suite (real Chromium on 127.0.0.1)
+.PHONY: demo test test-fast bootstrap clean
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+demo: bootstrap
+	@scripts/demo.sh
+
+test: bootstrap
+	.venv/bin/python -m pytest -n 2 -q
+
+test-fast: bootstrap
+	.venv/bin/python -m pytest -q -m "not browser"
+
+clean:
+	rm -rf demo-out .pytest_cache

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# make demo: crawl ~50 pages of Debian's Python documentation served on 127.0.0.1,
+# write the dataset and its gallery, print where they are.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DOCS=/usr/share/doc/python3.11/html
+OUT=${OUT:-demo-out}
+PAGES=${PAGES:-50}
+[ -d "$DOCS" ] || scripts/bootstrap.sh python3-doc
+
+PORT=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$DOCS" "$PORT" >/dev/null 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null' EXIT
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+
+rm -rf "$OUT"
+.venv/bin/boxcrawl crawl "http://127.0.0.1:$PORT/tutorial/index.html" --out "$OUT" \
+    --max-pages "$PAGES" --allow-hosts 127.0.0.1 --seed-layout
+.venv/bin/boxcrawl show "$OUT"
+echo
+echo "dataset:  $(cd "$OUT" && pwd)   (wds/ shards, pages/ + samples/ Parquet, img/ + csv/)"
+echo "gallery:  $(cd "$OUT" && pwd)/gallery.html"

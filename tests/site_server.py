@@ -1,0 +1,80 @@
+"""A local web server for tests: static pages from tests/site plus routes that misbehave on purpose.
+
+Binds 127.0.0.1 on a free port; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+SITE = Path(__file__).parent / "site"
+PNG_1PX = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+class Handler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def _send(self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8", headers=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        if path.startswith("/status/"):
+            code = int(path.rsplit("/", 1)[1])
+            return self._send(code, f"<h1>status {code}</h1>".encode())
+        if path == "/redirect-loop":
+            return self._send(302, b"", headers=[("Location", "/redirect-loop")])
+        if path == "/redirect-to-about":
+            return self._send(301, b"", headers=[("Location", "/about.html")])
+        if path == "/doc.pdf":
+            return self._send(200, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+                              "application/pdf")
+        if path == "/image.png":
+            return self._send(200, PNG_1PX, "image/png")
+        if path == "/download.bin":
+            return self._send(200, bytes(range(256)) * 64, "application/octet-stream",
+                              [("Content-Disposition", "attachment; filename=x.bin")])
+        if path == "/never-loads":
+            # The document arrives, but one image never does: the load event never fires.
+            return self._send(200, b"<html><body><p>" + b"words that render while the image hangs " * 30
+                              + b'</p><img src="/hang.png"></body></html>')
+        if path == "/hang.png" or path == "/hang":
+            time.sleep(60)
+            return None
+        if path.startswith("/slow/"):
+            time.sleep(float(path.rsplit("/", 1)[1]))
+            return self._send(200, b"<html><body><p>" + b"slow page text arrives late but fine " * 30
+                              + b"</p></body></html>")
+        if path == "/huge":
+            rows = "".join(f"<div><span>cell {i}</span></div>" for i in range(60000))
+            return self._send(200, f"<html><body><p>{'many elements here ' * 40}</p>{rows}</body></html>".encode())
+        return super().do_GET()
+
+
+class SiteServer:
+    def __init__(self, root: Path = SITE):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> "SiteServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -62,7 +62,11 @@
     styleCache.set(el, reason);
     return reason;
   };
-  const hitsElement = (hit, el) => !!hit && (hit === el || el.contains(hit) || hit.contains(el));
+  // The hit must be the text's element or inside it. An ancestor only counts when the element
+  // lets hits fall through (pointer-events: none); else the ancestor, or its ::before/::after,
+  // is painted on top.
+  const hitsElement = (hit, el) => !!hit && (hit === el || el.contains(hit) ||
+    (hit.contains(el) && getComputedStyle(el).pointerEvents === "none"));
   const framesHit = (frame) => {
     // every iframe on the way up must itself be what is painted at that point
     for (let f = frame; f; f = f.parent) {

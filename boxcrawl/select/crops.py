@@ -23,7 +23,7 @@ EDGE_TOLERANCE = 0.5  # sub-pixel overhang that still counts as inside (boxes ar
 
 
 class _Fragments:
-    """Visible token boxes as parallel arrays (one row per line fragment)."""
+    """Visible token boxes as parallel arrays sorted by top edge (one row per line fragment)."""
 
     def __init__(self, m: Measurement):
         rows, owner = [], []
@@ -34,23 +34,33 @@ class _Fragments:
                 rows.append(flat[k:k + 4])
                 owner.append(i)
         a = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+        order = np.argsort(a[:, 1], kind="stable")
+        a = a[order]
         self.x0, self.y0, self.x1, self.y1 = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
-        self.owner = np.asarray(owner, dtype=np.int64)
-        self.n_tokens = len(m.boxes)
-        self.per_token = np.bincount(self.owner, minlength=self.n_tokens)
+        self.owner = np.asarray(owner, dtype=np.int64)[order]
+        self.per_token = np.bincount(self.owner, minlength=len(m.boxes))
+        self.tallest = float((self.y1 - self.y0).max()) if len(a) else 0.0
 
     def __len__(self) -> int:
         return len(self.owner)
+
+    def near(self, top: float, bottom: float) -> "_Fragments":
+        """The fragments that can touch the rows [top, bottom] (a view: cheap on long pages)."""
+        lo = np.searchsorted(self.y0, top - self.tallest - 1, side="left")
+        hi = np.searchsorted(self.y0, bottom + 1, side="right")
+        view = object.__new__(_Fragments)
+        view.x0, view.y0, view.x1, view.y1 = self.x0[lo:hi], self.y0[lo:hi], self.x1[lo:hi], self.y1[lo:hi]
+        view.owner, view.per_token, view.tallest = self.owner[lo:hi], self.per_token, self.tallest
+        return view
 
     def classify(self, l: float, t: float, r: float, b: float) -> tuple[np.ndarray, np.ndarray]:
         """Tokens fully inside the box, and visible tokens the box edge cuts."""
         e = EDGE_TOLERANCE
         touch = (self.x1 > l + e) & (self.x0 < r - e) & (self.y1 > t + e) & (self.y0 < b - e)
         inside = (self.x0 >= l - e) & (self.x1 <= r + e) & (self.y0 >= t - e) & (self.y1 <= b + e)
-        n_touch = np.bincount(self.owner[touch], minlength=self.n_tokens)
-        n_inside = np.bincount(self.owner[inside], minlength=self.n_tokens)
-        full = np.nonzero((n_inside == self.per_token) & (self.per_token > 0))[0]
-        cut = np.nonzero((n_touch > 0) & (n_inside < self.per_token))[0]
+        owners, counts = np.unique(self.owner[inside], return_counts=True)
+        full = owners[counts == self.per_token[owners]]
+        cut = np.setdiff1d(np.unique(self.owner[touch]), full, assume_unique=True)
         return full, cut
 
 
@@ -65,7 +75,8 @@ def select_crops(m: Measurement, cfg: SelectConfig, scale: float = 1.0) -> list[
     candidates: list[Crop] = []
     for top in _line_tops(frags):
         # the text may use the limits less 1 px, which outward rounding of the edges needs
-        crop = _best_crop_at(frags, top, max_w - 1, max_h - 1, min_h, page_w, page_h, cfg.min_tokens)
+        local = frags.near(top - max_h, top + 2 * max_h)
+        crop = _best_crop_at(local, top, max_w - 1, max_h - 1, min_h, page_w, page_h, cfg.min_tokens)
         if crop is not None:
             candidates.append(crop)
     return _pick(candidates, cfg)

@@ -30,7 +30,6 @@ PATHS = {
     "hang": "/hang",
     "dialogs": "/dialogs.html",
     "navigate_away": "/navigate-away.html",
-    "huge": "/huge",
     "notext": "/notext.html",
     "good_a": "/a.html",
     "good_b": "/b.html",
@@ -111,11 +110,19 @@ def test_good_pages_in_the_same_run_are_ok(bad_run, record, name):
     assert page["outcome"] == "ok", _describe(page)
     assert page["status"] == 200, _describe(page)
     assert page["error"] is None, _describe(page)
-    assert page["attempts"] == 1, _describe(page)
     assert page["load_complete"] is True, _describe(page)
     assert page["n_tokens"] > 100, _describe(page)
     assert page["n_samples"] >= 1, _describe(page)
     assert urls[name] in sample_urls, "an ok page with n_samples >= 1 has no sample in the shards"
+
+
+@pytest.mark.parametrize("name", ["good_a", "dialogs", "never_loads", "notext"])
+def test_attempts_count_the_try_that_produced_the_record(record, name):
+    # Each of these rendered on the first try (none is retryable), so the record says 1 try,
+    # the same as a page that failed permanently on its first try (404, not_html: attempts == 1).
+    page = record(name)
+    assert page["outcome"] in ("ok", "no_text"), _describe(page)
+    assert page["attempts"] == 1, _describe(page)
 
 
 # -- network errors -------------------------------------------------------------------------------
@@ -206,9 +213,18 @@ def test_page_that_navigates_away_records_where_it_ended(record):
     assert page["n_tokens"] > 0, _describe(page)
 
 
-def test_huge_page_renders(record):
-    page = record("huge")
-    assert page["outcome"] == "ok", _describe(page)
+def test_huge_page_renders(site, tmp_path):
+    # Its own run: its document alone can take ~2-4.5 s to reach DOMContentLoaded on a small
+    # machine, which --load-timeout 4 would turn into a goto timeout; the hard per-page
+    # deadline stays at 20 s as in the shared run.
+    huge, good = site.url + "/huge", site.url + "/a.html"
+    out = tmp_path / "out"
+    run_boxcrawl("render", huge, good, "--out", out, "--tabs", "2", "--max-attempts", "1",
+                 "--page-timeout", "20", "--load-timeout", "10", *fast_flags(), timeout=120)
+    by_url = {p["url"]: p for p in boxcrawl.open_dataset(out).pages()}
+    assert by_url[good]["outcome"] == "ok", _describe(by_url[good])
+    page = by_url[huge]
+    assert page["outcome"] == "ok", _describe(page) + f" timings={page['timings']}"
     assert page["elements"] >= 60000, _describe(page)
     assert page["n_tokens"] > 0, _describe(page)
 

@@ -103,6 +103,7 @@ class BrowserPool:
         handle = await self._acquire()
         context = None
         blocked: list[str] = []
+        timings: dict[str, float] = {}
         try:
             async with asyncio.timeout(self.cfg.page_timeout):
                 context = await handle.browser.new_context(
@@ -114,10 +115,10 @@ class BrowserPool:
                 )
                 context.on("page", self._close_popup)
                 await context.route("**/*", self._guard_route(blocked))
-                return await render_page(context, url, plan, self.cfg, blocked)
+                return await render_page(context, url, plan, self.cfg, blocked, timings)
         except TimeoutError:
             return RenderedPage(url=url, final_url=url, status=None, content_type=None,
-                                outcome=Outcome.TIMEOUT, retryable=True,
+                                outcome=Outcome.TIMEOUT, retryable=True, timings=timings,
                                 error=f"page deadline of {self.cfg.page_timeout:g}s exceeded")
         except PlaywrightError as exc:
             crashed = handle.dead or not handle.browser.is_connected()

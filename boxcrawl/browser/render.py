@@ -96,9 +96,9 @@ def _short(message: str) -> str:
 
 
 async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: BrowserConfig,
-                      blocked: list[str]) -> RenderedPage:
-    """Load ``url`` in ``context`` and return what it showed. Never raises for page errors."""
-    timings: dict[str, float] = {}
+                      blocked: list[str], timings: dict[str, float]) -> RenderedPage:
+    """Load ``url`` in ``context`` and return what it showed. Never raises for page errors.
+    ``timings`` fills in as stages finish, so a caller that times out still sees how far it got."""
     clock = time.perf_counter()
 
     def lap(stage: str) -> None:
@@ -117,7 +117,7 @@ async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: Br
                             blocked_requests=len(blocked), **kw)
 
     try:
-        await page.goto(url, wait_until="domcontentloaded", timeout=cfg.load_timeout * 1000)
+        await page.goto(url, wait_until="domcontentloaded", timeout=cfg.page_timeout * 1000)
     except PlaywrightError as exc:
         lap("load")
         message = _short(exc.message)
@@ -253,8 +253,9 @@ async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap) -> Measu
     spans = await asyncio.to_thread(plan.spans, collected["text"])  # CPU work off the event loop
     lap("tokenize")
     render_height = min(collected["height"], target)
-    measured = json.loads(await page.evaluate(MEASURE_JS, {"spans": spans, "width": collected["width"],
-                                                           "height": render_height}))
+    # JSON both ways: Playwright's structured serializer is slow for 100k+ numbers
+    measured = json.loads(await page.evaluate(MEASURE_JS, json.dumps(
+        {"spans": spans, "width": collected["width"], "height": render_height})))
     lap("measure")
     return Measurement(text=collected["text"], links=collected["links"], width=collected["width"],
                        height=render_height, elements=collected["elements"],

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from PIL import Image
 
 from ..extract.tokenizer import TokenSpans
-from ..records import Crop, Outcome, RenderedPage
+from ..records import Crop, RenderedPage
 
 TIMING_STAGES = ("load", "layout", "collect", "tokenize", "measure", "select", "capture")
 
@@ -62,7 +62,7 @@ def build_rows(url: str, depth: int, attempts: int, rendered: RenderedPage, span
         "key": key, "url": url, "final_url": rendered.final_url, "status": rendered.status,
         "outcome": rendered.outcome.value, "error": rendered.error, "content_type": rendered.content_type,
         "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "depth": depth, "attempts": attempts + (0 if rendered.outcome == Outcome.OK else 1),
+        "depth": depth, "attempts": attempts + 1,  # earlier failed tries + this one
         "width": m.width if m else None, "height": m.height if m else None,
         "viewport_width": viewport[0], "viewport_height": viewport[1], "scale": scale,
         "elements": m.elements if m else None, "load_complete": rendered.load_complete,

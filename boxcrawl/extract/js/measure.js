@@ -2,10 +2,11 @@
 // the page text built by collect_text.js) -> Ranges -> one box per line
 // fragment (Range.getClientRects, never the union rect) -> visibility.
 //
-// Argument: {spans: [start0, end0, start1, end1, ...], width, height}
+// Argument: JSON of {spans: [start0, end0, start1, end1, ...], width, height}
 // Returns:  JSON of {boxes: [[x0, y0, x1, y1, x0, y0, ...] per token], hidden: [reason or "" per token]}
 // Boxes are page CSS px: relative to the top-left of the top document.
-(arg) => {
+(argJson) => {
+  const arg = JSON.parse(argJson);
   const state = window.__boxcrawl;
   if (!state) throw new Error("boxcrawl: collect_text.js has not run in this document");
   const {nodes, starts, ends, frames} = state;  // node.data would copy the text on every read
@@ -78,16 +79,25 @@
     return true;
   };
   const frameHitCache = new Map();
+  // Hit testing costs up to milliseconds on big DOMs: test each element once per line.
+  const hitCache = new Map();
   const fragmentReason = (node, frame, box, clientX, clientY) => {
     const [x0, y0, x1, y1] = box;
     if (x1 - x0 < 1 || y1 - y0 < 1) return "size";
     const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
     if (cx < 0 || cy < 0 || cx > pageWidth || cy > pageHeight) return "offpage";
-    const root = node.getRootNode();
-    const hitter = typeof root.elementFromPoint === "function" ? root : node.ownerDocument;
-    const hit = hitter.elementFromPoint(clientX, clientY);
-    if (!hit) return "offpage";
-    if (!hitsElement(hit, node.parentElement)) return "covered";
+    const el = node.parentElement;
+    let lines = hitCache.get(el);
+    if (!lines) { lines = new Map(); hitCache.set(el, lines); }
+    const line = Math.round(y0);
+    if (!lines.has(line)) {
+      const root = node.getRootNode();
+      const hitter = typeof root.elementFromPoint === "function" ? root : node.ownerDocument;
+      const hit = hitter.elementFromPoint(clientX, clientY);
+      lines.set(line, !hit ? "offpage" : hitsElement(hit, el) ? "" : "covered");
+    }
+    const hitReason = lines.get(line);
+    if (hitReason) return hitReason;
     if (frame) {
       if (!frameHitCache.has(frame)) frameHitCache.set(frame, framesHit(frame));
       if (!frameHitCache.get(frame)) return "covered";

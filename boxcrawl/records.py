@@ -32,6 +32,7 @@ class Measurement:
     cross_origin_frames: int
     boxes: list[list[float]] = field(default_factory=list)   # per token: flat x0,y0,x1,y1,...
     hidden: list[str] = field(default_factory=list)          # per token: "" = visible, else the reason
+    hit_tests_skipped: int = 0     # element-lines not hit-tested (time budget spent on a huge DOM)
 
 
 @dataclass

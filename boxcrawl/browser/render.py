@@ -260,4 +260,5 @@ async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap) -> Measu
     return Measurement(text=collected["text"], links=collected["links"], width=collected["width"],
                        height=render_height, elements=collected["elements"],
                        cross_origin_frames=collected["crossOriginFrames"],
-                       boxes=measured["boxes"], hidden=measured["hidden"])
+                       boxes=measured["boxes"], hidden=measured["hidden"],
+                       hit_tests_skipped=measured["hitTestsSkipped"])

@@ -23,7 +23,7 @@ PAGES_SCHEMA = pa.schema([
     ("fetched_at", pa.string()), ("depth", pa.int32()), ("attempts", pa.int32()),
     ("width", pa.float32()), ("height", pa.float32()), ("viewport_width", pa.int32()),
     ("viewport_height", pa.int32()), ("scale", pa.float32()), ("elements", pa.int64()),
-    ("load_complete", pa.bool_()), ("dialogs", pa.int32()), ("blocked_requests", pa.int32()),
+    ("load_complete", pa.bool_()), ("hit_tests_skipped", pa.int32()), ("dialogs", pa.int32()), ("blocked_requests", pa.int32()),
     ("timings", pa.struct([(s, pa.float32()) for s in TIMING_STAGES])),
     ("browser", pa.string()), ("tokenizer", pa.string()), ("text", pa.string()),
     ("n_tokens", pa.int32()), ("n_visible", pa.int32()), ("n_samples", pa.int32()), ("n_links", pa.int32()),

@@ -66,6 +66,7 @@ def build_rows(url: str, depth: int, attempts: int, rendered: RenderedPage, span
         "width": m.width if m else None, "height": m.height if m else None,
         "viewport_width": viewport[0], "viewport_height": viewport[1], "scale": scale,
         "elements": m.elements if m else None, "load_complete": rendered.load_complete,
+        "hit_tests_skipped": m.hit_tests_skipped if m else None,
         "dialogs": rendered.dialogs, "blocked_requests": rendered.blocked_requests,
         "timings": {stage: rendered.timings.get(stage) for stage in TIMING_STAGES},
         "browser": browser_version, "tokenizer": tokenizer, "text": text,

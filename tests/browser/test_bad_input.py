@@ -214,19 +214,19 @@ def test_page_that_navigates_away_records_where_it_ended(record):
 
 
 def test_huge_page_renders(site, tmp_path):
-    # Its own run: its document alone can take ~2-4.5 s to reach DOMContentLoaded on a small
-    # machine, which --load-timeout 4 would turn into a goto timeout; the hard per-page
-    # deadline stays at 20 s as in the shared run.
+    # Its own run, with room for a loaded 2-core machine: the 120,000-element DOM alone takes
+    # seconds to parse and lay out, and hit testing on it is slow (hence the budget checked below).
     huge, good = site.url + "/huge", site.url + "/a.html"
     out = tmp_path / "out"
     run_boxcrawl("render", huge, good, "--out", out, "--tabs", "2", "--max-attempts", "1",
-                 "--page-timeout", "20", "--load-timeout", "10", *fast_flags(), timeout=120)
+                 "--page-timeout", "60", "--load-timeout", "10", *fast_flags(), timeout=150)
     by_url = {p["url"]: p for p in boxcrawl.open_dataset(out).pages()}
     assert by_url[good]["outcome"] == "ok", _describe(by_url[good])
     page = by_url[huge]
     assert page["outcome"] == "ok", _describe(page) + f" timings={page['timings']}"
     assert page["elements"] >= 60000, _describe(page)
     assert page["n_tokens"] > 0, _describe(page)
+    assert page["timings"]["measure"] < 20000, page["timings"]   # the hit-test budget holds
 
 
 def test_page_without_text_is_no_text(record):

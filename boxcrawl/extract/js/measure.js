@@ -3,7 +3,8 @@
 // fragment (Range.getClientRects, never the union rect) -> visibility.
 //
 // Argument: JSON of {spans: [start0, end0, start1, end1, ...], width, height}
-// Returns:  JSON of {boxes: [[x0, y0, x1, y1, x0, y0, ...] per token], hidden: [reason or "" per token]}
+// Returns:  JSON of {boxes: [[x0, y0, x1, y1, x0, y0, ...] per token], hidden: [reason or "" per token],
+//                     hitTestsSkipped}
 // Boxes are page CSS px: relative to the top-left of the top document.
 (argJson) => {
   const arg = JSON.parse(argJson);
@@ -79,8 +80,12 @@
     return true;
   };
   const frameHitCache = new Map();
-  // Hit testing costs up to milliseconds on big DOMs: test each element once per line.
+  // Hit testing costs up to milliseconds on big DOMs (it walks long child lists): test each
+  // element once per line, and stop after HIT_BUDGET_MS; later tokens are judged by style and
+  // geometry alone and counted in hitTestsSkipped.
+  const HIT_BUDGET_MS = 4000;
   const hitCache = new Map();
+  let hitMs = 0, hitTestsSkipped = 0;
   const fragmentReason = (node, frame, box, clientX, clientY) => {
     const [x0, y0, x1, y1] = box;
     if (x1 - x0 < 1 || y1 - y0 < 1) return "size";
@@ -91,10 +96,13 @@
     if (!lines) { lines = new Map(); hitCache.set(el, lines); }
     const line = Math.round(y0);
     if (!lines.has(line)) {
+      if (hitMs > HIT_BUDGET_MS) { hitTestsSkipped += 1; return ""; }
+      const started = performance.now();
       const root = node.getRootNode();
       const hitter = typeof root.elementFromPoint === "function" ? root : node.ownerDocument;
       const hit = hitter.elementFromPoint(clientX, clientY);
       lines.set(line, !hit ? "offpage" : hitsElement(hit, el) ? "" : "covered");
+      hitMs += performance.now() - started;
     }
     const hitReason = lines.get(line);
     if (hitReason) return hitReason;
@@ -167,5 +175,5 @@
     hidden.push(reason);
   }
   // one JSON string: Playwright's structured serializer is slow for many small arrays
-  return JSON.stringify({boxes, hidden});
+  return JSON.stringify({boxes, hidden, hitTestsSkipped});
 }

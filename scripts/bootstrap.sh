@@ -22,9 +22,11 @@ fi
 
 stamp=.venv/.installed
 if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "bootstrap: installing boxcrawl into .venv (log: .venv/pip.log)"
     python3 -m venv .venv
-    .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-    .venv/bin/pip install -q -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
-    .venv/bin/python -c "import boxcrawl, playwright, tokenizers, blingfire" # fail loudly if pip did
+    if ! .venv/bin/pip install -e '.[test]' > .venv/pip.log 2>&1; then
+        tail -30 .venv/pip.log >&2
+        exit 1
+    fi
     touch "$stamp"
 fi

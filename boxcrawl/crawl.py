@@ -48,6 +48,7 @@ class CrawlStats:
     tokens: int = 0
     visible: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    interrupted: bool = False      # stopped by SIGINT/SIGTERM before the crawl was finished
 
     @property
     def elapsed(self) -> float:
@@ -109,6 +110,7 @@ class Crawler:
 
     def stop(self) -> None:
         """Finish the pages in flight, commit them, return the rest to the queue."""
+        self.stats.interrupted = True
         self._stopping.set()
 
     def _install_signals(self) -> None:

@@ -52,3 +52,5 @@ def print_summary(stats, out: Path) -> None:
     ):
         table.add_row(name, str(value))
     Console().print(table)
+    if stats.interrupted:
+        Console().print("stopped early: run the same command again to resume")

@@ -69,3 +69,26 @@ def test_kill_9_twice_then_resume_loses_and_duplicates_nothing(tmp_path):
     assert sum(keys.values()) == sum(p["n_samples"] for p in ds.pages())
     leftovers = list((out / ".staging").glob("*/**/*")) if (out / ".staging").exists() else []
     assert not [p for p in leftovers if p.is_file()], "staged files were rolled forward or back"
+
+
+def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
+    site_root = tmp_path / "site"
+    site_root.mkdir()
+    make_site(site_root)
+    out = tmp_path / "out"
+    with SiteServer(site_root) as server:
+        seed = f"{server.url}/p0.html"
+        proc = start_crawl(seed, out)
+        deadline = time.time() + 120
+        while committed_pages(out) < 1 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the crawl ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=90)
+        assert proc.returncode == 0 and b"Traceback" not in stderr, stderr
+        stopped_at = {p["url"] for p in boxcrawl.open_dataset(out).pages()}
+        assert 0 < len(stopped_at) < N_PAGES, "pages in flight were finished and committed, not all"
+        rerun = run_boxcrawl("crawl", seed, "--out", out, "--shard-pages", "2", *fast_flags())
+        assert "resume" not in rerun.stdout
+    urls = Counter(p["url"] for p in boxcrawl.open_dataset(out).pages())
+    assert len(urls) == N_PAGES and max(urls.values()) == 1

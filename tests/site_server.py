@@ -17,6 +17,8 @@ PNG_1PX = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000
 
 
 class Handler(SimpleHTTPRequestHandler):
+    seen_paths: list[str] = []   # every path requested, for tests that must prove a request never came
+
     def log_message(self, *args):  # keep test output clean
         pass
 
@@ -31,6 +33,7 @@ class Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path.split("?")[0]
+        Handler.seen_paths.append(path)
         if path.startswith("/status/"):
             code = int(path.rsplit("/", 1)[1])
             return self._send(code, f"<h1>status {code}</h1>".encode())

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .browser.network_guard import NetworkGuard
+from .browser.network_guard import NetworkGuard, Refused
 from .browser.pool import BrowserPool
 from .config import CrawlConfig
 from .extract.plan import TokenBoxPlan
@@ -185,10 +185,9 @@ def validate_seeds(urls: list[str], guard: NetworkGuard) -> list[str]:
     seeds = []
     for url in urls:
         seed = normalize(url)
-        if not guard.allows(seed):
-            try:
-                guard.check(seed)
-            except Exception as exc:  # Refused
-                raise BadURL(f"{url}: {exc}") from None
+        try:
+            guard.check(seed)
+        except Refused as exc:
+            raise BadURL(f"{url}: {exc}") from None
         seeds.append(seed)
     return list(dict.fromkeys(seeds))

@@ -17,7 +17,7 @@ from ..config import BrowserConfig
 from ..records import Outcome, RenderedPage
 from .chromium import find_chromium, launch_args
 from .network_guard import NetworkGuard, Refused
-from .render import PagePlan, render_page
+from .render import PagePlan, quietly, render_page
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +145,9 @@ class BrowserPool:
                     await asyncio.to_thread(guard.check, url)
             except Refused as exc:
                 blocked.append(f"{exc} [{url[:200]}]")
-                await _quietly(route.abort("blockedbyclient"))
+                await quietly(route.abort("blockedbyclient"))
                 return
-            await _quietly(route.continue_())
+            await quietly(route.continue_())
 
         return handle
 
@@ -155,11 +155,4 @@ class BrowserPool:
     async def _close_popup(page) -> None:
         # window.open() from a page under test: close it; only the page we opened is rendered
         if await page.opener() is not None:
-            await _quietly(page.close())
-
-
-async def _quietly(coro) -> None:
-    try:
-        await coro
-    except PlaywrightError:
-        pass
+            await quietly(page.close())

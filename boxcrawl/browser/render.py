@@ -63,13 +63,14 @@ class _Navigation:
     def _on_dialog(self, dialog) -> None:
         # alert/confirm/prompt/beforeunload: dismiss so the page never blocks
         self.dialogs += 1
-        asyncio.ensure_future(_quietly(dialog.dismiss()))
+        asyncio.ensure_future(quietly(dialog.dismiss()))
 
     def _on_crash(self, _page) -> None:
         self.crashed = True
 
 
-async def _quietly(coro) -> None:
+async def quietly(coro) -> None:
+    """Await a Playwright call whose failure changes nothing (the page or browser is going away)."""
     try:
         await coro
     except PlaywrightError:
@@ -213,7 +214,7 @@ async def capture(page: Page, clips, scale: float) -> list[bytes]:
             for i, png in zip(group, parts):
                 images[i] = png
     finally:
-        await _quietly(cdp.detach())
+        await quietly(cdp.detach())
     return images
 
 

@@ -37,6 +37,12 @@ class Frontier(Protocol):
         """A transient failure: requeue after ``delay * 2**attempts`` s. False when attempts are used
         up; the caller then records the page as failed and commits it like any other page."""
 
+    def release(self, owner: str) -> None:
+        """Requeue every unfinished URL ``owner`` holds (graceful stop)."""
+
+    def next_shard_number(self) -> int:
+        """A shard number never handed out before in this crawl."""
+
     def commit(self, shard: str, finished: list[Finished]) -> None:
         """Atomically mark ``finished`` done and record ``shard`` as committed."""
 

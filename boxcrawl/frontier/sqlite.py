@@ -142,14 +142,6 @@ class SqliteFrontier:
         return dict(self.db.execute(
             "SELECT outcome, count(*) FROM urls WHERE state='done' GROUP BY outcome").fetchall())
 
-    def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self._tx():
-            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
     def close(self) -> None:
         self.db.close()
 

@@ -1,6 +1,6 @@
 # make demo  - crawl a real local website into a dataset and write its gallery
 # make test  - the whole test suite (real Chromium on 127.0.0.1)
-.PHONY: demo test test-fast bootstrap clean
+.PHONY: demo test test-fast bench bootstrap clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -16,3 +16,7 @@ test-fast: bootstrap
 
 clean:
 	rm -rf demo-out .pytest_cache
+
+bench: bootstrap
+	@scripts/bootstrap.sh python3-doc postgresql-doc-15
+	.venv/bin/boxcrawl bench --pages 100 --soak 1000 --json bench.json

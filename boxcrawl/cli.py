@@ -115,6 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("out", metavar="DIR")
     status.add_argument("--json", action="store_true")
 
+    bench = sub.add_parser("bench", help="floor vs full pipeline on local doc sites: pages/min, memory, stages",
+                           description="Serve Debian's python3-doc and postgresql-doc-15 on 127.0.0.1 and "
+                                       "measure, in one run on the same pages: the floor (load + one geometry "
+                                       "pass + one viewport screenshot) and the full pipeline.")
+    bench.add_argument("--pages", type=_positive_int, default=100, help="pages per run (default 100)")
+    bench.add_argument("--tabs", type=_positive_int, default=2, help="default 2, as for crawls")
+    bench.add_argument("--soak", type=_positive_int, default=0, metavar="N",
+                       help="also run the pipeline over N pages and compare memory at page 100 and N")
+    bench.add_argument("--chromium", help="Chromium executable")
+    bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+
     show = sub.add_parser("show", help="write an HTML gallery of a dataset")
     show.add_argument("out", metavar="DIR")
     show.add_argument("--limit", type=_positive_int, default=60, help="samples shown (default 60)")
@@ -207,6 +218,22 @@ def _show(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from .bench.report import print_bench
+    from .bench.run import BenchError, bench
+
+    try:
+        find_chromium(args.chromium)
+        result = bench(args.pages, max(args.tabs, 1), args.soak, args.chromium,
+                       report=lambda line: print(line, file=sys.stderr, flush=True))
+    except (BenchError, ChromiumNotFound) as exc:
+        raise CLIError(str(exc)) from None
+    print_bench(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -219,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
             return _status(args)
         if args.command == "show":
             return _show(args)
+        if args.command == "bench":
+            return _bench(args)
     except CLIError as exc:
         print(f"boxcrawl {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -16,7 +16,7 @@ class BrowserConfig:
     scale: float = 1.0                   # device scale factor of captures
     page_timeout: float = 30.0           # hard deadline for everything done to one page (s)
     load_timeout: float = 15.0           # wait for the load event at most this long, then use what rendered
-    settle_ms: int = 150                 # quiet time after load for late layout (fonts, scripts)
+    settle_ms: int = 0                   # extra quiet time after load and fonts, for late script layout
     allow_hosts: tuple[str, ...] = ()    # when set, the browser reaches only these hosts
     user_agent: str | None = None
     pages_per_browser: int = 500         # relaunch Chromium after this many pages (memory stays flat)

@@ -49,6 +49,7 @@ class CrawlStats:
     visible: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False      # stopped by SIGINT/SIGTERM before the crawl was finished
+    write_seconds: float = 0.0     # spent committing shards
 
     @property
     def elapsed(self) -> float:
@@ -104,6 +105,7 @@ class Crawler:
                                            for _ in range(self.cfg.browser.tabs)))
                 await writer.commit()
                 frontier.release(self.owner)
+                self.stats.write_seconds = writer.seconds
             finally:
                 frontier.close()
         return self.stats

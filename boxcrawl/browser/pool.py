@@ -95,6 +95,12 @@ class BrowserPool:
 
     async def render(self, url: str, plan: PagePlan) -> RenderedPage:
         """Render one page under the hard per-page deadline. Never raises for page problems."""
+        return await self.run_page(
+            url, lambda context, blocked, timings: render_page(context, url, plan, self.cfg, blocked, timings))
+
+    async def run_page(self, url: str, work) -> RenderedPage:
+        """Run ``work(context, blocked, timings)`` in a fresh guarded context under the deadline.
+        ``render`` uses it; so does the benchmark's floor, so both pay the same browser costs."""
         try:
             self.guard.check(url)
         except Refused as exc:
@@ -115,7 +121,7 @@ class BrowserPool:
                 )
                 context.on("page", self._close_popup)
                 await context.route("**/*", self._guard_route(blocked))
-                return await render_page(context, url, plan, self.cfg, blocked, timings)
+                return await work(context, blocked, timings)
         except TimeoutError:
             return RenderedPage(url=url, final_url=url, status=None, content_type=None,
                                 outcome=Outcome.TIMEOUT, retryable=True, timings=timings,

@@ -73,12 +73,16 @@ def select_crops(m: Measurement, cfg: SelectConfig, scale: float = 1.0) -> list[
     page_w, page_h = max(m.width, float(frags.x1.max())), m.height
 
     candidates: list[Crop] = []
+    skip_until = -math.inf
     for top in _line_tops(frags):
+        if top < skip_until:
+            continue  # a crop starting here would mostly repeat the one just found
         # the text may use the limits less 1 px, which outward rounding of the edges needs
         local = frags.near(top - max_h, top + 2 * max_h)
         crop = _best_crop_at(local, top, max_w - 1, max_h - 1, min_h, page_w, page_h, cfg.min_tokens)
         if crop is not None:
             candidates.append(crop)
+            skip_until = top + (crop.box[3] - crop.box[1]) / 2
     return _pick(candidates, cfg)
 
 

@@ -36,6 +36,7 @@ class DatasetWriter:
         self._opened_at = time.monotonic()
         self._lock = asyncio.Lock()
         self.shards_written = 0
+        self.seconds = 0.0             # time spent committing (the benchmark's "write" stage)
         for sub in ("wds", "pages", "samples"):
             (self.out / sub).mkdir(parents=True, exist_ok=True)
         self.recover()
@@ -67,6 +68,7 @@ class DatasetWriter:
         async with self._lock:
             if not self._pending:
                 return
+            started = time.perf_counter()
             pages, self._pending, self._pending_samples = self._pending, [], 0
             self._opened_at = time.monotonic()
             shard = f"{self.prefix}-{self.frontier.next_shard_number():06d}"
@@ -74,6 +76,7 @@ class DatasetWriter:
             self.frontier.commit(shard, [Finished(p.url, p.page["outcome"], p.page["error"]) for p in pages])
             await asyncio.to_thread(self._publish, shard_dir)
             self.shards_written += 1
+            self.seconds += time.perf_counter() - started
 
     # -- files ------------------------------------------------------------------------------------
     def _stage(self, shard: str, pages: list[PageRows]) -> Path:

@@ -1,0 +1,34 @@
+"""The benchmark's printout."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+
+def print_bench(r: dict) -> None:
+    console = Console()
+    floor, pipe = r["floor"], r["pipeline"]
+    table = Table(title=f"boxcrawl bench {r['date']}: {r['pages']} pages, {r['tabs']} tabs, {r['cores']} cores")
+    for col in ("run", "pages/min", "ok pages", "seconds", "peak memory (PSS, MB)"):
+        table.add_column(col, justify="right" if col != "run" else "left")
+    for run in (floor, pipe):
+        table.add_row(run["name"], f"{run['pages_per_min']:.1f}", f"{run['ok']}/{run['pages']}",
+                      f"{run['seconds']:.1f}", f"{run['peak_mb']:.0f}")
+    console.print(table)
+    console.print(f"pipeline / floor = [bold]{r['ratio']:.2f}[/bold]")
+    total = sum(pipe["stages_ms"].values()) or 1.0
+    stages = Table(title="pipeline: where the time goes (sum over pages and tabs)")
+    stages.add_column("stage")
+    stages.add_column("share", justify="right")
+    stages.add_column("ms per page", justify="right")
+    for stage, ms in sorted(pipe["stages_ms"].items(), key=lambda kv: -kv[1]):
+        stages.add_row(stage, f"{100 * ms / total:.1f} %", f"{ms / max(pipe['pages'], 1):.0f}")
+    console.print(stages)
+    soak = r.get("soak")
+    if soak:
+        rss = soak["rss_mb"]
+        marks = " / ".join(f"{v:.0f} MB at page {k}" for k, v in rss.items())
+        growth = f"{soak['growth']:.2f}x" if soak["growth"] else "n/a"
+        console.print(f"soak: {soak['pages']} pages at {soak['pages_per_min']:.1f} pages/min; memory {marks}; "
+                      f"growth {growth}; peak {soak['peak_mb']:.0f} MB")

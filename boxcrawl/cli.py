@@ -219,18 +219,25 @@ def _show(args) -> int:
 
 
 def _bench(args) -> int:
-    from .bench.report import print_bench
-    from .bench.run import BenchError, bench
+    from .bench.report import print_bench, print_soak
+    from .bench.run import BenchError, bench, soak
+
+    def report(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
 
     try:
         find_chromium(args.chromium)
-        result = bench(args.pages, max(args.tabs, 1), args.soak, args.chromium,
-                       report=lambda line: print(line, file=sys.stderr, flush=True))
+        result = bench(args.pages, max(args.tabs, 1), args.chromium, report)
+        print_bench(result)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2))
+        if args.soak:
+            result["soak"] = soak(args.soak, max(args.tabs, 1), args.chromium, report)
+            print_soak(result["soak"])
+            if args.json:
+                args.json.write_text(json.dumps(result, indent=2))
     except (BenchError, ChromiumNotFound) as exc:
         raise CLIError(str(exc)) from None
-    print_bench(result)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
     return 0
 
 

@@ -25,10 +25,12 @@ def print_bench(r: dict) -> None:
     for stage, ms in sorted(pipe["stages_ms"].items(), key=lambda kv: -kv[1]):
         stages.add_row(stage, f"{100 * ms / total:.1f} %", f"{ms / max(pipe['pages'], 1):.0f}")
     console.print(stages)
-    soak = r.get("soak")
-    if soak:
-        rss = soak["rss_mb"]
-        marks = " / ".join(f"{v:.0f} MB at page {k}" for k, v in rss.items())
-        growth = f"{soak['growth']:.2f}x" if soak["growth"] else "n/a"
-        console.print(f"soak: {soak['pages']} pages at {soak['pages_per_min']:.1f} pages/min; memory {marks}; "
-                      f"growth {growth}; peak {soak['peak_mb']:.0f} MB")
+
+
+def print_soak(soak: dict) -> None:
+    rss = soak["rss_mb"]
+    marks = " / ".join(f"{v:.0f} MB at page {k}" for k, v in rss.items())
+    growth = f"{soak['growth']:.2f}x" if soak["growth"] else "n/a"
+    Console().print(f"soak: {soak['ok']}/{soak['pages']} pages ok at {soak['pages_per_min']:.1f} pages/min; "
+                    f"memory (PSS) {marks}; growth {growth}; peak {soak['peak_mb']:.0f} MB "
+                    f"(browser recycled every {soak['pages_per_browser']} pages)")

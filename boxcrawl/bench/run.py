@@ -186,7 +186,7 @@ def run_pipeline(urls: list[str], cfg: CrawlConfig, name: str = "pipeline",
     return RunResult(name, stats.pages, ok, seconds, mem.peak, stages), rss
 
 
-def bench(pages: int, tabs: int, soak: int, chromium: str | None, report) -> dict:
+def bench(pages: int, tabs: int, chromium: str | None, report) -> dict:
     browser = BrowserConfig(chromium=chromium, tabs=tabs, allow_hosts=("127.0.0.1",))
     with serve_sites() as bases, tempfile.TemporaryDirectory(prefix="boxcrawl-bench-") as tmp:
         urls = pick_urls(bases, pages)
@@ -212,12 +212,19 @@ def bench(pages: int, tabs: int, soak: int, chromium: str | None, report) -> dic
                                                                                second.pages_per_min]},
                   "pipeline": dataclasses.asdict(pipeline) | {"pages_per_min": pipeline.pages_per_min},
                   "ratio": pipeline.pages_per_min / floor.pages_per_min if floor.pages_per_min else 0.0}
-        if soak:
-            soak_urls = pick_urls(bases, soak)
-            cfg = dataclasses.replace(cfg, out=str(Path(tmp) / "soak"))
-            marks = (100, len(soak_urls))
-            soak_run, rss = run_pipeline(soak_urls, cfg, "soak", rss_at=marks)
-            result["soak"] = {"pages": soak_run.pages, "pages_per_min": soak_run.pages_per_min,
-                              "peak_mb": soak_run.peak_mb, "rss_mb": {str(k): v for k, v in rss.items()},
-                              "growth": rss[marks[1]] / rss[marks[0]] if len(rss) == 2 else None}
         return result
+
+
+def soak(pages: int, tabs: int, chromium: str | None, report) -> dict:
+    """The pipeline over ``pages`` pages: memory at page 100 and at the last page."""
+    browser = BrowserConfig(chromium=chromium, tabs=tabs, allow_hosts=("127.0.0.1",))
+    with serve_sites() as bases, tempfile.TemporaryDirectory(prefix="boxcrawl-soak-") as tmp:
+        urls = pick_urls(bases, pages)
+        report(f"soak: {len(urls)} pages ...")
+        cfg = CrawlConfig(out=str(Path(tmp) / "soak"), follow_links=False, browser=browser)
+        marks = (min(100, len(urls)), len(urls))
+        run, rss = run_pipeline(urls, cfg, "soak", rss_at=marks)
+        return {"pages": run.pages, "ok": run.ok, "pages_per_min": run.pages_per_min, "peak_mb": run.peak_mb,
+                "pages_per_browser": browser.pages_per_browser,
+                "rss_mb": {str(k): v for k, v in sorted(rss.items())},
+                "growth": rss[marks[1]] / rss[marks[0]] if len(rss) == 2 else None}

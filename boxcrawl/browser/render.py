@@ -234,7 +234,7 @@ def cut_png(png: bytes, origin, boxes, scale: float) -> list[bytes]:
             left, top = round((x0 - origin[0]) * scale), round((y0 - origin[1]) * scale)
             crop = im.crop((left, top, left + round((x1 - x0) * scale), top + round((y1 - y0) * scale)))
             buf = io.BytesIO()
-            crop.save(buf, format="PNG", compress_level=1)  # 3x faster than 6, files ~15 % larger
+            crop.save(buf, format="PNG", compress_level=1)  # ~2x faster than 6; same size on text crops
             out.append(buf.getvalue())
         return out
 

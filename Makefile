@@ -1,5 +1,6 @@
 # make demo  - crawl a real local website into a dataset and write its gallery
 # make test  - the whole test suite (real Chromium on 127.0.0.1)
+# make bench - floor vs pipeline on local python3-doc + postgresql-doc-15, with a 1,000-page soak
 .PHONY: demo test test-fast bench bootstrap clean
 
 bootstrap:

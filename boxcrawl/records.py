@@ -48,8 +48,7 @@ class RenderedPage:
     retryable: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # ms per stage
     measurement: Measurement | None = None
-    clips: list[tuple[float, float, float, float]] = field(default_factory=list)  # page CSS px, x0 y0 x1 y1
-    images: list[bytes] = field(default_factory=list)        # PNG per clip, at the device scale factor
+    images: list[bytes] = field(default_factory=list)        # PNG per clip the plan chose, at the device scale factor
     dialogs: int = 0
     blocked_requests: int = 0
     load_complete: bool = True

@@ -179,7 +179,7 @@ async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: Br
     lap("capture")
     timings["capture"] = round(timings["capture"] - encode_ms, 1)
     timings["encode"] = round(encode_ms, 1)
-    return result(Outcome.OK, None, measurement=measurement, clips=clips, images=images,
+    return result(Outcome.OK, None, measurement=measurement, images=images,
                   load_complete=load_complete)
 
 

@@ -20,7 +20,9 @@ WORDS = ("layout tokens glyphs boxes crawl resume shard commit frontier lease pa
          "browser sample image dataset visible line word").split()
 
 
-def make_site(root):
+def make_site(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
     for i in range(N_PAGES):
         links = "".join(f'<a href="p{j}.html">page {j}</a> ' for j in (i + 1, i + 2, i * 3 % N_PAGES)
                         if j < N_PAGES)
@@ -28,6 +30,7 @@ def make_site(root):
         (root / f"p{i}.html").write_text(
             f"<!doctype html><html><body style='font:16px/1.4 sans-serif;margin:10px'>"
             f"<nav>{links}</nav><p>{body}</p></body></html>")
+    return root
 
 
 def start_crawl(url, out):
@@ -40,19 +43,22 @@ def committed_pages(out):
     return sum(1 for _ in (out / "pages").glob("*.parquet")) if (out / "pages").exists() else 0
 
 
+def crawl_until_shards(seed, out, shards):
+    """Start a crawl and return it, still running, once ``shards`` shards are committed."""
+    proc = start_crawl(seed, out)
+    deadline = time.time() + 120
+    while committed_pages(out) < shards and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the crawl ended before it could be stopped"
+    return proc
+
+
 def test_kill_9_twice_then_resume_loses_and_duplicates_nothing(tmp_path):
-    site_root = tmp_path / "site"
-    site_root.mkdir()
-    make_site(site_root)
     out = tmp_path / "out"
-    with SiteServer(site_root) as server:
+    with SiteServer(make_site(tmp_path)) as server:
         seed = f"{server.url}/p0.html"
         for wait_for_shards in (2, 5):
-            proc = start_crawl(seed, out)
-            deadline = time.time() + 120
-            while committed_pages(out) < wait_for_shards and time.time() < deadline and proc.poll() is None:
-                time.sleep(0.05)
-            assert proc.poll() is None, "the crawl ended before it could be killed"
+            proc = crawl_until_shards(seed, out, wait_for_shards)
             os.killpg(proc.pid, signal.SIGKILL)      # the crawler and its Chromium, mid-work
             proc.wait()
         killed_at = committed_pages(out)
@@ -72,17 +78,10 @@ def test_kill_9_twice_then_resume_loses_and_duplicates_nothing(tmp_path):
 
 
 def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
-    site_root = tmp_path / "site"
-    site_root.mkdir()
-    make_site(site_root)
     out = tmp_path / "out"
-    with SiteServer(site_root) as server:
+    with SiteServer(make_site(tmp_path)) as server:
         seed = f"{server.url}/p0.html"
-        proc = start_crawl(seed, out)
-        deadline = time.time() + 120
-        while committed_pages(out) < 1 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        assert proc.poll() is None, "the crawl ended before it could be interrupted"
+        proc = crawl_until_shards(seed, out, 1)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=90)
         assert proc.returncode == 0 and b"Traceback" not in stderr, stderr

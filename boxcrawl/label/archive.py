@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ARCHIVE_DIR = "archive"
-_OURS = re.compile(r"^archive-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2})Z(?:-(\d+))?\.json$")
+_OURS = re.compile(r"^archive-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})Z(?:-(\d+))?\.json$")
 # The seed's strftime("%Y-%m-%e-%H:%M:%S"): space-padded day, colons.
 _SEED = re.compile(r"^archive-(\d{4})-(\d{2})-\s?(\d{1,2})-(\d{2}):(\d{2}):(\d{2})\.json$")
 # Generational thinning: keep 5 archives per generation, each at least this much older than the one kept before.
@@ -26,7 +26,7 @@ PER_GENERATION = 5
 def archive_time(name: str) -> datetime | None:
     """When an archive was written, from its name (ours or the seed's); None for other files."""
     if m := _OURS.match(name):
-        return datetime.strptime(m.group(1), "%Y-%m-%dT%H-%M-%S").replace(tzinfo=timezone.utc)
+        return datetime.strptime(m.group(1), "%Y-%m-%dT%H-%M-%S.%f").replace(tzinfo=timezone.utc)
     if m := _SEED.match(name):
         y, mo, d, h, mi, s = (int(g) for g in m.groups())
         try:
@@ -39,7 +39,7 @@ def archive_time(name: str) -> datetime | None:
 def _sort_key(path: Path) -> tuple:
     t = archive_time(path.name)
     m = _OURS.match(path.name)
-    # Naive (seed) times sort before ours at equal instants; a same-second suffix orders ours.
+    # Naive (seed) times sort before ours at equal instants; a same-millisecond suffix orders ours.
     return (t.replace(tzinfo=None), 1 if m else 0, int(m.group(2) or 0) if m else 0, path.name)
 
 
@@ -67,7 +67,8 @@ def write_archive(data_dir: str | Path, records: list[dict], now: datetime | Non
     """Write `records` to a new archive file atomically (temp file, fsync, rename); returns its path."""
     folder = Path(data_dir) / ARCHIVE_DIR
     folder.mkdir(exist_ok=True)
-    stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H-%M-%S")
+    when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    stamp = when.strftime("%Y-%m-%dT%H-%M-%S.") + f"{when.microsecond // 1000:03d}"   # names sort by time
     path, n = folder / f"archive-{stamp}Z.json", 0
     while path.exists():
         n += 1

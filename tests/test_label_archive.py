@@ -63,6 +63,7 @@ def test_pruning_keeps_generations_by_age(tmp_path):
         t = T0 + timedelta(minutes=m)
         paths.append(tmp_path / "archive" / t.strftime("archive-%Y-%m-%dT%H-%M-%S.000Z.json"))
         paths[-1].write_text("[]")
+    (tmp_path / "x").mkdir()
     assert paths[0].name == write_archive(tmp_path / "x", [], T0).name
     deleted = prune_archives(tmp_path)
     kept = list_archives(tmp_path)

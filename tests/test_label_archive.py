@@ -51,6 +51,7 @@ def test_restore_uses_the_newest_archive_whatever_the_directory_order(tmp_path):
     records = json.loads(path.read_text())
     assert [r.get("good") for r in records] == [1, None, None, -1]
     assert records[0]["labeler"] == "bob" and records[0]["url"] == url[0]
+    assert records[0]["screenshot"] == "out/0.png"      # the index record itself, as the seed archived it
     assert app.archive_now() is None       # nothing changed since: no new file
     app.store.close()
 
@@ -78,3 +79,18 @@ def test_pruning_keeps_generations_by_age(tmp_path):
     seed.write_text("[]")
     prune_archives(tmp_path)
     assert seed.exists()                                           # other tools' files are left alone
+
+
+def test_restore_prefers_the_stable_id(tmp_path):
+    data = make_data_dir(tmp_path / "data", 3)
+    index = json.loads((data / "index").read_text())
+    for rec in index:
+        rec["id"] = f"id-{rec['index']}"
+    (data / "index").write_text(json.dumps(index))
+    # The URL file was reordered since: ids still find the right pages.
+    write_archive(data, [{"index": 0, "id": "id-2", "url": index[2]["url"], "good": 2}], T0)
+    app = LabelApp(data, load_entries(data))
+    assert {i: lab.good for i, lab in app.store.labels().items()} == {2: 2}
+    app.archive_now()
+    assert json.loads(newest_archive(data).read_text())[2]["id"] == "id-2"
+    app.store.close()

@@ -71,15 +71,22 @@ class LabelApp:
             return
         newest = newest_archive(self.data_dir)
         if newest is not None:
+            by_id = {e.stable_id: e for e in self.entries if e.stable_id}
             for rec in read_archive(newest):
-                entry = self.by_index.get(rec.get("index"))
                 good = rec.get("good")
-                # Match on the stable id *and* the URL: a changed URL list must not shift labels.
-                if entry is None or str(rec.get("url", "")).strip() != entry.url.strip() or good not in LABEL_NAMES:
+                # Match on the stable id when both sides have one, else on index *and* URL (stripped on both
+                # sides): a changed URL list must not move labels onto other pages.
+                entry = by_id.get(rec.get("id")) if rec.get("id") and by_id else None
+                if entry is None:
+                    entry = self.by_index.get(rec.get("index"))
+                    if entry is not None and str(rec.get("url", "")).strip() != entry.url.strip():
+                        entry = None
+                if entry is None or good not in LABEL_NAMES or isinstance(good, bool):
                     self.ignored += good is not None
                     continue
+                at = rec.get("labeled_at")
                 self.store.set_label(entry.index, entry.url, good, str(rec.get("labeler") or "archive"),
-                                     rec.get("labeled_at") if isinstance(rec.get("labeled_at"), str) else None)
+                                     at if isinstance(at, str) else None)
             self.restored_from = newest
         self.store.set_meta("initialised", "1")
 
@@ -92,6 +99,7 @@ class LabelApp:
             "index": entry.index, "url": entry.url,
             "screenshot": f"images/{entry.screenshot}" if entry.screenshot else None,
             "distilled": f"images/{entry.distilled}" if entry.distilled else None,
+            "distillation": entry.record.get("distillation"),   # the crawler's outcome, when it recorded one
             **({"good": label.good, "labeler": label.labeler, "at": label.at} if label else {}),
         }
 
@@ -99,9 +107,8 @@ class LabelApp:
         labels = self.store.labels()
         records = []
         for e in self.entries:
-            rec = {"index": e.index, "url": e.url,
-                   "screenshot": str(self.data_dir / e.screenshot) if e.screenshot else None,
-                   "distilled": str(self.data_dir / e.distilled) if e.distilled else None}
+            # The whole index record, as the seed archived whole entries (features-csv joins on id or url).
+            rec = {k: v for k, v in e.record.items() if k not in ("good", "labeler", "labeled_at")}
             label = labels.get(e.index)
             if label is not None and label.url == e.url:
                 rec.update(good=label.good, labeler=label.labeler, labeled_at=label.at)

@@ -7,7 +7,7 @@ wherever it ran, so only their file names are trusted, and only if that file sit
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
@@ -23,6 +23,13 @@ class Entry:
     url: str
     screenshot: str | None  # file name inside the data dir, or None when the file is missing
     distilled: str | None
+    record: dict = field(default_factory=dict, compare=False, hash=False)  # the index record as read
+
+    @property
+    def stable_id(self) -> str | None:
+        """The crawler's content-independent id, when its records carry one (`id`)."""
+        value = self.record.get("id")
+        return value if isinstance(value, str) and value else None
 
 
 def _image_name(data_dir: Path, recorded: object, fallback: str) -> str | None:
@@ -68,5 +75,5 @@ def load_entries(data_dir: str | Path) -> list[Entry]:
         if i in entries:
             raise EntriesError(f"index {i} appears twice in the index")
         entries[i] = Entry(i, rec["url"], _image_name(data_dir, rec.get("screenshot"), f"{i}.png"),
-                           _image_name(data_dir, rec.get("distilled"), f"{i}-distilled.png"))
+                           _image_name(data_dir, rec.get("distilled"), f"{i}-distilled.png"), rec)
     return [entries[i] for i in sorted(entries)]

@@ -96,6 +96,7 @@
     $("shots").className = cls(e.good);
     showImage($("orig-fig"), $("orig"), e.screenshot);
     showImage($("dist-fig"), $("dist"), e.distilled);
+    $("dist-caption").textContent = e.distillation ? `distilled (${e.distillation})` : "distilled";
   }
 
   function nextUnrated(from) {

@@ -79,7 +79,7 @@ def test_bad_poll_parameter_and_foreign_host_header(server):
 def test_non_loopback_bind_without_token_is_refused_before_listening(tmp_path):
     data = make_data_dir(tmp_path / "data", 2)
     env = {k: v for k, v in os.environ.items() if k != "BOXCRAWL_LABEL_TOKEN"}
-    for host in ("0.0.0.0", "192.0.2.10", "::"):
+    for host in ("0.0.0.0", "::"):
         start = time.monotonic()
         proc = subprocess.run([sys.executable, "-m", "boxcrawl", "label", "--data-dir", str(data), "--host", host,
                                "--port", "1"], capture_output=True, text=True, timeout=60, env=env)

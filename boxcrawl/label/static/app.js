@@ -302,6 +302,11 @@
     else if (ev.key === "ArrowLeft") { ev.preventDefault(); go(state.pos - 1); }
     else if (ev.key === "ArrowRight") { ev.preventDefault(); go(state.pos + 1); }
     else if (ev.key === "z") undo();
+    else if (ev.key === " ") {   // long screenshots: page through them without reaching for the mouse
+      ev.preventDefault();
+      const shots = $("shots");
+      shots.scrollBy({ top: (ev.shiftKey ? -0.8 : 0.8) * shots.clientHeight, behavior: "smooth" });
+    }
     else if (ev.key === "n") { const p = nextUnrated(state.pos); if (p >= 0) go(p); else message("every entry is labelled"); }
     else if (ev.key === "Backspace" || ev.key === "Delete") { ev.preventDefault(); setLabel(null); }
   }
@@ -323,6 +328,9 @@
     $("next").addEventListener("click", () => go(state.pos + 1));
     $("next-unrated").addEventListener("click", () => { const p = nextUnrated(state.pos); if (p >= 0) go(p); });
     document.addEventListener("keydown", onKey);
+    for (const id of ["orig", "dist"]) {
+      $(id).addEventListener("error", () => $(`${id}-fig`).classList.add("no-image"));
+    }
     window.addEventListener("hashchange", () => { const p = fromHash(); if (p >= 0 && p !== state.pos) go(p); });
     document.addEventListener("visibilitychange", () => { if (!document.hidden) pollSoon(); });
     window.addEventListener("beforeunload", (ev) => { if (state.queue.length) { ev.preventDefault(); ev.returnValue = ""; } });

@@ -118,3 +118,13 @@ def test_unreadable_data_dir_gives_one_line(tmp_path):
         proc = subprocess.run([sys.executable, "-m", "boxcrawl", "label", "--data-dir", str(data_dir)],
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_busy_port_is_a_one_line_error(tmp_path):
+    data = make_data_dir(tmp_path / "data", 2)
+    with LabelServer(data) as server:
+        proc = subprocess.run([sys.executable, "-m", "boxcrawl", "label", "--data-dir", str(data),
+                               "--port", str(server.port)], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2 and "cannot listen on 127.0.0.1" in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+        assert server.request("/api/health")[0] == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -43,6 +44,15 @@ def run_label(args, error) -> int:
         entries = load_entries(args.data_dir)
     except EntriesError as exc:
         raise error(str(exc)) from None
+    # Bind before anything else so a busy port is a one-line error, not a server log line.
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        sock.close()
+        raise error(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     label_app = LabelApp(args.data_dir, entries, archive_every=args.archive_every)
     app = label_app.build(bind_host=args.host, port=args.port, token=args.token)
     shown = f"[{args.host}]" if ":" in args.host else args.host
@@ -56,8 +66,5 @@ def run_label(args, error) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False,
                             lifespan="on")
-    server = uvicorn.Server(config)
-    server.run()
-    if not server.started:
-        raise error(f"could not listen on {args.host}:{args.port}")
+    uvicorn.Server(config).run(sockets=[sock])
     return 0

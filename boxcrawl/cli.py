@@ -130,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("out", metavar="DIR")
     show.add_argument("--limit", type=_positive_int, default=60, help="samples shown (default 60)")
     show.add_argument("--html", type=Path, help="where to write (default DIR/gallery.html)")
+
+    from .label.cli import add_parsers as add_label_parsers
+    from .train.cli import add_parsers as add_train_parsers
+    add_label_parsers(sub)
+    add_train_parsers(sub)
     return parser
 
 
@@ -255,6 +260,12 @@ def main(argv: list[str] | None = None) -> int:
             return _show(args)
         if args.command == "bench":
             return _bench(args)
+        if args.command == "label":
+            from .label.cli import run_label
+            return run_label(args, CLIError)
+        if args.command == "train":
+            from .train.cli import run_train
+            return run_train(args, CLIError)
     except CLIError as exc:
         print(f"boxcrawl {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,1 @@
+"""Labeling web app: distilled-page screenshots in, durable human labels out."""

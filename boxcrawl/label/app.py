@@ -1,0 +1,236 @@
+"""The labeling web app (Starlette): the page, its assets, the screenshots, and a small JSON API.
+
+API
+- `GET  /api/entries`            every entry with its current label, and the sequence number to poll from
+- `GET  /api/updates?since=SEQ`  label changes after SEQ (anyone's), oldest first
+- `POST /api/label`              `{"index": I, "good": 1|0|2|-1|null, "labeler": NAME}`; answers once committed
+- `GET  /images/NAME`            a screenshot from the data dir (flat names only)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from importlib import resources
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from .archive import newest_archive, prune_archives, read_archive, write_archive
+from .entries import IMAGE_SUFFIXES, Entry
+from .security import SecurityMiddleware
+from .store import LABEL_NAMES, LabelStore
+
+log = logging.getLogger("boxcrawl.label")
+
+DB_FILE = "labels.sqlite"
+MAX_BODY = 16 * 1024
+MAX_UPDATES = 2000          # a client further behind than this reloads everything
+STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _static_text(name: str) -> str:
+    return resources.files("boxcrawl.label").joinpath("static", name).read_text(encoding="utf-8")
+
+
+class LabelApp:
+    """Owns the entries, the store and the archive schedule; builds the ASGI app."""
+
+    def __init__(self, data_dir: Path, entries: list[Entry], *, archive_every: float = 60.0):
+        self.data_dir = data_dir.resolve()
+        self.entries = entries
+        self.by_index = {e.index: e for e in entries}
+        self.store = LabelStore(self.data_dir / DB_FILE)
+        self.archive_every = archive_every
+        self.restored_from: Path | None = None
+        self.ignored: int = 0
+        self._restore_if_new()
+        self._archived_seq = int(self.store.meta("archived_seq") or 0)
+
+    # -- startup ------------------------------------------------------------------------------------
+    def _restore_if_new(self) -> None:
+        """A data dir labelled before (by the seed's server or ours without its database): start from the
+        newest archive, chosen by the time in its name, so the result does not depend on directory order."""
+        if self.store.meta("initialised"):
+            return
+        newest = newest_archive(self.data_dir)
+        if newest is not None:
+            by_id = {e.stable_id: e for e in self.entries if e.stable_id}
+            for rec in read_archive(newest):
+                good = rec.get("good")
+                # Match on the stable id when both sides have one, else on index *and* URL (stripped on both
+                # sides): a changed URL list must not move labels onto other pages.
+                entry = by_id.get(rec.get("id")) if rec.get("id") and by_id else None
+                if entry is None:
+                    entry = self.by_index.get(rec.get("index"))
+                    if entry is not None and str(rec.get("url", "")).strip() != entry.url.strip():
+                        entry = None
+                if entry is None or good not in LABEL_NAMES or isinstance(good, bool):
+                    self.ignored += good is not None
+                    continue
+                at = rec.get("labeled_at")
+                self.store.set_label(entry.index, entry.url, good, str(rec.get("labeler") or "archive"),
+                                     at if isinstance(at, str) else None)
+            self.restored_from = newest
+        self.store.set_meta("initialised", "1")
+
+    # -- views ----------------------------------------------------------------------------------------
+    def entry_json(self, entry: Entry, labels) -> dict:
+        label = labels.get(entry.index)
+        if label is not None and label.url != entry.url:
+            label = None   # the index file changed under this label; do not show it on another page
+        return {
+            "index": entry.index, "url": entry.url,
+            "screenshot": f"images/{entry.screenshot}" if entry.screenshot else None,
+            "distilled": f"images/{entry.distilled}" if entry.distilled else None,
+            "distillation": entry.record.get("distillation"),   # the crawler's outcome, when it recorded one
+            **({"good": label.good, "labeler": label.labeler, "at": label.at} if label else {}),
+        }
+
+    def archive_records(self) -> list[dict]:
+        labels = self.store.labels()
+        records = []
+        for e in self.entries:
+            # The whole index record, as the seed archived whole entries (features-csv joins on id or url).
+            rec = {k: v for k, v in e.record.items() if k not in ("good", "labeler", "labeled_at")}
+            label = labels.get(e.index)
+            if label is not None and label.url == e.url:
+                rec.update(good=label.good, labeler=label.labeler, labeled_at=label.at)
+            records.append(rec)
+        return records
+
+    def archive_now(self, force: bool = False) -> Path | None:
+        seq = self.store.last_seq()
+        if seq == self._archived_seq and not force:
+            return None
+        path = write_archive(self.data_dir, self.archive_records())
+        self._archived_seq = seq
+        self.store.set_meta("archived_seq", str(seq))
+        prune_archives(self.data_dir)
+        return path
+
+    async def _archive_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.archive_every)
+            try:
+                self.archive_now()
+            except OSError as exc:   # a full disk must not stop labeling: SQLite still has every label
+                log.error("archive failed: %s", exc)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app):
+        task = asyncio.create_task(self._archive_loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(OSError):
+                self.archive_now()
+            self.store.close()
+
+    # -- handlers ---------------------------------------------------------------------------------------
+    async def page(self, request: Request) -> Response:
+        html = _static_text("index.html").replace("{{CSRF}}", self.csrf_token)
+        return HTMLResponse(html, headers=SECURITY_HEADERS)
+
+    async def static(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in STATIC:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return Response(_static_text(name), media_type=STATIC[name], headers=SECURITY_HEADERS)
+
+    async def image(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        path = (self.data_dir / name).resolve()
+        # Flat names only, an image suffix, and (after following links) still inside the data dir.
+        if ("/" in name or "\\" in name or name.startswith(".") or not name.lower().endswith(IMAGE_SUFFIXES)
+                or not path.is_relative_to(self.data_dir) or not path.is_file()):
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return FileResponse(path, headers={"Cache-Control": "private, max-age=3600",
+                                           "X-Content-Type-Options": "nosniff"})
+
+    async def entries_view(self, request: Request) -> Response:
+        seq = self.store.last_seq()   # read first: a change landing in between is re-sent, never missed
+        labels = self.store.labels()
+        return JSONResponse({"entries": [self.entry_json(e, labels) for e in self.entries], "seq": seq},
+                            headers={"Cache-Control": "no-store"})
+
+    async def updates(self, request: Request) -> Response:
+        try:
+            since = int(request.query_params.get("since", "0"))
+        except ValueError:
+            return JSONResponse({"error": "since must be a whole number"}, status_code=400)
+        events = self.store.events_since(since, MAX_UPDATES + 1)
+        if len(events) > MAX_UPDATES or since > self.store.last_seq():
+            return JSONResponse({"resync": True, "seq": self.store.last_seq()})
+        seq = events[-1].seq if events else max(since, 0)
+        return JSONResponse({"updates": [ev.as_json() for ev in events if ev.index in self.by_index], "seq": seq},
+                            headers={"Cache-Control": "no-store"})
+
+    async def set_label(self, request: Request) -> Response:
+        try:
+            index, good, labeler = await self._parse_label(request)
+        except BadRequest as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        entry = self.by_index.get(index)
+        if entry is None:
+            return JSONResponse({"error": f"no entry with index {index}"}, status_code=404)
+        label = self.store.set_label(index, entry.url, good, labeler)   # committed when this returns
+        return JSONResponse(label.as_json())
+
+    async def _parse_label(self, request: Request) -> tuple[int, int | None, str]:
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise BadRequest("request body too large")
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BadRequest("body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise BadRequest("body must be a JSON object")
+        index, good, labeler = data.get("index"), data.get("good"), data.get("labeler")
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise BadRequest("'index' must be an integer")
+        if good is not None and (isinstance(good, bool) or good not in LABEL_NAMES):
+            raise BadRequest("'good' must be 1 (good), 0 (bad), 2 (good with mistakes), -1 (error) or null (reset)")
+        if not isinstance(labeler, str) or not labeler.strip() or len(labeler) > 64:
+            raise BadRequest("'labeler' must be a name of 1-64 characters")
+        return index, good, labeler.strip()
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"ok": True, "entries": len(self.entries), "seq": self.store.last_seq()})
+
+    def build(self, *, bind_host: str, port: int, token: str | None):
+        self.csrf_token = self.store.secret("csrf_token")
+        app = Starlette(
+            routes=[
+                Route("/", self.page),
+                Route("/static/{name}", self.static),
+                Route("/images/{name:path}", self.image),
+                Route("/api/entries", self.entries_view),
+                Route("/api/updates", self.updates),
+                Route("/api/label", self.set_label, methods=["POST"]),
+                Route("/api/health", self.health),
+                Route("/favicon.ico", lambda request: Response(status_code=204)),
+            ],
+            lifespan=self.lifespan,
+        )
+        return SecurityMiddleware(app, bind_host=bind_host, port=port, token=token, csrf_token=self.csrf_token)

@@ -143,3 +143,7 @@ class OutDir:
         if not reg_path.exists():
             return {}
         return {i["index"]: Entry(i["index"], i["id"], i["url"]) for i in read_json(reg_path)}
+
+
+def utf8_len(text: str | None) -> int:
+    return len((text or "").encode("utf-8", "surrogatepass"))

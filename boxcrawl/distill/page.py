@@ -40,6 +40,7 @@ class Distilled:
     features: dict | None = None          # raw features of the distilled page
     article_text: str = ""                # the article alone, without the viewer's own text
     title: str = ""
+    timings: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -112,12 +113,15 @@ async def capture_original(context: BrowserContext, url: str, opts: DistillOptio
     content_type = (response.headers.get("content-type", "") if response else "").split(";")[0].strip()
     if content_type and "html" not in content_type and "xml" not in content_type:
         raise EntryFailed(f"not an HTML page ({content_type})")
-    cap.timings["load"] = time.monotonic() - t0
+    cap.timings["load"] = round(time.monotonic() - t0, 3)
     await asyncio.sleep(opts.settle)
+    t1 = time.monotonic()
     cap.screenshot = await page.screenshot()
+    cap.timings["screenshot"] = round(time.monotonic() - t1, 3)
+    t1 = time.monotonic()
     cap.features, cap.native_raw = await extract(page)
     cap.html = await page.content()
-    cap.timings["features"] = time.monotonic() - t0
+    cap.timings["features"] = round(time.monotonic() - t1, 3)
     if opts.save_mhtml:
         cdp = await context.new_cdp_session(page)
         snapshot = await cdp.send("Page.captureSnapshot", {"format": "mhtml"})
@@ -176,6 +180,7 @@ async def _wait_for_viewer(page: Page, opts: DistillOptions) -> tuple[dict, bool
 async def distill(context: BrowserContext, url: str, html: str, opts: DistillOptions,
                   allow_chrome: bool = True) -> Distilled:
     result = Distilled()
+    t0 = time.monotonic()
     page = await context.new_page()
     _dismiss_dialogs(page)
     await page.set_viewport_size(opts.distilled_viewport())
@@ -212,7 +217,10 @@ async def distill(context: BrowserContext, url: str, html: str, opts: DistillOpt
         result.error = result.error.rstrip("; ")
     else:
         result.outcome = "ok"
+    result.timings["distill"] = round(time.monotonic() - t0, 3)
+    t0 = time.monotonic()
     result.screenshot = await page.screenshot()
+    result.timings["distilled_screenshot"] = round(time.monotonic() - t0, 3)
     result.features, _ = await extract(page)
     await page.close()
     return result

@@ -218,6 +218,7 @@ class Runner:
             return None
         if opts.skip_distillation:
             info["distillation"] = "skipped"
+            info["timings"] = cap.timings
             atomic_write_json(out.path(i, ".info"), info, indent=None)
             return None
         d = await distill(context, cap.final_url or entry.url, cap.html, opts)
@@ -226,7 +227,8 @@ class Runner:
             entry, d.features, distiller=d.distiller, distillation=d.outcome, distill_error=d.error))
         self.summary.distillers[d.distiller or "failed"] = self.summary.distillers.get(d.distiller or "failed", 0) + 1
         info.update(distilled=str(out.path(i, "-distilled.png")), distiller=d.distiller, distillation=d.outcome,
-                    distill_error=d.error, article_bytes=utf8_len(d.article_text), distilled_title=d.title)
+                    distill_error=d.error, article_bytes=utf8_len(d.article_text), distilled_title=d.title,
+                    timings={**cap.timings, **d.timings})
         atomic_write_json(out.path(i, ".info"), info, indent=None)   # last: marks the entry done
         return None
 

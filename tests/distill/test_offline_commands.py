@@ -13,7 +13,7 @@ from boxcrawl.distill.run import _feature_record, write_features
 from boxcrawl.distill.scoring import load_scorer
 from boxcrawl.distill.score_cli import score_record
 from boxcrawl.distill.store import Entry, OutDir, atomic_write_json, entry_id
-from conftest import run_boxcrawl
+from distill_helpers import cli as run_boxcrawl
 
 
 def raw(url, **kw):

@@ -21,6 +21,7 @@ from ..records import RenderedPage
 from .distiller import DISTILLER_FLAGS
 from .features import derived_features
 from .options import DistillOptions
+from .readerable import readerable
 from .page import EntryFailed, PageCapture, capture_mhtml, capture_original, distill
 from .scoring import ModelError, load_scorer, native_record_without_model
 from .store import Entry, OutDir, atomic_write_bytes, atomic_write_json, read_json, utf8_len
@@ -199,13 +200,16 @@ class Runner:
         opts, out, i = self.opts, self.out, entry.index
         cap: PageCapture = await capture_original(context, entry.url, opts)
         native = self._native(cap.final_url or entry.url, cap.native_raw, cap.chrome_console)
+        mozilla = await asyncio.to_thread(readerable, cap.html)   # Firefox's signal, on the live DOM
+        mozilla = {"readerable": mozilla.readerable, "score": round(mozilla.score, 4), "counted": mozilla.counted}
         atomic_write_bytes(out.path(i, ".png"), cap.screenshot)
-        write_features(out, entry, "feature", _feature_record(entry, cap.features, native))
+        write_features(out, entry, "feature", _feature_record(entry, cap.features, native, readerable=mozilla))
         if cap.mhtml is not None:
             atomic_write_bytes(out.path(i, ".mhtml"), cap.mhtml)
         info = {"index": i, "id": entry.id, "url": entry.url, "final_url": cap.final_url, "status": cap.status,
                 "screenshot": str(out.path(i, ".png")), "distilled": None,
-                "mobile": opts.mobile_device, "time": time.time()}
+                "mobile": opts.mobile_device, "time": time.time(), "readerable": mozilla["readerable"],
+                "chrome_decision": native.get("decision") if native else None}
         if opts.desktop_distillable_only and native is not None and (
                 native.get("is_mobile_friendly") or native.get("distillable") is False):
             # consistent files: the screenshot and features go, and .info says why (points at nothing)

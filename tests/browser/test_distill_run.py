@@ -71,6 +71,8 @@ def test_distill_end_to_end_with_bad_lines_failures_retry_and_mhtml(site, tmp_pa
     assert feature["features"]["opengraph"] is True and feature["native"]["source"] == "boxcrawl-native-js"
     assert feature["native"]["distillable"] in (True, False) and len(feature["native"]["derived_features"]) == 22
     assert len(read(out / "2.feature-derived")["features"]) == 96
+    assert feature["readerable"]["readerable"] is True and info["readerable"] is True
+    assert info["chrome_decision"] == feature["native"]["decision"]
     dfeature = read(out / "2.dfeature")
     assert dfeature["distiller"] == "chrome-dom-distiller"
     assert "Story number 0" in dfeature["features"]["innerText"]
@@ -123,8 +125,9 @@ def test_distill_end_to_end_with_bad_lines_failures_retry_and_mhtml(site, tmp_pa
 
 def test_distiller_failures_are_explicit_and_fall_back(site, tmp_path):
     out = tmp_path / "out"
-    run_boxcrawl("distill", "--out", out, f"{site.url}/empty.html", f"{site.url}/story-1.html",
-                 "--distill-timeout", "0.01", *QUICK)
+    proc = run_boxcrawl("distill", "--out", out, f"{site.url}/empty.html", f"{site.url}/story-1.html",
+                        "http://127.0.0.1:1/refused.html", "--distill-timeout", "0.01", *QUICK, check=False)
+    assert proc.returncode == 1 and "ERR_CONNECTION_REFUSED" in read(out / "2.error")["error"]
     tiny, story = read(out / "0.info"), read(out / "1.info")
     # Chrome's distiller gets no time: a timeout, recorded; readability-lxml produces the story's reader view
     assert story["distiller"] == "readability-lxml" and story["distillation"] == "ok"

@@ -177,7 +177,9 @@ class Runner:
             except EntryFailed as exc:
                 return str(exc)
 
-        result = await pool.run_page(entry.url, work, context_options=opts.context_options(pool.version),
+        # an MHTML reload fetches nothing from the original host, so only its sub-requests face the guard
+        check_url = "about:blank" if opts.load_mhtml else entry.url
+        result = await pool.run_page(check_url, work, context_options=opts.context_options(pool.version),
                                      timeout=opts.entry_timeout)
         elapsed = time.monotonic() - t0
         if isinstance(result, RenderedPage):         # the pool's own failure record: timeout, crash, refused

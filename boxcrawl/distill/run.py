@@ -102,6 +102,10 @@ def write_features(out: OutDir, entry: Entry, kind: str, record: dict) -> None:
     atomic_write_json(out.path(entry.index, f".{kind}-derived"), derived)
 
 
+async def _noop(context, blocked, timings) -> None:
+    return None
+
+
 class Runner:
     def __init__(self, opts: DistillOptions, entries: list[Entry], log=None):
         self.opts = opts
@@ -143,6 +147,8 @@ class Runner:
             cfg = BrowserConfig(chromium=self.opts.chromium, tabs=self.opts.tabs, allow_hosts=self.opts.allow_hosts,
                                 page_timeout=self.opts.entry_timeout)
             async with BrowserPool(cfg, extra_args=DISTILLER_FLAGS) as pool:
+                if self.opts.mobile:   # launch first: the device's user agent names the real Chrome version
+                    await pool.run_page("about:blank", _noop)
                 queue: asyncio.Queue[Entry] = asyncio.Queue()
                 for entry in todo:
                     queue.put_nowait(entry)

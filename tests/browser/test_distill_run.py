@@ -4,6 +4,7 @@ kill -9, MHTML round trip, distiller fallback, mobile emulation, flag rules."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +38,8 @@ def site(tmp_path):
     for i in range(8):
         (root / f"story-{i}.html").write_text(article(f"Story number {i}"), encoding="utf-8")
     (root / "tiny.html").write_text("<html><head><title>tiny</title></head><body><a href=x>x</a></body></html>")
+    (root / "ua.html").write_text(article("ua").replace("</body>", "<script>document.title = navigator.userAgent;"
+                                                         "</script></body>"))
     (root / "empty.html").write_text("<html><head><title>empty</title></head><body><div></div></body></html>")
     (root / "cjk.html").write_text(article("中文標題 😀", 4).replace(PARAGRAPH, "這是一個很長的段落。" * 20),
                                    encoding="utf-8")
@@ -125,8 +128,11 @@ def test_distill_end_to_end_with_bad_lines_failures_retry_and_mhtml(site, tmp_pa
 
 def test_distiller_failures_are_explicit_and_fall_back(site, tmp_path):
     out = tmp_path / "out"
+    with socket.socket() as s:          # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
     proc = run_boxcrawl("distill", "--out", out, f"{site.url}/empty.html", f"{site.url}/story-1.html",
-                        "http://127.0.0.1:1/refused.html", "--distill-timeout", "0.01", *QUICK, check=False)
+                        f"http://127.0.0.1:{closed_port}/refused.html", "--distill-timeout", "0.01", *QUICK, check=False)
     assert proc.returncode == 1 and "ERR_CONNECTION_REFUSED" in read(out / "2.error")["error"]
     tiny, story = read(out / "0.info"), read(out / "1.info")
     # Chrome's distiller gets no time: a timeout, recorded; readability-lxml produces the story's reader view
@@ -164,9 +170,13 @@ def test_desktop_distillable_only_leaves_consistent_files(site, tmp_path):
 
 def test_mobile_emulation_uses_the_device_preset(site, tmp_path):
     out = tmp_path / "out"
-    run_boxcrawl("distill", "--out", out, f"{site.url}/story-3.html", "--emulate-mobile", *QUICK)
+    run_boxcrawl("distill", "--out", out, f"{site.url}/story-3.html", f"{site.url}/ua.html", "--emulate-mobile",
+                 *QUICK)
+    ua = read(out / "1.feature")["features"]["title"]
+    assert "Nexus 5" in ua and "Mobile" in ua and "Chrome/156.0.0.0" not in ua and "Chrome/1" in ua
     assert Image.open(out / "0.png").size == (360 * 3, 640 * 3)
     assert read(out / "0.info")["mobile"] == "Nexus 5"
+    assert read(out / "0.feature")["native"]["source"] == "boxcrawl-native-js"
     assert read(out / "0.info")["distillation"] == "ok"
     bad = run_boxcrawl("distill", "--out", tmp_path / "o2", "http://x.test/", "--emulate-mobile", "Nokia 3310",
                        check=False)

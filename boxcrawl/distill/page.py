@@ -205,6 +205,8 @@ async def distill(context: BrowserContext, url: str, html: str, opts: DistillOpt
         found = await asyncio.to_thread(python_distill, html, url)
         if found is not None:
             title, article_html = found
+            # leave the chrome-distiller:// page first: its CSP would block the reader view's inline style
+            await page.goto("about:blank")
             await page.set_content(reader_view_html(title, article_html, url), wait_until="load",
                                    timeout=opts.load_timeout * 1000)
             state = await page.evaluate(VIEWER_STATE_JS)

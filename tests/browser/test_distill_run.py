@@ -138,6 +138,10 @@ def test_distiller_failures_are_explicit_and_fall_back(site, tmp_path):
     # Chrome's distiller gets no time: a timeout, recorded; readability-lxml produces the story's reader view
     assert story["distiller"] == "readability-lxml" and story["distillation"] == "ok"
     assert "timeout" in story["distill_error"] and story["article_bytes"] > 1000
+    # the reader view's own style applies (a padded column): the left 30 px of the screenshot are blank
+    shot = Image.open(out / "1-distilled.png").convert("L")
+    assert shot.crop((0, 0, 30, shot.height)).getextrema() == (255, 255)
+    assert shot.crop((30, 0, 400, 300)).getextrema()[0] < 128          # while the column has text
     assert tiny["distiller"] is None and tiny["distillation"] == "failed"
     assert "readability-lxml found no article" in tiny["distill_error"]
 

@@ -106,6 +106,9 @@ def test_write_index_aggregates_without_a_browser(tmp_path):
     run_boxcrawl("derive-features", "--core", tmp_path / "feature.marshal", "--out", tmp_path / "from-marshal")
     assert json.loads((tmp_path / "from-marshal").read_text())[3]["features"] == derived[3]["features"]
 
+    native = run_boxcrawl("distill-score", root, "--vector", "native", "--no-explain")
+    assert [json.loads(line)["decision"] for line in native.stdout.splitlines()] == [False, False, False, True]
+    assert "contributions" not in native.stdout
     scored = run_boxcrawl("distill-score", root)
     rows = [json.loads(line) for line in scored.stdout.splitlines()]
     assert [r["decision"] for r in rows] == [False, False, False, True]

@@ -145,3 +145,36 @@ def v1_from_native(url: str, native: dict) -> list[float]:
                float(native["moz_score"]), float(native["moz_score_all_sqrt"]),
                float(native["moz_score_all_linear"])]
     return values
+
+
+# Chrome's older 29-feature vector (CalculateDerivedFeaturesFromJSON), fed by an 8-key JS collector: no
+# `search`/`archive`, no moz scores, plus 12 text length / word-count features. Names as in Chromium's
+# derived_features.json fixtures.
+LEGACY29_NAMES = (
+    "opengraph", "forum", "index", "view", "asp", "phpbb", "php", "pathlength", "domain", "pathcomponents",
+    "slugdetector", "pathnumbers", "lastSegmentLength", "formcount", "anchorcount", "elementcount",
+    "anchorratio", "innertextlength", "textcontentlength", "innerhtmllength", "innertextlengthratio",
+    "textcontentlengthratio", "innertexttextcontentlengthratio", "innertextwordcount", "textcontentwordcount",
+    "innerhtmlwordcount", "innertextwordcountratio", "textcontentwordcountratio",
+    "innertexttextcontentwordcountratio",
+)
+
+
+def legacy29(raw: dict) -> list:
+    """The flat [name, value, ...] list of the 29-feature variant, from the raw JS features."""
+    path = dict(path_features(utf8(urlsplit(raw["url"]).path)))
+    it, tc, html = (utf8(raw[k] or "") for k in ("innerText", "textContent", "innerHTML"))
+    lens = (len(it), len(tc), len(html))
+    words = (word_count(it), word_count(tc), word_count(html))
+    values = [
+        bool(raw["opengraph"]), path["forum"], path["index"], path["view"], path["asp"], path["phpbb"],
+        path["php"], path["pathLength"], path["domain"], path["pathComponents"], path["slugDetector"],
+        path["pathNumbers"], path["lastSegmentLength"], raw["numForms"], raw["numAnchors"], raw["numElements"],
+        _ratio(raw["numAnchors"], raw["numElements"]),
+        *lens, _ratio(lens[0], lens[2]), _ratio(lens[1], lens[2]), _ratio(lens[0], lens[1]),
+        *words, _ratio(words[0], words[2]), _ratio(words[1], words[2]), _ratio(words[0], words[1]),
+    ]
+    flat: list = []
+    for name, value in zip(LEGACY29_NAMES, values):
+        flat += [name, value]
+    return flat

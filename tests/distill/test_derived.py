@@ -124,3 +124,35 @@ def test_v1_order_and_native_equivalence():
     # GURL keeps ;params in the path, urlparse does not
     with_params = v1_from_native("http://h/a.php;x=1", native)
     assert with_params[V1_NAMES.index("pathLength")] == len("/a.php;x=1")
+
+
+def _text(n_bytes: int, n_words: int) -> str:
+    """A string of exactly n_bytes UTF-8 bytes and n_words ASCII words (CJK padding has no words)."""
+    words = "w " * n_words
+    pad = n_bytes - len(words)
+    return words + "中" * (pad // 3) + " " * (pad % 3)
+
+
+# Chromium's components/test/data/dom_distiller/derived_features.json (the 29-feature variant): the raw text
+# is rebuilt with the fixture's byte lengths and word counts, so every value below must come out exactly.
+LEGACY_FIXTURES = [
+    ("https://zh-tw.facebook.com/permalink.php", (1, 26, 120), (492, 12832, 19715), (5, 1470, 2313),
+     [False, False, False, False, False, False, True, 14, False, 1, 1, 0, 13, 1, 26, 120, 0.21666666666666667,
+      492, 12832, 19715, 0.024955617550088766, 0.6508749682982501, 0.03834164588528678, 5, 1470, 2313,
+      0.00216169476869866, 0.6355382619974059, 0.003401360544217687]),
+    ("https://yande.re/pool", (10, 112, 492), (1676, 41089, 56900), (303, 3874, 6502),
+     [False, False, False, False, False, False, False, 5, False, 1, 0, 0, 4, 10, 112, 492, 0.22764227642276422,
+      1676, 41089, 56900, 0.02945518453427065, 0.7221265377855888, 0.04078950570712356, 303, 3874, 6502,
+      0.04660104583205168, 0.5958166717932943, 0.07821373257614868]),
+]
+
+
+@pytest.mark.parametrize("url, counts, lengths, words, expected", LEGACY_FIXTURES)
+def test_legacy_29_feature_variant_matches_chromium_fixtures(url, counts, lengths, words, expected):
+    from boxcrawl.distill.features import LEGACY29_NAMES, legacy29
+    r = dict(url=url, opengraph=False, numForms=counts[0], numAnchors=counts[1], numElements=counts[2],
+             innerText=_text(lengths[0], words[0]), textContent=_text(lengths[1], words[1]),
+             innerHTML=_text(lengths[2], words[2]))
+    flat = legacy29(r)
+    assert flat[0::2] == list(LEGACY29_NAMES)
+    assert flat[1::2] == expected

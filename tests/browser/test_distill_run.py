@@ -216,7 +216,7 @@ def test_kill_minus_9_then_resume_finishes_every_entry_once(site, tmp_path):
     args = [sys.executable, "-m", "boxcrawl", "distill", "--out", str(out), "--urls-file", str(urls),
             "--tabs", "1", *QUICK]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300
     while len(list(out.glob("*.info"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGKILL)

@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--chromium", help="Chromium executable")
     bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
 
+    from .distill.cli import add_parsers as add_distill_parsers
+    add_distill_parsers(sub)
+
     show = sub.add_parser("show", help="write an HTML gallery of a dataset")
     show.add_argument("out", metavar="DIR")
     show.add_argument("--limit", type=_positive_int, default=60, help="samples shown (default 60)")
@@ -250,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "run", None):   # subcommands that bring their own runner
+            args.argv = list(argv) if argv is not None else sys.argv[1:]
+            return args.run(args)
         if args.command == "render":
             return _run_crawl(args, follow_links=False)
         if args.command == "crawl":

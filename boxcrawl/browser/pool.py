@@ -38,8 +38,9 @@ class _Handle:
 class BrowserPool:
     """``async with BrowserPool(cfg, guard) as pool: page = await pool.render(url, plan)``"""
 
-    def __init__(self, cfg: BrowserConfig, guard: NetworkGuard | None = None):
+    def __init__(self, cfg: BrowserConfig, guard: NetworkGuard | None = None, extra_args: tuple[str, ...] = ()):
         self.cfg = cfg
+        self.extra_args = list(extra_args)   # e.g. --enable-dom-distiller
         self.guard = guard or NetworkGuard(cfg.allow_hosts)
         self.executable = find_chromium(cfg.chromium)
         self._playwright = None
@@ -61,7 +62,7 @@ class BrowserPool:
     async def _launch(self) -> _Handle:
         browser = await self._playwright.chromium.launch(
             executable_path=self.executable,
-            args=launch_args() + self.guard.chromium_args(),
+            args=launch_args() + self.guard.chromium_args() + self.extra_args,
             handle_sigint=False, handle_sigterm=False, handle_sighup=False,
         )
         self.launches += 1
@@ -98,9 +99,11 @@ class BrowserPool:
         return await self.run_page(
             url, lambda context, blocked, timings: render_page(context, url, plan, self.cfg, blocked, timings))
 
-    async def run_page(self, url: str, work) -> RenderedPage:
+    async def run_page(self, url: str, work, context_options: dict | None = None,
+                       timeout: float | None = None) -> RenderedPage:
         """Run ``work(context, blocked, timings)`` in a fresh guarded context under the deadline.
-        ``render`` uses it; so does the benchmark's floor, so both pay the same browser costs."""
+        ``render`` uses it; so does the benchmark's floor, so both pay the same browser costs.
+        ``context_options`` override the context's settings (device emulation); ``timeout`` the deadline."""
         try:
             self.guard.check(url)
         except Refused as exc:
@@ -111,11 +114,15 @@ class BrowserPool:
         blocked: list[str] = []
         timings: dict[str, float] = {}
         try:
-            async with asyncio.timeout(self.cfg.page_timeout):
-                context = await handle.browser.new_context(
+            async with asyncio.timeout(timeout or self.cfg.page_timeout):
+                options = dict(
                     viewport={"width": self.cfg.viewport_width, "height": self.cfg.viewport_height},
                     device_scale_factor=self.cfg.scale,
                     user_agent=self.cfg.user_agent,
+                )
+                options.update(context_options or {})
+                context = await handle.browser.new_context(
+                    **options,
                     service_workers="block",   # their requests would bypass the guard
                     accept_downloads=False,
                 )
@@ -125,7 +132,7 @@ class BrowserPool:
         except TimeoutError:
             return RenderedPage(url=url, final_url=url, status=None, content_type=None,
                                 outcome=Outcome.TIMEOUT, retryable=True, timings=timings,
-                                error=f"page deadline of {self.cfg.page_timeout:g}s exceeded")
+                                error=f"page deadline of {timeout or self.cfg.page_timeout:g}s exceeded")
         except PlaywrightError as exc:
             crashed = handle.dead or not handle.browser.is_connected()
             return RenderedPage(url=url, final_url=url, status=None, content_type=None,

@@ -1,0 +1,143 @@
+"""Sanity checks of the original pipeline: check-derived, check-distilled-mhtml, mhtml-corpus."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .features import V1_NAMES, V1_NO_PATH, as_dict, v1_from_derived
+from .store import read_json
+
+TOLERANCE = 0.001
+FAILED_TEXTS = ("No data found.", "Failed to find article")
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("check-derived", help="our JS-derived v1 vs the native one (ours or Chrome's dump)",
+                       description="Compare the v1 vector derived from the JS features with the native record "
+                                   "(Blink-equivalent collector, or Chrome's own dump where a build logs it).")
+    p.add_argument("--features", required=True, type=Path, help="aggregated DIR/feature-derived (or mfeature-)")
+    p.add_argument("--from-mhtml", action="store_true", help="compare only the URL-independent v1NoPath columns")
+    p.set_defaults(run=run_check_derived)
+
+    p = sub.add_parser("check-distilled-mhtml", help="distilled text from the live page vs from its MHTML")
+    p.add_argument("--dir", required=True, type=Path)
+    p.set_defaults(run=run_check_mhtml)
+
+    p = sub.add_parser("mhtml-corpus", help="entry ids on stdin -> DOM Distiller eval corpus records on stdout")
+    p.add_argument("--dir", type=Path, default=Path("."), help="the distill directory (default: current)")
+    p.set_defaults(run=run_mhtml_corpus)
+
+
+def compare_derived(records: list[dict], from_mhtml: bool = False) -> tuple[int, int, int, list[str]]:
+    """(mismatching, compared, skipped, messages). Entries without a native record are not counted."""
+    names = V1_NO_PATH if from_mhtml else V1_NAMES
+    wrong = compared = skipped = 0
+    messages = []
+    for record in records:
+        native = record.get("native")
+        if not native or "derived_features" not in native:
+            continue
+        ours = dict(zip(V1_NAMES, v1_from_derived(record["features"])))
+        theirs = dict(zip(V1_NAMES, native["derived_features"]))
+        nf = native.get("features", {})
+        native_elements = nf.get("element_count", nf.get("elementCount"))
+        if not from_mhtml and native_elements is not None and ours["elementCount"] != native_elements:
+            skipped += 1   # the DOM changed between the two collections
+            continue
+        compared += 1
+        for name in names:
+            if abs(ours[name] - float(theirs[name])) > TOLERANCE:
+                wrong += 1
+                messages.append(f"{record.get('index')} {record['url']}: {name} ours {ours[name]:g} "
+                                f"native {float(theirs[name]):g} ({native.get('source', 'native')})")
+                break
+    return wrong, compared, skipped, messages
+
+
+def run_check_derived(args) -> int:
+    from .cli import _error
+    try:
+        records = read_json(args.features)
+    except (OSError, ValueError) as exc:
+        raise _error(f"cannot read {args.features}: {exc}") from None
+    wrong, compared, skipped, messages = compare_derived(records, args.from_mhtml)
+    for m in messages:
+        print(m)
+    print(f"{wrong}/{compared} have mismatching derived features, {skipped} were skipped.")
+    return 1 if wrong else 0
+
+
+def compare_distilled(root: Path) -> tuple[int, int, int, list[str]]:
+    """(different, compared, not comparable, messages). Pages distilled by different distillers (Chrome's
+    cannot distil file:// MHTML) are counted apart: their texts differ by construction."""
+    different = total = other_distiller = 0
+    messages = []
+    for mpath in sorted(root.glob("*.mdfeature"), key=lambda p: p.name):
+        stem = mpath.name[: -len(".mdfeature")]
+        dpath = root / f"{stem}.dfeature"
+        if not dpath.exists():
+            continue
+        mrec, drec = read_json(mpath), read_json(dpath)
+        if mrec.get("distiller") != drec.get("distiller"):
+            other_distiller += 1
+            continue
+        total += 1
+        mtext = mrec["features"]["innerText"]
+        dtext = drec["features"]["innerText"]
+        if mtext == dtext:
+            continue
+        if mtext and mtext in dtext:
+            continue   # the live page had next pages stitched on
+        different += 1
+        failed = next((t for t in FAILED_TEXTS if t in mtext), None)
+        if failed:
+            messages.append(f"{stem}: failed to distill from MHTML ({failed})")
+        else:
+            messages.append(f"{stem}: different distilled content\n  live: {dtext[:300]!r}\n  mhtml: {mtext[:300]!r}")
+    return different, total, other_distiller, messages
+
+
+def run_check_mhtml(args) -> int:
+    from .cli import _error
+    if not args.dir.is_dir():
+        raise _error(f"{args.dir}: no such directory")
+    different, total, other, messages = compare_distilled(args.dir)
+    for m in messages:
+        print(m)
+    print(f"{different}/{total} have different distilled content from mhtml"
+          + (f", {other} were distilled by different distillers and not compared" if other else ""))
+    return 1 if different else 0
+
+
+def corpus_record(root: Path, entry: str) -> str:
+    """One eval-corpus record; raises ValueError with the reason to skip."""
+    feature, info, mhtml = (root / f"{entry}.feature", root / f"{entry}.info", root / f"{entry}.mhtml")
+    for p in (feature, info, mhtml):
+        if not p.exists():
+            raise ValueError(f"missing {p.name}")
+    data = mhtml.read_bytes()
+    if not data.startswith(b"From:"):
+        raise ValueError("not an MHTML file (does not start with 'From:')")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"MHTML is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    features = read_json(feature)["features"]
+    url = read_json(info)["url"]
+    return (f"{url}\nurl: {json.dumps(url)}\ntitle: {json.dumps(features.get('title', ''))}\n"
+            f"html: {json.dumps(text)}\ncontent: \"\"\n\n")
+
+
+def run_mhtml_corpus(args) -> int:
+    written = 0
+    for entry in sys.stdin.read().split():
+        try:
+            sys.stdout.write(corpus_record(args.dir, entry))
+            written += 1
+            sys.stderr.write(".")
+        except ValueError as exc:
+            sys.stderr.write(f"\n{entry}: SKIPPED: {exc}\n")
+    sys.stderr.write(f"\n{written} records\n")
+    return 0

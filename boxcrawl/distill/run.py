@@ -1,0 +1,262 @@
+"""`boxcrawl distill`: every entry through the browser, files written atomically, resumable.
+
+An entry is done when its `.info` exists (and, unless this run skips distillation, says it was distilled);
+with --load-mhtml when its `.mfeature` (with --skip-distillation) or `.mdfeature` exists. Everything else,
+failures included, is processed again by the next run. A failure leaves `<index>.error` so it is visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..browser.pool import BrowserPool
+from ..config import BrowserConfig
+from ..records import RenderedPage
+from .distiller import DISTILLER_FLAGS
+from .features import derived_features
+from .options import DistillOptions
+from .readerable import readerable
+from .page import EntryFailed, PageCapture, capture_mhtml, capture_original, distill
+from .scoring import ModelError, load_scorer, native_record_without_model
+from .store import Entry, OutDir, atomic_write_bytes, atomic_write_json, read_json, utf8_len
+
+
+@dataclass
+class Summary:
+    total: int = 0
+    done_before: int = 0
+    processed: int = 0
+    failed: int = 0
+    busy: int = 0
+    skipped_not_distillable: int = 0
+    distillers: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    failures: list = field(default_factory=list)
+
+    def line(self) -> str:
+        per = self.seconds / max(1, self.processed + self.failed)
+        dist = ", ".join(f"{k} {v}" for k, v in sorted(self.distillers.items())) or "none"
+        return (f"{self.total} entries: {self.processed} processed, {self.done_before} already done, "
+                f"{self.failed} failed, {self.busy} busy elsewhere; distilled by: {dist}; "
+                f"{self.seconds:.1f}s, {per:.2f}s per entry")
+
+
+def is_done(out: OutDir, index: int, opts: DistillOptions) -> bool:
+    if opts.load_mhtml:
+        if not out.path(index, ".mhtml").exists():
+            return True    # nothing to reload
+        return out.path(index, ".mfeature" if opts.skip_distillation else ".mdfeature").exists()
+    info = out.path(index, ".info")
+    if not info.exists():
+        return False
+    if opts.skip_distillation:
+        return True
+    try:
+        return read_json(info).get("distillation") != "skipped"
+    except (OSError, ValueError):
+        return False
+
+
+def clean_stale_temps(root: Path) -> None:
+    """Temp files of a run that was killed mid-write."""
+    for tmp in root.glob(".*.tmp"):
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+
+
+class _Lock:
+    """Per-entry lock file (several processes may share one --out): non-blocking, released on close."""
+
+    def __init__(self, path: Path):
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.held = True
+        except BlockingIOError:
+            self.held = False
+
+    def release(self) -> None:
+        os.close(self.fd)
+
+
+def _feature_record(entry: Entry, raw: dict, native: dict | None = None, **extra) -> dict:
+    record = {"index": entry.index, "id": entry.id, "url": entry.url, "features": raw}
+    if native is not None:
+        record["native"] = native
+    record.update(extra)
+    return record
+
+
+def write_features(out: OutDir, entry: Entry, kind: str, record: dict) -> None:
+    """`<i>.<kind>` (raw) and `<i>.<kind>-derived` (the 48 pairs), the original's shapes, sorted keys."""
+    atomic_write_json(out.path(entry.index, "." + kind), record)
+    derived = dict(record, features=derived_features(entry.index, record["features"]))
+    atomic_write_json(out.path(entry.index, f".{kind}-derived"), derived)
+
+
+async def _noop(context, blocked, timings) -> None:
+    return None
+
+
+class Runner:
+    def __init__(self, opts: DistillOptions, entries: list[Entry], log=None):
+        self.opts = opts
+        self.entries = entries
+        self.out = OutDir(opts.out)
+        self.summary = Summary(total=len(entries))
+        self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self.error_suffix = ".merror" if opts.load_mhtml else ".error"
+        self._scorer = None
+        self._model_error = None
+        try:
+            self._scorer = load_scorer(*opts.models)
+        except ModelError as exc:
+            self._model_error = str(exc)
+            self.log(f"warning: Chrome's models not available ({exc}); native records carry no scores")
+
+    def _native(self, url: str, native_raw: dict | None, console: dict) -> dict | None:
+        if "adaboost_classification" in console:       # a Chrome build that still dumps its own result
+            native = dict(console["adaboost_classification"], source="chrome-console")
+            if "distillability_features" in console:
+                native["features_2016"] = console["distillability_features"]
+            return native
+        if native_raw is None:
+            return None
+        if self._scorer is None:
+            return native_record_without_model(url, native_raw, self._model_error or "")
+        return self._scorer.native_record(url, native_raw)
+
+    async def run(self) -> Summary:
+        start = time.monotonic()
+        clean_stale_temps(self.out.root)
+        todo = []
+        for entry in self.entries:
+            if is_done(self.out, entry.index, self.opts):
+                self.summary.done_before += 1
+            else:
+                todo.append(entry)
+        if todo:
+            cfg = BrowserConfig(chromium=self.opts.chromium, tabs=self.opts.tabs, allow_hosts=self.opts.allow_hosts,
+                                page_timeout=self.opts.entry_timeout)
+            async with BrowserPool(cfg, extra_args=DISTILLER_FLAGS) as pool:
+                if self.opts.mobile:   # launch first: the device's user agent names the real Chrome version
+                    await pool.run_page("about:blank", _noop)
+                queue: asyncio.Queue[Entry] = asyncio.Queue()
+                for entry in todo:
+                    queue.put_nowait(entry)
+                await asyncio.gather(*(self._tab(pool, queue) for _ in range(max(1, self.opts.tabs))))
+        self.summary.seconds = time.monotonic() - start
+        return self.summary
+
+    async def _tab(self, pool: BrowserPool, queue: asyncio.Queue) -> None:
+        while not queue.empty():
+            entry = queue.get_nowait()
+            lock = _Lock(self.out.path(entry.index, ".lock"))
+            try:
+                if not lock.held:
+                    self.summary.busy += 1
+                    continue
+                if is_done(self.out, entry.index, self.opts):   # another process finished it meanwhile
+                    self.summary.done_before += 1
+                    continue
+                await self._one(pool, entry)
+            finally:
+                lock.release()
+
+    async def _one(self, pool: BrowserPool, entry: Entry) -> None:
+        t0 = time.monotonic()
+        opts = self.opts
+
+        async def work(context, blocked, timings):
+            try:
+                if opts.load_mhtml:
+                    return await self._mhtml_entry(context, entry)
+                return await self._live_entry(context, entry)
+            except EntryFailed as exc:
+                return str(exc)
+
+        # an MHTML reload fetches nothing from the original host, so only its sub-requests face the guard
+        check_url = "about:blank" if opts.load_mhtml else entry.url
+        result = await pool.run_page(check_url, work, context_options=opts.context_options(pool.version),
+                                     timeout=opts.entry_timeout)
+        elapsed = time.monotonic() - t0
+        if isinstance(result, RenderedPage):         # the pool's own failure record: timeout, crash, refused
+            error = f"{result.outcome.value}: {result.error}"
+        else:
+            error = result
+        if error:
+            self.summary.failed += 1
+            self.summary.failures.append((entry.index, entry.url, error))
+            atomic_write_json(self.out.path(entry.index, self.error_suffix),
+                              {"index": entry.index, "id": entry.id, "url": entry.url, "error": error,
+                               "time": time.time(), "seconds": round(elapsed, 2)})
+            self.log(f"FAIL {entry.index} {entry.url}: {error}")
+            return
+        self.out.path(entry.index, self.error_suffix).unlink(missing_ok=True)
+        self.summary.processed += 1
+        self.log(f"ok   {entry.index} {entry.url} ({elapsed:.1f}s)")
+
+    async def _live_entry(self, context, entry: Entry) -> str | None:
+        opts, out, i = self.opts, self.out, entry.index
+        cap: PageCapture = await capture_original(context, entry.url, opts)
+        native = self._native(cap.final_url or entry.url, cap.native_raw, cap.chrome_console)
+        mozilla = await asyncio.to_thread(readerable, cap.html)   # Firefox's signal, on the live DOM
+        mozilla = {"readerable": mozilla.readerable, "score": round(mozilla.score, 4), "counted": mozilla.counted}
+        atomic_write_bytes(out.path(i, ".png"), cap.screenshot)
+        write_features(out, entry, "feature", _feature_record(entry, cap.features, native, readerable=mozilla))
+        if cap.mhtml is not None:
+            atomic_write_bytes(out.path(i, ".mhtml"), cap.mhtml)
+        info = {"index": i, "id": entry.id, "url": entry.url, "final_url": cap.final_url, "status": cap.status,
+                "screenshot": str(out.path(i, ".png")), "distilled": None,
+                "mobile": opts.mobile_device, "time": time.time(), "readerable": mozilla["readerable"],
+                "chrome_decision": native.get("decision") if native else None}
+        if opts.desktop_distillable_only and native is not None and (
+                native.get("is_mobile_friendly") or native.get("distillable") is False):
+            # consistent files: the screenshot and features go, and .info says why (points at nothing)
+            for suffix in (".png", ".feature", ".feature-derived", ".mhtml"):
+                out.path(i, suffix).unlink(missing_ok=True)
+            info.update(screenshot=None, distillation="not-desktop-distillable",
+                        skipped="mobile-friendly" if native.get("is_mobile_friendly") else "not distillable")
+            atomic_write_json(out.path(i, ".info"), info, indent=None)
+            self.summary.skipped_not_distillable += 1
+            return None
+        if opts.skip_distillation:
+            info["distillation"] = "skipped"
+            info["timings"] = cap.timings
+            atomic_write_json(out.path(i, ".info"), info, indent=None)
+            return None
+        d = await distill(context, cap.final_url or entry.url, cap.html, opts)
+        atomic_write_bytes(out.path(i, "-distilled.png"), d.screenshot)
+        write_features(out, entry, "dfeature", _feature_record(
+            entry, d.features, distiller=d.distiller, distillation=d.outcome, distill_error=d.error))
+        self.summary.distillers[d.distiller or "failed"] = self.summary.distillers.get(d.distiller or "failed", 0) + 1
+        info.update(distilled=str(out.path(i, "-distilled.png")), distiller=d.distiller, distillation=d.outcome,
+                    distill_error=d.error, article_bytes=utf8_len(d.article_text), distilled_title=d.title,
+                    timings={**cap.timings, **d.timings})
+        atomic_write_json(out.path(i, ".info"), info, indent=None)   # last: marks the entry done
+        return None
+
+    async def _mhtml_entry(self, context, entry: Entry) -> str | None:
+        opts, out, i = self.opts, self.out, entry.index
+        feature_path = out.path(i, ".feature")
+        original_url = read_json(feature_path)["features"]["url"] if feature_path.exists() else entry.url
+        cap = await capture_mhtml(context, str(out.path(i, ".mhtml").resolve()), original_url, opts)
+        native = self._native(original_url, cap.native_raw, {})
+        write_features(out, entry, "mfeature", _feature_record(entry, cap.features, native))
+        if opts.skip_distillation:
+            return None
+        # Chrome's distiller only takes http(s) URLs: file:// MHTML gets "Failed to find article".
+        d = await distill(context, original_url, cap.html, opts, allow_chrome=False)
+        atomic_write_bytes(out.path(i, "-mdistilled.png"), d.screenshot)
+        write_features(out, entry, "mdfeature", _feature_record(
+            entry, d.features, distiller=d.distiller, distillation=d.outcome, distill_error=d.error))
+        self.summary.distillers[d.distiller or "failed"] = self.summary.distillers.get(d.distiller or "failed", 0) + 1
+        return None

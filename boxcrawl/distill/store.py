@@ -1,0 +1,149 @@
+"""The output directory: the seed's per-entry layout (`<index>.png`, `<index>.feature`, ...), atomic writes,
+the URL list reader and the entry register that keeps entry numbers stable across runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# Per-entry feature files: stem suffix -> what page they describe.
+FEATURE_KINDS = ("feature", "dfeature", "mfeature", "mdfeature")
+REGISTER = "entries.json"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Temp file in the same directory + rename: a kill never leaves a half-written file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_json(path: Path, obj, indent: int | None = 2, sort_keys: bool = True) -> None:
+    text = json.dumps(obj, indent=indent, sort_keys=sort_keys, ensure_ascii=False)
+    atomic_write_bytes(path, text.encode("utf-8", "surrogatepass"))
+
+
+def read_json(path: Path):
+    with open(path, "rb") as f:
+        return json.loads(f.read().decode("utf-8", "surrogatepass"))
+
+
+def entry_id(url: str) -> str:
+    """Stable id of a URL: the first 16 hex digits of its SHA-1 (the same key `crawl` uses for a page)."""
+    return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+
+
+class UrlListError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class UrlLine:
+    line: int        # 0-based line number in the file (the seed's entry index)
+    url: str
+
+
+def read_url_lines(text: str, source: str = "urls") -> tuple[list[UrlLine], list[str]]:
+    """One URL per line; blank lines and `#` comments are skipped, duplicates keep their first line.
+    Returns the URLs and one warning per line that was dropped (invalid or duplicate)."""
+    urls: list[UrlLine] = []
+    warnings: list[str] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines()):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        problem = url_problem(line)
+        if problem:
+            warnings.append(f"{source}:{number + 1}: {problem}: {line[:200]!r} (skipped)")
+            continue
+        if line in seen:
+            warnings.append(f"{source}:{number + 1}: duplicate of line {seen[line] + 1}: {line[:200]!r} (skipped)")
+            continue
+        seen[line] = number
+        urls.append(UrlLine(number, line))
+    return urls, warnings
+
+
+def url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"invalid URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "not an http(s) URL"
+    if not parts.hostname:
+        return "URL has no host"
+    if any(c.isspace() for c in url):
+        return "URL contains whitespace"
+    return None
+
+
+@dataclass(frozen=True)
+class Entry:
+    index: int       # the file-name number; equals the URL's line number when that was free
+    id: str          # stable: entry_id(url)
+    url: str
+
+
+class OutDir:
+    """Paths of one output directory. File names are the seed's: `<index>.<kind>`."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def path(self, index: int, suffix: str) -> Path:
+        """suffix like ".png", "-distilled.png", ".feature", ".feature-derived", ".info"."""
+        return self.root / f"{index}{suffix}"
+
+    # --- the entry register: url -> (index, id), so numbers survive edits to the URL file ---------
+
+    def register(self, lines: list[UrlLine]) -> list[Entry]:
+        """Give every URL its entry. A URL seen before keeps its index; a new one takes its line number
+        when no other URL holds it, else the next free number. Written atomically."""
+        reg_path = self.root / REGISTER
+        known: dict[str, dict] = {}
+        if reg_path.exists():
+            for item in read_json(reg_path):
+                known[item["url"]] = item
+        used = {item["index"] for item in known.values()}
+        next_free = max(used, default=-1) + 1
+        entries = []
+        changed = False
+        for ul in lines:
+            item = known.get(ul.url)
+            if item is None:
+                index = ul.line if ul.line not in used else max(next_free, max(used, default=-1) + 1)
+                item = {"index": index, "id": entry_id(ul.url), "url": ul.url}
+                known[ul.url] = item
+                used.add(index)
+                next_free = max(used) + 1
+                changed = True
+            entries.append(Entry(item["index"], item["id"], item["url"]))
+        if changed:
+            atomic_write_json(reg_path, sorted(known.values(), key=lambda i: i["index"]))
+        return entries
+
+    def registered(self) -> dict[int, Entry]:
+        reg_path = self.root / REGISTER
+        if not reg_path.exists():
+            return {}
+        return {i["index"]: Entry(i["index"], i["id"], i["url"]) for i in read_json(reg_path)}
+
+
+def utf8_len(text: str | None) -> int:
+    return len((text or "").encode("utf-8", "surrogatepass"))

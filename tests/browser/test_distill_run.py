@@ -1,0 +1,235 @@
+"""`boxcrawl distill` end to end on pages served on 127.0.0.1: files, failures and retries, resume after
+kill -9, MHTML round trip, distiller fallback, mobile emulation, flag rules."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from PIL import Image
+
+from distill_helpers import cli as run_boxcrawl
+from site_server import SiteServer
+
+pytestmark = pytest.mark.browser
+
+PARAGRAPH = ("Reader mode needs an article: a title, several long paragraphs of running text, and little "
+             "else. This paragraph is one of many that make this page long enough for the distiller. ")
+QUICK = ["--allow-hosts", "127.0.0.1", "--settle", "0", "--distill-settle", "0.5", "--load-timeout", "20",
+         "--window", "800x1000", "--distilled-window", "400x1000"]
+
+
+def article(title, n=8):
+    paras = "".join(f"<p>{PARAGRAPH * 3} ({i})</p>" for i in range(n))
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>"
+            f"<meta property='og:type' content='article'></head><body><nav><a href='/'>home</a> "
+            f"<a href='/a'>a</a></nav><article><h1>{title}</h1>{paras}</article><footer>footer</footer>"
+            f"</body></html>")
+
+
+@pytest.fixture
+def site(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    for i in range(8):
+        (root / f"story-{i}.html").write_text(article(f"Story number {i}"), encoding="utf-8")
+    (root / "tiny.html").write_text("<html><head><title>tiny</title></head><body><a href=x>x</a></body></html>")
+    (root / "ua.html").write_text(article("ua").replace("</body>", "<script>document.title = navigator.userAgent;"
+                                                         "</script></body>"))
+    (root / "empty.html").write_text("<html><head><title>empty</title></head><body><div></div></body></html>")
+    (root / "cjk.html").write_text(article("中文標題 😀", 4).replace(PARAGRAPH, "這是一個很長的段落。" * 20),
+                                   encoding="utf-8")
+    with SiteServer(root) as server:
+        server.root = root
+        yield server
+
+
+def read(path):
+    return json.loads(path.read_text())
+
+
+def test_distill_end_to_end_with_bad_lines_failures_retry_and_mhtml(site, tmp_path):
+    out = tmp_path / "out"
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"# reader-mode sample\n\n{site.url}/story-0.html\n{site.url}/story-0.html\nnot a url\n"
+                    f"{site.url}/cjk.html\n{site.url}/later.html\n")
+    proc = run_boxcrawl("distill", "--out", out, "--urls-file", urls, "--save-mhtml", *QUICK, check=False)
+    assert proc.returncode == 1                                   # one entry failed
+    assert "urls.txt:4: duplicate of line 3" in proc.stderr and "urls.txt:5: not an http(s) URL" in proc.stderr
+    assert "3 entries: 2 processed, 0 already done, 1 failed" in proc.stdout
+
+    # entry numbers are the URL lines (0-based), as in the original
+    info = read(out / "2.info")
+    assert info["url"] == f"{site.url}/story-0.html" and info["index"] == 2 and len(info["id"]) == 16
+    assert info["distiller"] == "chrome-dom-distiller" and info["distillation"] == "ok"
+    assert info["article_bytes"] > 1000 and info["distilled_title"].startswith("Story number 0")
+    assert info["screenshot"] == str(out / "2.png") and info["distilled"] == str(out / "2-distilled.png")
+    assert Image.open(out / "2.png").size == (800, 1000)
+    assert Image.open(out / "2-distilled.png").size == (400, 1000)
+    feature = read(out / "2.feature")
+    assert feature["features"]["opengraph"] is True and feature["native"]["source"] == "boxcrawl-native-js"
+    assert feature["native"]["distillable"] in (True, False) and len(feature["native"]["derived_features"]) == 22
+    assert len(read(out / "2.feature-derived")["features"]) == 96
+    assert feature["readerable"]["readerable"] is True and info["readerable"] is True
+    assert info["chrome_decision"] == feature["native"]["decision"]
+    dfeature = read(out / "2.dfeature")
+    assert dfeature["distiller"] == "chrome-dom-distiller"
+    assert "Story number 0" in dfeature["features"]["innerText"]
+    assert "Failed to find article" not in dfeature["features"]["innerText"]
+    assert (out / "2.mhtml").read_bytes().startswith(b"From: <Saved by Blink>")
+    cjk = read(out / "5.feature-derived")["features"]
+    cjk = dict(zip(cjk[0::2], cjk[1::2]))
+    assert cjk["innerTextWordCount"] < 20 < cjk["innerTextLength"] // 100
+
+    # the missing page: a failure record, no .info; the next run retries it and clears the record
+    failure = read(out / "6.error")
+    assert failure["error"] == "HTTP 404" and failure["url"].endswith("/later.html")
+    assert not (out / "6.info").exists()
+    assert not list(out.glob(".*.tmp"))
+    (site.root / "later.html").write_text(article("Later"), encoding="utf-8")
+    again = run_boxcrawl("distill", "--out", out, "--urls-file", urls, "--resume", "--save-mhtml", *QUICK)
+    assert "3 entries: 1 processed, 2 already done, 0 failed" in again.stdout
+    assert (out / "6.info").exists() and not (out / "6.error").exists()
+
+    # the seed's index and aggregated features, no browser and no URL list needed
+    run_boxcrawl("distill", "--out", out, "--write-index")
+    assert [e["index"] for e in read(out / "index")] == [2, 5, 6]
+    assert [e["index"] for e in read(out / "feature-derived")] == [2, 5, 6]
+    check = run_boxcrawl("check-derived", "--features", out / "feature-derived")
+    assert "0/3 have mismatching derived features" in check.stdout
+
+    # MHTML reloaded offline: URL features describe the original URL; distilled by the Python fallback
+    (site.root / "story-0.html").unlink()                           # offline: the live page is gone
+    run_boxcrawl("distill", "--out", out, "--load-mhtml", *QUICK)
+    m = read(out / "2.mfeature")
+    assert m["features"]["url"] == f"{site.url}/story-0.html"
+    assert m["features"]["numElements"] == feature["features"]["numElements"]
+    md = read(out / "2.mdfeature")
+    assert md["distiller"] == "readability-lxml" and "Story number 0" in md["features"]["innerText"]
+    assert "file://" in md["distill_error"]
+    assert (out / "2-mdistilled.png").exists()
+    run_boxcrawl("distill", "--out", out, "--write-index")
+    check = run_boxcrawl("check-derived", "--features", out / "mfeature-derived", "--from-mhtml")
+    assert "0/3 have mismatching derived features" in check.stdout
+    compare = run_boxcrawl("check-distilled-mhtml", "--dir", out, check=False)
+    assert "0/0 have different distilled content from mhtml, 3 were distilled by different distillers" \
+        in compare.stdout
+    # an MHTML that cannot be reloaded is a recorded failure, not a crash
+    (out / "5.mhtml").write_bytes(b"From: <Saved by Blink>\r\n\r\ngarbage without any html")
+    (out / "5.mfeature").unlink()
+    (out / "5.mdfeature").unlink()
+    bad = run_boxcrawl("distill", "--out", out, "--load-mhtml", *QUICK, check=False)
+    assert bad.returncode == 1 and "FAIL 5" in bad.stderr and (out / "5.merror").exists()
+    assert (out / "5.info").exists()                               # the live entry is untouched
+
+
+def test_distiller_failures_are_explicit_and_fall_back(site, tmp_path):
+    out = tmp_path / "out"
+    with socket.socket() as s:          # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    proc = run_boxcrawl("distill", "--out", out, f"{site.url}/empty.html", f"{site.url}/story-1.html",
+                        f"http://127.0.0.1:{closed_port}/refused.html", "--distill-timeout", "0.01", *QUICK, check=False)
+    assert proc.returncode == 1 and "ERR_CONNECTION_REFUSED" in read(out / "2.error")["error"]
+    tiny, story = read(out / "0.info"), read(out / "1.info")
+    # Chrome's distiller gets no time: a timeout, recorded; readability-lxml produces the story's reader view
+    assert story["distiller"] == "readability-lxml" and story["distillation"] == "ok"
+    assert "timeout" in story["distill_error"] and story["article_bytes"] > 1000
+    # the reader view's own style applies (a padded column): the left 30 px of the screenshot are blank
+    shot = Image.open(out / "1-distilled.png").convert("L")
+    assert shot.crop((0, 0, 30, shot.height)).getextrema() == (255, 255)
+    assert shot.crop((30, 0, 400, 300)).getextrema()[0] < 128          # while the column has text
+    assert tiny["distiller"] is None and tiny["distillation"] == "failed"
+    assert "readability-lxml found no article" in tiny["distill_error"]
+
+    out2 = tmp_path / "out2"
+    run_boxcrawl("distill", "--out", out2, f"{site.url}/empty.html", "--distiller", "chrome", *QUICK)
+    tiny = read(out2 / "0.info")
+    assert tiny["distillation"] == "failed" and tiny["distill_error"] == "chrome distiller: No data found."
+
+
+def test_skip_distillation_then_resume_distills(site, tmp_path):
+    out = tmp_path / "out"
+    run_boxcrawl("distill", "--out", out, f"{site.url}/story-2.html", "--skip-distillation", *QUICK)
+    assert read(out / "0.info")["distillation"] == "skipped" and not (out / "0-distilled.png").exists()
+    again = run_boxcrawl("distill", "--out", out, f"{site.url}/story-2.html", "--resume", "--skip-distillation",
+                         *QUICK)
+    assert "1 already done" in again.stdout
+    run_boxcrawl("distill", "--out", out, f"{site.url}/story-2.html", "--resume", *QUICK)
+    assert read(out / "0.info")["distillation"] == "ok" and (out / "0-distilled.png").exists()
+
+
+def test_desktop_distillable_only_leaves_consistent_files(site, tmp_path):
+    out = tmp_path / "out"
+    run_boxcrawl("distill", "--out", out, f"{site.url}/tiny.html", "--desktop-distillable-only", *QUICK)
+    info = read(out / "0.info")
+    assert info["screenshot"] is None and info["skipped"] == "not distillable"
+    assert not (out / "0.png").exists() and not (out / "0.feature").exists()
+    run_boxcrawl("distill", "--out", out, "--write-index")
+    assert read(out / "index") == []
+
+
+def test_mobile_emulation_uses_the_device_preset(site, tmp_path):
+    out = tmp_path / "out"
+    run_boxcrawl("distill", "--out", out, f"{site.url}/story-3.html", f"{site.url}/ua.html", "--emulate-mobile",
+                 *QUICK)
+    ua = read(out / "1.feature")["features"]["title"]
+    assert "Nexus 5" in ua and "Mobile" in ua and "Chrome/156.0.0.0" not in ua and "Chrome/1" in ua
+    assert Image.open(out / "0.png").size == (360 * 3, 640 * 3)
+    assert read(out / "0.info")["mobile"] == "Nexus 5"
+    assert read(out / "0.feature")["native"]["source"] == "boxcrawl-native-js"
+    assert read(out / "0.info")["distillation"] == "ok"
+    bad = run_boxcrawl("distill", "--out", tmp_path / "o2", "http://x.test/", "--emulate-mobile", "Nokia 3310",
+                       check=False)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_flag_rules_give_one_line_errors(site, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    cases = [
+        (["distill", "--out", out], "give URLs or --urls-file"),
+        (["distill", "--out", out, "http://a.test/"], "exists (use --resume to continue or --force"),
+        (["distill", "--out", out, "http://a.test/", "--force"], "not a distill output directory"),
+        (["distill", "--out", tmp_path / "nope", "http://a.test/", "--resume"], "does not exist"),
+        (["distill", "--out", out, "--load-mhtml", "--save-mhtml"], "cannot be combined"),
+        (["distill", "--out", tmp_path / "nope", "--write-index"], "no such directory"),
+        (["distill", "--out", tmp_path / "o3", "--urls-file", tmp_path / "missing.txt"], "cannot read"),
+        (["distill", "--out", tmp_path / "o4", "ftp://x/"], "no valid URLs"),
+    ]
+    for args, message in cases:
+        proc = run_boxcrawl(*args, check=False)
+        assert proc.returncode == 2, args
+        assert message in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) <= 2
+    assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_kill_minus_9_then_resume_finishes_every_entry_once(site, tmp_path):
+    out = tmp_path / "out"
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(f"{site.url}/story-{i}.html\n" for i in range(6)))
+    args = [sys.executable, "-m", "boxcrawl", "distill", "--out", str(out), "--urls-file", str(urls),
+            "--tabs", "1", *QUICK]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while len(list(out.glob("*.info"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = {p.name for p in out.glob("*.info")}
+    assert 2 <= len(done_before) < 6
+    again = run_boxcrawl("distill", "--out", out, "--urls-file", urls, "--resume", "--jobs", "2", "--tabs", "1",
+                         *QUICK)
+    assert not list(out.glob(".*.tmp"))
+    infos = sorted(int(p.name.split(".")[0]) for p in out.glob("*.info"))
+    assert infos == list(range(6))
+    for i in range(6):
+        assert (out / f"{i}.png").exists() and (out / f"{i}-distilled.png").exists()
+        assert read(out / f"{i}.dfeature-derived")["index"] == i
+    assert again.returncode == 0

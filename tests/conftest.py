@@ -47,4 +47,4 @@ def run_boxcrawl(*args, timeout=300, check=True, **kw):
 
 def fast_flags():
     """Flags for test crawls: loopback only, quick retries, no progress bar."""
-    return ["--allow-hosts", "127.0.0.1", "--retry-delay", "0.2", "--quiet"]
+    return ["--allow-hosts", "127.0.0.1", "--retry-delay", "0.2", "--quiet", "--host-delay", "0"]

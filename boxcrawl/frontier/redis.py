@@ -20,6 +20,7 @@ Keys (all under one hash tag, so they stay in one slot of a Redis Cluster):
 
 from __future__ import annotations
 
+import json
 import time
 from importlib import resources
 from typing import Iterable
@@ -194,6 +195,17 @@ class RedisFrontier:
         urls = list(self.client.hkeys(self.prefix + "failed"))[:limit]
         errors = self.client.hmget(self.prefix + "errors", urls) if urls else []
         return {u.decode(): (e or b"").decode() for u, e in zip(urls, errors)}
+
+    # -- the crawl's settings, for workers that join it ----------------------------------------------
+    def save_crawl(self, scope: str, seeds: list[str], max_pages: int) -> None:
+        """Record scope and seeds (merged with earlier ones) so `boxcrawl worker` needs no seeds."""
+        known = self.load_crawl() or {"seeds": []}
+        seeds = list(dict.fromkeys([*known["seeds"], *seeds]))
+        self.client.set(self.prefix + "crawl", json.dumps({"scope": scope, "seeds": seeds, "max_pages": max_pages}))
+
+    def load_crawl(self) -> dict | None:
+        raw = self.client.get(self.prefix + "crawl")
+        return json.loads(raw) if raw else None
 
     # -- politeness state (shared by every worker) -------------------------------------------------
     def host_slot(self, host: str, url: str, max_concurrent: int, delay: float, ttl: float) -> float:

@@ -67,11 +67,11 @@ class Handler(SimpleHTTPRequestHandler):
 
 
 class SiteServer:
-    def __init__(self, root: Path = SITE):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
+    def __init__(self, root: Path = SITE, host: str = "127.0.0.1"):
+        self.httpd = ThreadingHTTPServer((host, 0), partial(Handler, directory=str(root)))
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> "SiteServer":

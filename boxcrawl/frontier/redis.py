@@ -80,7 +80,9 @@ class RedisFrontier:
         probe = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         try:
             probe.ping()
-        except redis.AuthenticationError:
+        except redis.AuthenticationError as exc:  # its text says little: tell which case
+            if urlsplit(url).password is None or "required" in str(exc).lower():
+                raise FrontierUnavailable(f"Redis at {redact(url)} needs a password (redis://:PASSWORD@host)") from None
             raise FrontierUnavailable(f"Redis at {redact(url)} refused the password") from None
         except redis.ResponseError as exc:
             if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):

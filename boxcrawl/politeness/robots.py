@@ -1,7 +1,9 @@
 """robots.txt, fetched once per host and cached (in Redis when the frontier is shared), via protego.
 
-A 4xx robots.txt allows everything; a 5xx or a network error makes the page a retryable failure,
-so it is tried again later instead of being crawled against rules we could not read.
+A 4xx robots.txt allows everything; a 5xx makes the page a retryable failure, so it is tried
+again later instead of being crawled against rules we could not read. When the host cannot be
+reached at all, the browser tries the page anyway: it fails the same way and records the real
+network error (ERR_CONNECTION_REFUSED, ...), and the retry asks for robots.txt again.
 Requests go through the same network guard as the browser, redirects included.
 """
 
@@ -23,7 +25,11 @@ DEFAULT_AGENT = "boxcrawl"
 
 
 class RobotsUnavailable(Exception):
-    """robots.txt could not be read (5xx, network error): try the page again later."""
+    """robots.txt could not be read (5xx, a redirect we refuse): try the page again later."""
+
+
+class HostUnreachable(Exception):
+    """No answer at all for robots.txt: nothing is cached and the page goes to the browser."""
 
 
 class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
@@ -52,7 +58,10 @@ class RobotsPolicy:
         if parsed is None or parsed[1] < time.monotonic():
             body = self.shared.cache_get("robots:" + origin) if self.shared else None
             if body is None:
-                body = await asyncio.to_thread(self._fetch, origin + "/robots.txt")
+                try:
+                    body = await asyncio.to_thread(self._fetch, origin + "/robots.txt")
+                except HostUnreachable:
+                    return True, None
                 if self.shared:
                     self.shared.cache_set("robots:" + origin, body, CACHE_SECONDS)
             parsed = (Protego.parse(body), time.monotonic() + CACHE_SECONDS)
@@ -76,5 +85,4 @@ class RobotsPolicy:
         except Refused as exc:
             raise RobotsUnavailable(f"robots.txt redirect {exc}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise RobotsUnavailable(f"robots.txt unreachable: {reason}") from None
+            raise HostUnreachable(str(getattr(exc, "reason", exc))) from None

@@ -15,7 +15,7 @@ from site_server import SiteServer
 
 pytestmark = pytest.mark.browser
 
-N_PAGES = 24
+N_PAGES = 20
 
 
 def stat(url: str) -> dict[str, int]:

@@ -3,6 +3,7 @@ restart, and workers on separate network hosts. Each ends with every page exactl
 
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -121,4 +122,19 @@ def test_workers_on_two_hosts_one_killed(tmp_path, two_hosts):
         kill9(b)
         finish(a)
     assert shards_of(out, "host-a") > 0 and shards_of(out, "host-b") >= 2
+    assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(N_PAGES)})
+
+
+def test_sigterm_returns_leases_and_a_worker_finishes_the_crawl(tmp_path, redis_url):
+    out = tmp_path / "out"
+    with SiteServer(make_site(tmp_path / "site", N_PAGES)) as site:
+        crawl = start(["crawl", f"{site.url}/p0.html", "--out", out, "--frontier", redis_url, *fleet_flags(lease=60)])
+        wait_for(lambda: len(list((out / "pages").glob("*.parquet"))) >= 1, 120, "a shard", [crawl])
+        crawl.send_signal(signal.SIGTERM)
+        _, stderr = crawl.communicate(timeout=90)
+        assert crawl.returncode == 0 and "Traceback" not in stderr, stderr
+        status = json.loads(finish(start(["status", "--frontier", redis_url, "--json"])))
+        assert status["leased"] == 0, "pages in flight were committed, the rest handed back at once"
+        assert 0 < status["done"] < N_PAGES and status["queued"] > 0
+        finish(start(["worker", "--out", out, "--frontier", redis_url, *fleet_flags(lease=60)]))
     assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(N_PAGES)})

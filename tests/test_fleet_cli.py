@@ -134,3 +134,16 @@ def test_a_dead_workers_staged_shard_is_cleaned_and_its_late_commit_is_fenced(tm
     assert writer_dead.dropped == 2 and writer_dead.shards_written == 0
     assert [p.name.split("-")[0] for p in (out / "pages").iterdir()] == ["alive"]
     assert alive.counts()["done"] == 2
+
+
+def test_bench_frontier_prints_and_saves_its_figures(tmp_path):
+    """The machinery only (tiny sizes, no crawl); the figures come from a full `bench-frontier` run."""
+    import json
+
+    out = run_boxcrawl("bench-frontier", "--ops", "200", "--urls", "2000", "--pages", "0",
+                       "--json", tmp_path / "b.json").stdout
+    assert "lease+ack/s" in out and "MB while queued" in out
+    figures = json.loads((tmp_path / "b.json").read_text())
+    for key in ("redis_everysec_ops_s", "redis_always_ops_s", "redis_always_8_clients_ops_s", "sqlite_ops_s"):
+        assert figures[key] > 0
+    assert figures["memory"]["queued_mb_per_million"] > figures["memory"]["done_mb_per_million"] > 10

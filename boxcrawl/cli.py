@@ -13,6 +13,7 @@ from .browser.chromium import ChromiumNotFound, find_chromium
 from .browser.network_guard import NetworkGuard
 from .config import BrowserConfig, CrawlConfig, SelectConfig, WriteConfig
 from .extract.tokenizer import TokenizerError
+from .fleet import cli as fleet
 from .frontier.urls import SCOPES, BadURL
 from .progress import CrawlProgress, print_summary
 
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("urls", nargs="*", metavar="URL")
     render.add_argument("--urls-file", type=Path, help="one URL per line (# comments, blanks ignored)")
     _add_render_options(render)
+    fleet.add_options(render, frontier=False)
 
     crawl = sub.add_parser("crawl", help="follow links from seeds; rerun to resume",
                            description="Crawl from seed URLs, following in-scope links. Running the same "
@@ -107,12 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--max-pages", type=_positive_int, default=0, help="stop after this many pages (0 = all)")
     crawl.add_argument("--scope", choices=SCOPES, default="host",
                        help="links to follow: same host (default), registrable domain, URL prefix, any")
-    crawl.add_argument("--frontier", default="sqlite",
-                       help="sqlite (embedded in --out, default)")
     _add_render_options(crawl)
+    fleet.add_options(crawl, frontier=True)
+    fleet.add_parsers(sub, _add_render_options)
 
-    status = sub.add_parser("status", help="progress of a crawl folder")
-    status.add_argument("out", metavar="DIR")
+    status = sub.add_parser("status", help="progress of a crawl folder or a shared frontier")
+    status.add_argument("out", nargs="?", metavar="DIR")
+    status.add_argument("--frontier", metavar="redis://...", help="a shared frontier instead of DIR")
     status.add_argument("--json", action="store_true")
 
     bench = sub.add_parser("bench", help="floor vs full pipeline on local doc sites: pages/min, memory, stages",
@@ -169,51 +172,54 @@ def _config(args, follow_links: bool) -> CrawlConfig:
                             min_tokens=args.min_tokens, max_crops=args.max_crops),
         write=WriteConfig(image_format=args.image_format, seed_layout=args.seed_layout,
                           shard_samples=max(args.shard_samples, 1), shard_pages=max(args.shard_pages, 1)),
+        **fleet.config_fields(args),
     )
 
 
-def _run_crawl(args, follow_links: bool) -> int:
-    from .crawl import Crawler, OutputLocked, validate_seeds
+def _run_crawl(args, follow_links: bool, worker: bool = False) -> int:
+    import dataclasses
 
-    if follow_links:
+    import redis
+
+    from .crawl import Crawler, OutputLocked, validate_seeds
+    from .fleet.workers import WorkerIdInUse
+    from .frontier.open import check_spec, describe
+    from .frontier.redis import FrontierUnavailable
+
+    scope_seeds = None
+    if worker:
+        settings = fleet.crawl_settings(args.frontier)   # fails fast: unreachable Redis, wrong password
+        urls, scope_seeds = [], settings["seeds"]
+    elif follow_links:
         urls = _read_urls(args.seeds, args.seeds_file)
-        if args.frontier != "sqlite":
-            raise CLIError(f"--frontier {args.frontier}: only the embedded sqlite frontier is available")
     else:
         urls = _read_urls(args.urls, args.urls_file)
     cfg = _config(args, follow_links)
+    if worker:
+        cfg = dataclasses.replace(cfg, scope=settings["scope"], max_pages=settings["max_pages"])
     try:
+        check_spec(cfg.frontier)
         find_chromium(cfg.browser.chromium)
         seeds = validate_seeds(urls, NetworkGuard(cfg.browser.allow_hosts))
-    except (BadURL, ChromiumNotFound) as exc:
+    except (BadURL, ChromiumNotFound, FrontierUnavailable) as exc:
         raise CLIError(str(exc)) from None
+    if follow_links and not worker and fleet.is_redis(cfg.frontier):
+        fleet.save_crawl(cfg.frontier, cfg.scope, seeds, cfg.max_pages)
     with CrawlProgress(enabled=not args.quiet) as progress:
         try:
-            crawler = Crawler(cfg, seeds, on_progress=progress.update)
+            crawler = Crawler(cfg, seeds, on_progress=progress.update, scope_seeds=scope_seeds)
             stats = asyncio.run(crawler.run())
-        except (OutputLocked, TokenizerError) as exc:
+        except (OutputLocked, TokenizerError, FrontierUnavailable, WorkerIdInUse) as exc:
             raise CLIError(str(exc)) from None
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise CLIError(f"lost Redis at {describe(cfg.frontier)} ({str(exc).splitlines()[0]}); this worker's "
+                           "leases expire and other workers take its pages; run it again to rejoin") from None
     print_summary(stats, Path(cfg.out))
     return 0
 
 
 def _status(args) -> int:
-    from .crawl import FRONTIER_FILE
-    from .frontier.sqlite import SqliteFrontier
-
-    path = Path(args.out) / FRONTIER_FILE
-    if not path.exists():
-        raise CLIError(f"no crawl in {args.out} (missing {FRONTIER_FILE})")
-    frontier = SqliteFrontier.open_readonly(path)
-    counts, outcomes = frontier.counts(), frontier.outcomes()
-    frontier.close()
-    if args.json:
-        print(json.dumps({**counts, "outcomes": outcomes}))
-    else:
-        print("  ".join(f"{k}: {counts[k]}" for k in ("queued", "leased", "done", "failed", "seen")))
-        if outcomes:
-            print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
-    return 0
+    return fleet.status(args)
 
 
 def _show(args) -> int:
@@ -262,6 +268,14 @@ def main(argv: list[str] | None = None) -> int:
             return _run_crawl(args, follow_links=True)
         if args.command == "status":
             return _status(args)
+        if args.command == "worker":
+            return _run_crawl(args, follow_links=True, worker=True)
+        if args.command == "retry-failed":
+            return fleet.retry_failed(args)
+        if args.command == "bench-frontier":
+            from .fleet.bench import run_bench
+
+            return run_bench(args)
         if args.command == "show":
             return _show(args)
         if args.command == "bench":

@@ -42,6 +42,14 @@ class WriteConfig:
 
 
 @dataclass(frozen=True)
+class PolitenessConfig:
+    host_concurrency: int = 2            # pages of one host rendered at once, across all workers
+    host_delay: float = 1.0              # seconds between page starts on one host (robots Crawl-delay may raise it)
+    robots: bool = True                  # obey robots.txt
+    backoff: float = 30.0                # pause a host this long after 429/503 without Retry-After (doubles)
+
+
+@dataclass(frozen=True)
 class CrawlConfig:
     out: str = "out"
     scope: str = "host"                  # host | domain | prefix | any
@@ -50,6 +58,11 @@ class CrawlConfig:
     retry_delay: float = 5.0             # first retry after this many seconds, doubling each time
     follow_links: bool = True
     tokenizer: str | None = None
+    frontier: str = "sqlite"             # sqlite (DIR/frontier.sqlite) or redis://... (shared by workers)
+    worker_id: str | None = None         # names this worker's shards; default host-pid
+    lease_seconds: float = 120.0         # a worker that stops extending its leases for this long is dead
+    time_limit: float = 0.0              # stop gracefully after this many seconds (0 = none)
+    politeness: PolitenessConfig = field(default_factory=PolitenessConfig)
     browser: BrowserConfig = field(default_factory=BrowserConfig)
     select: SelectConfig = field(default_factory=SelectConfig)
     write: WriteConfig = field(default_factory=WriteConfig)

@@ -1,7 +1,10 @@
-"""The crawl loop: lease -> render -> rows -> shard -> links back to the frontier.
+"""The crawl loop: lease -> robots + host slot -> render -> rows -> shard -> links back to the frontier.
 
 One process, N tab workers on one asyncio loop sharing one browser. Rerunning
 the same command on the same output folder resumes where the last run stopped.
+With a Redis frontier, any number of such processes (workers) on any number of
+machines share one queue; each writes its own shards into DIR and keeps the
+leases of its unfinished pages alive, so a dead worker's pages go to the others.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import asyncio
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import signal
 import time
@@ -22,14 +26,17 @@ from .browser.pool import BrowserPool
 from .config import CrawlConfig
 from .extract.plan import TokenBoxPlan
 from .extract.tokenizer import load_tokenizer
+from .fleet.workers import default_worker_id, is_dead, worker_lock
 from .frontier.base import Lease
-from .frontier.sqlite import SqliteFrontier
+from .frontier.open import FRONTIER_FILE, describe, is_redis, open_frontier
 from .frontier.urls import BadURL, Scope, normalize
-from .records import Outcome
+from .politeness.gate import HostGate, retry_after_seconds
+from .politeness.robots import RobotsPolicy, RobotsUnavailable
+from .records import Outcome, RenderedPage
 from .write.rows import build_rows
 from .write.shards import DatasetWriter
 
-FRONTIER_FILE = "frontier.sqlite"
+log = logging.getLogger(__name__)
 
 
 class OutputLocked(RuntimeError):
@@ -78,37 +85,73 @@ def locked_output(out: Path):
 
 
 class Crawler:
-    def __init__(self, cfg: CrawlConfig, seeds: list[str], on_progress=None):
+    def __init__(self, cfg: CrawlConfig, seeds: list[str], on_progress=None, scope_seeds: list[str] | None = None):
         self.cfg = cfg
         self.out = Path(cfg.out)
         self.seeds = seeds
-        self.scope = Scope(cfg.scope, seeds)
+        self.scope = Scope(cfg.scope, scope_seeds if scope_seeds is not None else seeds)
+        self.shared = is_redis(cfg.frontier)
         self.guard = NetworkGuard(cfg.browser.allow_hosts)
         self.tokenizer = load_tokenizer(cfg.tokenizer)
         self.stats = CrawlStats()
         self.on_progress = on_progress or (lambda stats: None)
-        self.owner = f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        if self.shared:
+            self.owner = cfg.worker_id or default_worker_id()
+        else:
+            self.owner = f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._stopping = asyncio.Event()
         self._in_flight = 0
+        self._held: set[str] = set()     # URLs leased and being rendered by this process
 
     async def run(self) -> CrawlStats:
-        with locked_output(self.out):
-            frontier = SqliteFrontier(self.out / FRONTIER_FILE)
+        lock = worker_lock(self.out, self.owner) if self.shared else locked_output(self.out)
+        with lock:
+            frontier = open_frontier(self.cfg.frontier, self.out, self.cfg.lease_seconds)
             try:
-                (self.out / "config.json").write_text(json.dumps(
-                    {"seeds": self.seeds, **self.cfg.to_dict()}, indent=2))
-                writer = DatasetWriter(self.out, self.cfg.write, frontier)
-                frontier.add(self.seeds, depth=0)
+                self._write_config()
+                writer = DatasetWriter(self.out, self.cfg.write, frontier,
+                                       prefix=self.owner if self.shared else "part", owner=self.owner,
+                                       is_dead=(lambda prefix: is_dead(self.out, prefix)) if self.shared else None)
+                if self.seeds:
+                    frontier.add(self.seeds, depth=0)
+                self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=frontier)
+                self.robots = (RobotsPolicy(self.cfg.browser.user_agent, self.guard, shared=frontier)
+                               if self.cfg.politeness.robots else None)
                 self._install_signals()
-                async with BrowserPool(self.cfg.browser, self.guard) as pool:
-                    await asyncio.gather(*(self._tab(pool, frontier, writer)
-                                           for _ in range(self.cfg.browser.tabs)))
-                await writer.commit()
+                if self.cfg.time_limit:
+                    asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop)
+                heartbeat = asyncio.create_task(self._heartbeat(frontier, writer))
+                try:
+                    async with BrowserPool(self.cfg.browser, self.guard) as pool:
+                        await asyncio.gather(*(self._tab(pool, frontier, writer)
+                                               for _ in range(self.cfg.browser.tabs)))
+                    await writer.commit()
+                finally:
+                    heartbeat.cancel()
                 frontier.release(self.owner)
                 self.stats.write_seconds = writer.seconds
             finally:
                 frontier.close()
         return self.stats
+
+    def _write_config(self) -> None:
+        """DIR/config.json (per worker with a shared frontier), written whole or not at all."""
+        name = f"config-{self.owner}.json" if self.shared else "config.json"
+        doc = {"seeds": self.seeds, **self.cfg.to_dict(), "frontier": describe(self.cfg.frontier)}
+        tmp = self.out / f".{name}.tmp"
+        tmp.write_text(json.dumps(doc, indent=2))
+        os.replace(tmp, self.out / name)
+
+    async def _heartbeat(self, frontier, writer: DatasetWriter) -> None:
+        """Keep the leases of pages still rendering or waiting for their shard alive."""
+        while True:
+            await asyncio.sleep(max(self.cfg.lease_seconds / 3, 0.05))
+            held = [*self._held, *writer.held_urls()]
+            if held:
+                try:
+                    frontier.extend(self.owner, held)
+                except Exception as exc:  # noqa: BLE001 - a missed beat only risks a lease; log it
+                    log.warning("could not extend leases: %s", exc)
 
     def stop(self) -> None:
         """Finish the pages in flight, commit them, return the rest to the queue."""
@@ -126,25 +169,58 @@ class Crawler:
             os._exit(130)  # second Ctrl-C: leave now; leases and staged shards recover next run
         self.stop()
 
-    async def _tab(self, pool: BrowserPool, frontier: SqliteFrontier, writer: DatasetWriter) -> None:
+    async def _tab(self, pool: BrowserPool, frontier, writer: DatasetWriter) -> None:
         while not self._stopping.is_set():
             leases = frontier.lease(self.owner, 1, self.cfg.max_pages)
             if not leases:
-                if self._in_flight == 0 and not frontier.has_work(self.cfg.max_pages):
+                if self._in_flight == 0 and not frontier.has_work(self.cfg.max_pages, owner=self.owner):
                     return
-                await asyncio.sleep(0.2)  # retries waiting out their delay, or links still coming
+                await self._sleep(0.2)  # retries waiting out their delay, or links still coming
                 continue
             self._in_flight += 1
+            self._held.add(leases[0].url)
             try:
                 await self._page(pool, frontier, writer, leases[0])
             finally:
+                self._held.discard(leases[0].url)
                 self._in_flight -= 1
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def _fetch(self, pool: BrowserPool, lease: Lease, plan: TokenBoxPlan) -> RenderedPage | None:
+        """robots.txt, then a slot on the host, then the browser. None: stopping before it started
+        (the lease goes back to the queue when the crawl stops)."""
+        url = lease.url
+        if self.robots is not None:
+            try:
+                allowed, crawl_delay = await self.robots.check(url)
+            except RobotsUnavailable as exc:
+                return RenderedPage(url=url, final_url=url, status=None, content_type=None,
+                                    outcome=Outcome.NETWORK, error=str(exc), retryable=True)
+            if not allowed:
+                return RenderedPage(url=url, final_url=url, status=None, content_type=None,
+                                    outcome=Outcome.REFUSED, error=f"robots.txt disallows it for {self.robots.agent}")
+            self.gate.set_crawl_delay(url, crawl_delay)
+        if not await self.gate.acquire(url, self._stopping):
+            return None
+        try:
+            rendered = await pool.render(url, plan)
+        finally:
+            self.gate.release(url)
+        if rendered.status in (429, 503):   # the host asks us to slow down: every worker pauses it
+            wait = retry_after_seconds(rendered.retry_after)
+            self.gate.pause(url, wait if wait is not None else self.cfg.politeness.backoff * 2 ** lease.attempts)
+        return rendered
 
     async def _page(self, pool, frontier, writer, lease: Lease) -> None:
         plan = TokenBoxPlan(self.tokenizer, self.cfg.select, self.cfg.browser.scale)
-        rendered = await pool.render(lease.url, plan)
+        rendered = await self._fetch(pool, lease, plan)
+        if rendered is None:
+            return
         if rendered.retryable and frontier.retry(lease, rendered.error or rendered.outcome.value,
-                                                 self.cfg.retry_delay, self.cfg.max_attempts):
+                                                 self.cfg.retry_delay, self.cfg.max_attempts, owner=self.owner):
             self.stats.retried += 1
             return
         ok = rendered.outcome in (Outcome.OK, Outcome.NO_TEXT)

@@ -52,6 +52,7 @@ class RenderedPage:
     dialogs: int = 0
     blocked_requests: int = 0
     load_complete: bool = True
+    retry_after: str | None = None         # the Retry-After header of a 429/503 answer
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from redis_server import RedisServer
 from site_server import SiteServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,6 +16,23 @@ BOXCRAWL = [sys.executable, "-m", "boxcrawl"]
 def site():
     with SiteServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """A Redis URL on an empty database (one real redis-server per test process)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url())
+    client.flushdb()
+    client.close()
+    return redis_server.url()
 
 
 def run_boxcrawl(*args, timeout=300, check=True, **kw):
@@ -29,4 +47,4 @@ def run_boxcrawl(*args, timeout=300, check=True, **kw):
 
 def fast_flags():
     """Flags for test crawls: loopback only, quick retries, no progress bar."""
-    return ["--allow-hosts", "127.0.0.1", "--retry-delay", "0.2", "--quiet"]
+    return ["--allow-hosts", "127.0.0.1", "--retry-delay", "0.2", "--quiet", "--host-delay", "0"]

@@ -18,6 +18,7 @@ PNG_1PX = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000
 
 class Handler(SimpleHTTPRequestHandler):
     seen_paths: list[str] = []   # every path requested, for tests that must prove a request never came
+    hits: dict[str, list[float]] = {}   # path -> monotonic times of its requests
 
     def log_message(self, *args):  # keep test output clean
         pass
@@ -34,6 +35,15 @@ class Handler(SimpleHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         Handler.seen_paths.append(path)
+        Handler.hits.setdefault(path, []).append(time.monotonic())
+        if path == "/noai":
+            return self._send(200, b"<html><body><p>" + b"text the site does not want in training sets " * 30
+                              + b"</p></body></html>", headers=[("X-Robots-Tag", "noai, noimageai")])
+        if path.startswith("/busy/"):   # first request: 429 with Retry-After: 1; then the page
+            if len(Handler.hits[path]) == 1:
+                return self._send(429, b"<h1>slow down</h1>", headers=[("Retry-After", "1")])
+            return self._send(200, b"<html><body><p>" + b"busy page served on the second try " * 30
+                              + b"</p></body></html>")
         if path.startswith("/status/"):
             code = int(path.rsplit("/", 1)[1])
             return self._send(code, f"<h1>status {code}</h1>".encode())
@@ -67,11 +77,11 @@ class Handler(SimpleHTTPRequestHandler):
 
 
 class SiteServer:
-    def __init__(self, root: Path = SITE):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
+    def __init__(self, root: Path = SITE, host: str = "127.0.0.1"):
+        self.httpd = ThreadingHTTPServer((host, 0), partial(Handler, directory=str(root)))
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> "SiteServer":

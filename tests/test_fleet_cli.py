@@ -1,12 +1,148 @@
+"""The fleet's command line fails fast and in one line; the gate and robots rules; a dead worker's
+staged shard is cleaned by another, and its late commit changes nothing."""
+
+import asyncio
+import time
+
+import pytest
+
+from boxcrawl.config import PolitenessConfig, WriteConfig
+from boxcrawl.frontier.redis import RedisFrontier
+from boxcrawl.politeness.gate import HostGate, retry_after_seconds
+from boxcrawl.records import Outcome, RenderedPage
+from boxcrawl.write.rows import build_rows
+from boxcrawl.write.shards import DatasetWriter
+from conftest import run_boxcrawl
+from redis_server import RedisServer, free_port
+
+
+def one_line_error(proc, text):
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and text in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+    return lines[0]
+
+
+def test_unreachable_redis_fails_fast_with_one_line(tmp_path):
+    started = time.monotonic()
+    proc = run_boxcrawl("worker", "--frontier", f"redis://127.0.0.1:{free_port()}/0", "--out", tmp_path,
+                        check=False)
+    one_line_error(proc, "cannot reach Redis at redis://127.0.0.1:")
+    assert time.monotonic() - started < 15
+
+
+def test_wrong_or_missing_password_fails_fast_and_is_not_printed(tmp_path):
+    with RedisServer(tmp_path / "redis", password="s3cret") as server:
+        bad = f"redis://:wrong-pass@127.0.0.1:{server.port}/0"
+        line = one_line_error(run_boxcrawl("worker", "--frontier", bad, "--out", tmp_path / "o", check=False),
+                              "refused the password")
+        assert "wrong-pass" not in line
+        nopass = f"redis://127.0.0.1:{server.port}/0"
+        one_line_error(run_boxcrawl("crawl", "http://127.0.0.1:9/", "--frontier", nopass, "--out", tmp_path / "o",
+                                    "--allow-hosts", "127.0.0.1", check=False), "needs a password")
+        one_line_error(run_boxcrawl("status", "--frontier", bad, check=False), "refused the password")
+        # the right password works: no crawl there yet, which is said in one line too
+        one_line_error(run_boxcrawl("worker", "--frontier", server.url(), "--out", tmp_path / "o", check=False),
+                       "no crawl in Redis at redis://:***@127.0.0.1")
+
+
+def test_bad_frontier_spec_is_one_line(tmp_path):
+    one_line_error(run_boxcrawl("crawl", "http://127.0.0.1:9/", "--frontier", "postgres://x", "--out", tmp_path,
+                                "--allow-hosts", "127.0.0.1", check=False), "--frontier 'postgres://x'")
+
+
+def test_status_and_retry_failed_on_redis(redis_url):
+    f = RedisFrontier(redis_url)
+    f.add(["http://a/1", "http://a/2"], 0)
+    f.lease("w", 2)
+    from boxcrawl.frontier.base import Finished
+
+    f.commit("w-000000", [Finished("http://a/1", "ok", None), Finished("http://a/2", "timeout", "slow")], owner="w")
+    f.close()
+    out = run_boxcrawl("status", "--frontier", redis_url).stdout
+    assert "done: 2  failed: 1" in out and "a: done 2, failed 1" in out
+    assert "1 failed URL queued again" in run_boxcrawl("retry-failed", "--frontier", redis_url).stdout
+    assert "queued: 1" in run_boxcrawl("status", "--frontier", redis_url).stdout
+
+
+@pytest.fixture(params=["local", "redis"])
+def gate_state(request):
+    if request.param == "local":
+        return None
+    return RedisFrontier(request.getfixturevalue("redis_url"))
+
+
+def test_host_gate_limits_concurrency_and_spaces_starts(gate_state):
+    async def scenario():
+        stop = asyncio.Event()
+        gate = HostGate(PolitenessConfig(host_concurrency=1, host_delay=0.3), slot_seconds=30, shared=gate_state)
+        t0 = time.monotonic()
+        assert await gate.acquire("http://h/1", stop)
+        second = asyncio.create_task(gate.acquire("http://h/2", stop))
+        await asyncio.sleep(0.5)
+        assert not second.done()                       # the one slot is still taken
+        assert await gate.acquire("http://other/1", stop)   # other hosts are not held up
+        gate.release("http://h/1")
+        assert await second and time.monotonic() - t0 >= 0.5
+        gate.release("http://h/2")
+        gate.pause("http://h/3", 0.6)                   # a 429: everyone waits
+        t1 = time.monotonic()
+        assert await gate.acquire("http://h/3", stop)
+        assert time.monotonic() - t1 >= 0.5
+    asyncio.run(scenario())
+
+
+def test_retry_after_parsing():
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
+    later = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 60))
+    assert 50 <= retry_after_seconds(later) <= 61
+
+
+def _rows(url):
+    page = RenderedPage(url=url, final_url=url, status=404, content_type="text/html",
+                        outcome=Outcome.HTTP_ERROR, error="HTTP 404")
+    return build_rows(url, 0, 0, page, None, [], tokenizer="t", scale=1.0, viewport=(512, 512),
+                      image_format="png", browser_version=None)
+
+
+def test_a_dead_workers_staged_shard_is_cleaned_and_its_late_commit_is_fenced(tmp_path, redis_url):
+    out = tmp_path / "out"
+    cfg = WriteConfig(shard_pages=100)
+    dead = RedisFrontier(redis_url, lease_seconds=0.5)
+    dead.add(["http://a/1", "http://a/2"], 0)
+    assert len(dead.lease("dead", 2)) == 2
+    writer_dead = DatasetWriter(out, cfg, dead, prefix="dead", owner="dead", is_dead=lambda p: False)
+    staged = writer_dead._stage("dead-000000", [_rows("http://a/1"), _rows("http://a/2")])  # killed here
+    assert staged.exists()
+    time.sleep(0.6)
+    alive = RedisFrontier(redis_url, lease_seconds=30)
+    leased = [x.url for x in alive.lease("alive", 5)]
+    assert sorted(leased) == ["http://a/1", "http://a/2"]
+    writer = DatasetWriter(out, cfg, alive, prefix="alive", owner="alive", is_dead=lambda p: p == "dead")
+    assert not staged.exists(), "the dead worker's uncommitted staging is removed"
+
+    async def both():
+        for url in leased:
+            await writer.add(_rows(url))
+        await writer.commit()
+        # the "dead" worker was only paused: it wakes up and commits the same pages
+        for url in ("http://a/1", "http://a/2"):
+            await writer_dead.add(_rows(url))
+        await writer_dead.commit()
+    asyncio.run(both())
+    assert writer_dead.dropped == 2 and writer_dead.shards_written == 0
+    assert [p.name.split("-")[0] for p in (out / "pages").iterdir()] == ["alive"]
+    assert alive.counts()["done"] == 2
 
 
 def test_bench_frontier_prints_and_saves_its_figures(tmp_path):
     """The machinery only (tiny sizes, no crawl); the figures come from a full `bench-frontier` run."""
+    import json
+
     out = run_boxcrawl("bench-frontier", "--ops", "200", "--urls", "2000", "--pages", "0",
                        "--json", tmp_path / "b.json").stdout
     assert "lease+ack/s" in out and "MB while queued" in out
-    import json
-
     figures = json.loads((tmp_path / "b.json").read_text())
     for key in ("redis_everysec_ops_s", "redis_always_ops_s", "redis_always_8_clients_ops_s", "sqlite_ops_s"):
         assert figures[key] > 0

@@ -25,7 +25,10 @@ from pathlib import Path
 import psutil
 
 from ..browser.pool import BrowserPool
-from ..config import BrowserConfig, CrawlConfig, WriteConfig
+from ..config import BrowserConfig, CrawlConfig, PolitenessConfig, WriteConfig
+
+# The floor knows no politeness, and the sites are local copies: the pipeline runs without it too.
+NO_POLITENESS = PolitenessConfig(host_concurrency=1000, host_delay=0.0, robots=False)
 from ..crawl import Crawler
 from ..records import Outcome
 from ..write.reader import open_dataset
@@ -198,7 +201,7 @@ def bench(pages: int, tabs: int, chromium: str | None, report) -> dict:
         first = run_floor(urls, browser)
         report(f"floor:    {first.pages_per_min:.1f} pages/min")
         cfg = CrawlConfig(out=str(Path(tmp) / "pipeline"), follow_links=False, browser=browser,
-                          write=WriteConfig(shard_seconds=3600))
+                          write=WriteConfig(shard_seconds=3600), politeness=NO_POLITENESS)
         pipeline, _ = run_pipeline(urls, cfg)
         report(f"pipeline: {pipeline.pages_per_min:.1f} pages/min")
         second = run_floor(urls, browser)
@@ -221,7 +224,8 @@ def soak(pages: int, tabs: int, chromium: str | None, report) -> dict:
     with serve_sites() as bases, tempfile.TemporaryDirectory(prefix="boxcrawl-soak-") as tmp:
         urls = pick_urls(bases, pages)
         report(f"soak: {len(urls)} pages ...")
-        cfg = CrawlConfig(out=str(Path(tmp) / "soak"), follow_links=False, browser=browser)
+        cfg = CrawlConfig(out=str(Path(tmp) / "soak"), follow_links=False, browser=browser,
+                          politeness=NO_POLITENESS)
         marks = (min(100, len(urls)), len(urls))
         run, rss = run_pipeline(urls, cfg, "soak", rss_at=marks)
         return {"pages": run.pages, "ok": run.ok, "pages_per_min": run.pages_per_min, "peak_mb": run.peak_mb,

@@ -45,6 +45,8 @@ class _Navigation:
     def __init__(self, page: Page):
         self.status: int | None = None
         self.content_type: str | None = None
+        self.retry_after: str | None = None
+        self.robots_tag = ""
         self.dialogs = 0
         self.crashed = False
         page.on("response", self._on_response)
@@ -59,6 +61,8 @@ class _Navigation:
             return  # a redirect hop; the final response follows
         self.status = response.status
         self.content_type = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
+        self.retry_after = response.headers.get("retry-after")
+        self.robots_tag = (response.headers.get("x-robots-tag") or "").lower()
 
     def _on_dialog(self, dialog) -> None:
         # alert/confirm/prompt/beforeunload: dismiss so the page never blocks
@@ -90,6 +94,12 @@ def classify_error(message: str) -> tuple[Outcome, bool]:
     if "net::ERR_" in message:
         return Outcome.NETWORK, not any(code in message for code in PERMANENT_NET_ERRORS)
     return Outcome.ERROR, True
+
+
+def no_ai(robots_tag: str) -> bool:
+    """X-Robots-Tag carries noai or noimageai (for every agent or named ones: we honour both)."""
+    words = robots_tag.replace(",", " ").replace(":", " ").split()
+    return "noai" in words or "noimageai" in words
 
 
 def _short(message: str) -> str:
@@ -138,7 +148,10 @@ async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: Br
 
     if nav.status is not None and nav.status >= 400:
         return result(Outcome.HTTP_ERROR, f"HTTP {nav.status}", nav.status >= 500 or nav.status == 429,
-                      load_complete=load_complete)
+                      load_complete=load_complete, retry_after=nav.retry_after)
+    if no_ai(nav.robots_tag):
+        # the site opts out of AI training: keep nothing of the page (no text, tokens or images)
+        return result(Outcome.REFUSED, f"X-Robots-Tag: {nav.robots_tag[:100]}", load_complete=load_complete)
     if nav.content_type and not nav.content_type.startswith(HTML_TYPES):
         return result(Outcome.NOT_HTML, f"content-type {nav.content_type} is not HTML",
                       load_complete=load_complete)

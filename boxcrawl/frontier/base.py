@@ -33,9 +33,17 @@ class Frontier(Protocol):
         crawl is over (see `has_work`). With ``max_pages`` no more than that many URLs are ever
         leased or finished in total."""
 
-    def retry(self, lease: Lease, error: str, delay: float, max_attempts: int) -> bool:
+    def retry(self, lease: Lease, error: str, delay: float, max_attempts: int, owner: str | None = None) -> bool:
         """A transient failure: requeue after ``delay * 2**attempts`` s. False when attempts are used
-        up; the caller then records the page as failed and commits it like any other page."""
+        up; the caller then records the page as failed and commits it like any other page. True too
+        when ``owner`` lost the lease (it expired and went to another worker): the caller drops it."""
+
+    def extend(self, owner: str, urls: Iterable[str]) -> int:
+        """Push back the deadline of ``owner``'s leases on ``urls``; a lease not extended expires and
+        its URL goes back to the queue by itself (its worker died)."""
+
+    def retry_failed(self) -> int:
+        """Put every failed URL back in the queue with its attempts reset; returns how many."""
 
     def release(self, owner: str) -> None:
         """Requeue every unfinished URL ``owner`` holds (graceful stop)."""
@@ -43,16 +51,27 @@ class Frontier(Protocol):
     def next_shard_number(self) -> int:
         """A shard number never handed out before in this crawl."""
 
-    def commit(self, shard: str, finished: list[Finished]) -> None:
-        """Atomically mark ``finished`` done and record ``shard`` as committed."""
+    def commit(self, shard: str, finished: list[Finished], owner: str | None = None) -> list[str]:
+        """Atomically mark ``finished`` done and record ``shard`` as committed; [] then (also when
+        ``shard`` was committed before: a repeated call is a no-op). If ``owner`` no longer holds some
+        of the URLs (done, or leased to another worker), nothing changes and those URLs are returned."""
 
     def is_committed(self, shard: str) -> bool:
         """Whether ``shard`` was committed (used to roll staged files forward after a kill)."""
 
-    def has_work(self, max_pages: int = 0) -> bool:
-        """Queued URLs exist, ready or waiting out a retry delay, and ``max_pages`` is not reached."""
+    def has_work(self, max_pages: int = 0, owner: str | None = None) -> bool:
+        """Queued URLs exist, ready or waiting out a retry delay, or URLs leased by workers other than
+        ``owner`` (they may add links or die), and ``max_pages`` is not reached."""
 
     def counts(self) -> dict[str, int]:
         """queued / leased / done / failed (done with an error outcome) / seen."""
+
+    def outcomes(self) -> dict[str, int]: ...
+
+    def hosts(self) -> dict[str, dict[str, int]]:
+        """host -> {done, failed}."""
+
+    def pages_per_min(self, window: float = 300.0) -> float:
+        """Pages committed per minute over the last ``window`` seconds."""
 
     def close(self) -> None: ...

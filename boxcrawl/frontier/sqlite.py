@@ -12,6 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Iterable
+from urllib.parse import urlsplit
 
 from .base import Finished, Lease
 
@@ -23,6 +24,7 @@ CREATE TABLE IF NOT EXISTS urls (
     attempts    INTEGER NOT NULL DEFAULT 0,
     not_before  REAL NOT NULL DEFAULT 0,          -- retry backoff
     owner       TEXT,
+    lease_until REAL,                             -- a lease past this is handed out again
     outcome     TEXT,                             -- set when done: ok, http_error, ...
     error       TEXT,
     shard       TEXT,
@@ -38,9 +40,14 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
 
+DEFAULT_LEASE_SECONDS = 120.0
+
+
 class SqliteFrontier:
-    def __init__(self, path: str | Path, *, readonly: bool = False):
+    def __init__(self, path: str | Path, *, readonly: bool = False,
+                 lease_seconds: float = DEFAULT_LEASE_SECONDS):
         self.path = Path(path)
+        self.lease_seconds = lease_seconds
         if readonly:  # `boxcrawl status` while a crawl runs: look, change nothing
             self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
             return
@@ -48,6 +55,8 @@ class SqliteFrontier:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        if "lease_until" not in {row[1] for row in self.db.execute("PRAGMA table_info(urls)")}:
+            self.db.execute("ALTER TABLE urls ADD COLUMN lease_until REAL")  # files from before leases expired
         # This process owns the file (the folder is locked): leases of a dead run come back now.
         self.db.execute("UPDATE urls SET state='queued', owner=NULL WHERE state='leased'")
 
@@ -65,19 +74,24 @@ class SqliteFrontier:
         return self.db.total_changes - before
 
     def lease(self, owner: str, n: int = 1, max_pages: int = 0) -> list[Lease]:
+        now = time.time()
         with self._tx():
+            self.db.execute("UPDATE urls SET state='queued', owner=NULL WHERE state='leased' AND lease_until < ?",
+                            (now,))
             if max_pages:
                 n = min(n, max_pages - self.started())
                 if n <= 0:
                     return []
             rows = self.db.execute(
-                "UPDATE urls SET state='leased', owner=? WHERE rowid IN ("
+                "UPDATE urls SET state='leased', owner=?, lease_until=? WHERE rowid IN ("
                 " SELECT rowid FROM urls WHERE state='queued' AND not_before <= ? ORDER BY rowid LIMIT ?)"
-                " RETURNING url, depth, attempts, rowid", (owner, time.time(), n)).fetchall()
+                " RETURNING url, depth, attempts, rowid", (owner, now + self.lease_seconds, now, n)).fetchall()
         rows.sort(key=lambda r: r[3])  # breadth-first: oldest first
         return [Lease(url=r[0], depth=r[1], attempts=r[2]) for r in rows]
 
-    def retry(self, lease: Lease, error: str, delay: float, max_attempts: int) -> bool:
+    def retry(self, lease: Lease, error: str, delay: float, max_attempts: int, owner: str | None = None) -> bool:
+        if owner is not None and not self._holds(owner, lease.url):
+            return True  # the lease expired and went to someone else: not ours to record
         attempts = lease.attempts + 1
         if attempts >= max_attempts:
             with self._tx():
@@ -95,18 +109,50 @@ class SqliteFrontier:
             self.db.execute("UPDATE urls SET state='queued', owner=NULL WHERE state='leased' AND owner=?",
                             (owner,))
 
+    def extend(self, owner: str, urls: Iterable[str]) -> int:
+        """Push the deadline of ``owner``'s leases on ``urls`` (pages still rendering or buffered)."""
+        urls = list(urls)
+        with self._tx():
+            before = self.db.total_changes
+            self.db.executemany("UPDATE urls SET lease_until=? WHERE url=? AND owner=? AND state='leased'",
+                                ((time.time() + self.lease_seconds, u, owner) for u in urls))
+            return self.db.total_changes - before
+
+    def retry_failed(self) -> int:
+        """Put every failed URL back in the queue with its attempts reset."""
+        with self._tx():
+            return self.db.execute(
+                "UPDATE urls SET state='queued', owner=NULL, attempts=0, not_before=0, outcome=NULL, error=NULL,"
+                " shard=NULL WHERE state='done' AND outcome NOT IN ('ok', 'no_text')").rowcount
+
+    def _holds(self, owner: str, url: str) -> bool:
+        row = self.db.execute("SELECT state, owner FROM urls WHERE url=?", (url,)).fetchone()
+        return row is not None and row[0] == "leased" and row[1] == owner
+
     def attempts(self, url: str) -> int:
         row = self.db.execute("SELECT attempts FROM urls WHERE url=?", (url,)).fetchone()
         return row[0] if row else 0
 
     # -- shard commit log ------------------------------------------------------------------------
-    def commit(self, shard: str, finished: list[Finished]) -> None:
+    def commit(self, shard: str, finished: list[Finished], owner: str | None = None) -> list[str]:
+        """Returns [] when committed (a repeated call is a no-op), else the URLs ``owner`` no longer
+        holds; nothing is changed then, and the caller commits the shard without them."""
         with self._tx():
+            if self.is_committed(shard):
+                return []
+            conflicts = []
+            for f in finished:
+                row = self.db.execute("SELECT state, owner FROM urls WHERE url=?", (f.url,)).fetchone()
+                if row is None or row[0] == "done" or (owner is not None and row[0] == "leased" and row[1] != owner):
+                    conflicts.append(f.url)
+            if conflicts:
+                return conflicts
             self.db.executemany(
                 "UPDATE urls SET state='done', owner=NULL, outcome=?, error=?, shard=? WHERE url=?",
                 ((f.outcome, f.error, shard, f.url) for f in finished))
             self.db.execute("INSERT INTO shards (name, pages, committed_at) VALUES (?, ?, ?)",
                             (shard, len(finished), time.time()))
+        return []
 
     def is_committed(self, shard: str) -> bool:
         return self.db.execute("SELECT 1 FROM shards WHERE name=?", (shard,)).fetchone() is not None
@@ -124,10 +170,14 @@ class SqliteFrontier:
         """URLs leased or done: what counts against --max-pages."""
         return self.db.execute("SELECT count(*) FROM urls WHERE state != 'queued'").fetchone()[0]
 
-    def has_work(self, max_pages: int = 0) -> bool:
+    def has_work(self, max_pages: int = 0, owner: str | None = None) -> bool:
+        """Queued URLs exist, or (with ``owner``) URLs leased by anyone else, who may add links."""
         if max_pages and self.started() >= max_pages:
             return False
-        return self.db.execute("SELECT 1 FROM urls WHERE state='queued' LIMIT 1").fetchone() is not None
+        if self.db.execute("SELECT 1 FROM urls WHERE state='queued' LIMIT 1").fetchone() is not None:
+            return True
+        return owner is not None and self.db.execute(
+            "SELECT 1 FROM urls WHERE state='leased' AND owner != ? LIMIT 1", (owner,)).fetchone() is not None
 
     def counts(self) -> dict[str, int]:
         counts = {"queued": 0, "leased": 0, "done": 0, "failed": 0}
@@ -141,6 +191,24 @@ class SqliteFrontier:
     def outcomes(self) -> dict[str, int]:
         return dict(self.db.execute(
             "SELECT outcome, count(*) FROM urls WHERE state='done' GROUP BY outcome").fetchall())
+
+    def hosts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for url, outcome in self.db.execute("SELECT url, outcome FROM urls WHERE state='done'"):
+            figures = out.setdefault(urlsplit(url).netloc, {"done": 0, "failed": 0})
+            figures["done"] += 1
+            figures["failed"] += outcome not in ("ok", "no_text")
+        return out
+
+    def pages_per_min(self, window: float = 300.0) -> float:
+        pages = self.db.execute("SELECT coalesce(sum(pages), 0) FROM shards WHERE committed_at >= ?",
+                                (time.time() - window,)).fetchone()[0]
+        return 60.0 * pages / window
+
+    def failures(self, limit: int = 20) -> dict[str, str]:
+        return dict(self.db.execute(
+            "SELECT url, coalesce(error, outcome) FROM urls WHERE state='done' AND outcome NOT IN ('ok', 'no_text')"
+            " LIMIT ?", (limit,)).fetchall())
 
     def close(self) -> None:
         self.db.close()

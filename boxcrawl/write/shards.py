@@ -6,7 +6,11 @@ or none, and never a page both lost and written:
 2. the frontier marks the shard's pages done and records the shard, in one transaction;
 3. the staged files are renamed into place.
 On open, staged shards the frontier recorded are rolled forward (step 3 again);
-any other staged shard is deleted and its pages, never marked done, are crawled again.
+any other staged shard of this writer (or of a dead worker sharing DIR) is deleted and its pages,
+never marked done, are crawled again.
+With a shared frontier, step 2 is fenced: if this worker's lease on some page expired and another
+worker took it, the commit changes nothing and reports those pages; they are dropped from the
+shard (the other worker writes them) and the rest is staged and committed again.
 """
 
 from __future__ import annotations
@@ -26,8 +30,13 @@ STAGING = ".staging"
 
 
 class DatasetWriter:
-    def __init__(self, out: Path, cfg: WriteConfig, frontier, prefix: str = "part"):
+    def __init__(self, out: Path, cfg: WriteConfig, frontier, prefix: str = "part", owner: str | None = None,
+                 is_dead=None):
         self.out = Path(out)
+        self.owner = owner
+        self._is_dead = is_dead or (lambda prefix: False)   # prefix -> whether that writer is gone
+        self._committing: list[PageRows] = []
+        self.dropped = 0               # pages another worker took over (lease lost)
         self.cfg = cfg
         self.frontier = frontier
         self.prefix = prefix
@@ -49,13 +58,19 @@ class DatasetWriter:
         for shard_dir in sorted(staging.iterdir()):
             if self.frontier.is_committed(shard_dir.name):
                 self._publish(shard_dir)
-            else:
+                continue
+            prefix = shard_dir.name.rsplit("-", 1)[0]
+            if prefix == self.prefix or self._is_dead(prefix):   # never touch a live worker's staging
                 shutil.rmtree(shard_dir, ignore_errors=True)
 
     # -- buffering ------------------------------------------------------------------------------
     @property
     def pending_pages(self) -> int:
         return len(self._pending)
+
+    def held_urls(self) -> list[str]:
+        """URLs finished but not committed yet: their leases must stay alive."""
+        return [p.url for p in self._pending] + [p.url for p in self._committing]
 
     async def add(self, rows: PageRows) -> None:
         self._pending.append(rows)
@@ -70,12 +85,24 @@ class DatasetWriter:
                 return
             started = time.perf_counter()
             pages, self._pending, self._pending_samples = self._pending, [], 0
+            self._committing = pages
             self._opened_at = time.monotonic()
-            shard = f"{self.prefix}-{self.frontier.next_shard_number():06d}"
-            shard_dir = await asyncio.to_thread(self._stage, shard, pages)
-            self.frontier.commit(shard, [Finished(p.url, p.page["outcome"], p.page["error"]) for p in pages])
-            await asyncio.to_thread(self._publish, shard_dir)
-            self.shards_written += 1
+            try:
+                while pages:
+                    shard = f"{self.prefix}-{self.frontier.next_shard_number():06d}"
+                    shard_dir = await asyncio.to_thread(self._stage, shard, pages)
+                    lost = self.frontier.commit(
+                        shard, [Finished(p.url, p.page["outcome"], p.page["error"]) for p in pages], owner=self.owner)
+                    if not lost:
+                        await asyncio.to_thread(self._publish, shard_dir)
+                        self.shards_written += 1
+                        break
+                    await asyncio.to_thread(shutil.rmtree, shard_dir, True)
+                    lost_set = set(lost)
+                    self.dropped += sum(p.url in lost_set for p in pages)
+                    pages = [p for p in pages if p.url not in lost_set]
+            finally:
+                self._committing = []
             self.seconds += time.perf_counter() - started
 
     # -- files ------------------------------------------------------------------------------------
@@ -99,7 +126,10 @@ class DatasetWriter:
         for src in sorted(p for p in shard_dir.rglob("*") if p.is_file()):
             dst = self.out / src.relative_to(shard_dir)
             dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dst)
+            try:
+                os.replace(src, dst)
+            except FileNotFoundError:
+                pass  # another worker rolling this committed shard forward moved it first
         shutil.rmtree(shard_dir, ignore_errors=True)
 
 

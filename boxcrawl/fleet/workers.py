@@ -1,0 +1,63 @@
+"""Worker identity and liveness in a shared output folder.
+
+Each worker holds an flock on DIR/.workers/<id>.lock while it runs. Another worker that can take
+that lock knows the first one is dead, and may clean up the shard it left half-staged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import uuid
+from pathlib import Path
+
+WORKERS = ".workers"
+
+
+class WorkerIdInUse(RuntimeError):
+    pass
+
+
+def default_worker_id() -> str:
+    return sanitize(f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:4]}")
+
+
+def sanitize(worker_id: str) -> str:
+    """Safe in file names and shard keys: letters, digits, '_' and '-' only (no dots)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", worker_id).strip("_-") or "worker"
+
+
+@contextlib.contextmanager
+def worker_lock(out: Path, worker_id: str):
+    folder = Path(out) / WORKERS
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / f"{worker_id}.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise WorkerIdInUse(f"worker id {worker_id} is already running on {out}") from None
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def is_dead(out: Path, worker_id: str) -> bool:
+    """True when no live process holds ``worker_id``'s lock (a worker that was killed)."""
+    path = Path(out) / WORKERS / f"{worker_id}.lock"
+    if not path.exists():
+        return True
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    finally:
+        os.close(fd)

@@ -1,0 +1,140 @@
+"""Many workers on one Redis frontier, against a real redis-server: kill -9 of a worker, a Redis
+restart, and workers on separate network hosts. Each ends with every page exactly once."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import redis
+
+from fleet_helpers import assert_exactly_once, finish, fleet_flags, kill9, make_site, shards_of, start, wait_for
+from redis_server import RedisServer
+from site_server import SiteServer
+
+pytestmark = pytest.mark.browser
+
+N_PAGES = 20
+
+
+def stat(url: str) -> dict[str, int]:
+    client = redis.Redis.from_url(url)
+    try:
+        return {k.decode(): int(v) for k, v in client.hgetall("{boxcrawl}:stat").items()}
+    finally:
+        client.close()
+
+
+def crawl_settings_saved(url: str) -> bool:
+    client = redis.Redis.from_url(url)
+    try:
+        return client.exists("{boxcrawl}:crawl") == 1
+    finally:
+        client.close()
+
+
+def test_kill_9_of_a_worker_loses_and_duplicates_nothing(tmp_path, redis_url):
+    out = tmp_path / "out"
+    with SiteServer(make_site(tmp_path / "site", N_PAGES)) as site:
+        seed = f"{site.url}/p0.html"
+        a = start(["crawl", seed, "--out", out, "--frontier", redis_url, "--worker-id", "a", *fleet_flags()])
+        wait_for(lambda: crawl_settings_saved(redis_url), 30, "the crawl to be seeded", [a])
+        b = start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "b", *fleet_flags()])
+        wait_for(lambda: shards_of(out, "b") >= 2, 120, "worker b to commit shards", [a, b])
+        kill9(b)                       # mid-crawl, holding leases (and maybe a staged shard)
+        b_shards = shards_of(out, "b")
+        finish(a)
+        assert shards_of(out, "b") == b_shards and shards_of(out, "a") > 0
+        assert stat(redis_url).get("expired", 0) >= 1, "b's leases expired and were handed out again"
+        # a worker joining later finds nothing to do, and cleans what the dead worker left staged
+        finish(start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "c", *fleet_flags()]))
+    assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(N_PAGES)})
+    staging = out / ".staging"
+    assert not staging.exists() or not any(staging.iterdir()), "the dead worker's staged shard was removed"
+    status = json.loads(finish(start(["status", "--frontier", redis_url, "--json"])))
+    assert (status["done"], status["queued"], status["leased"], status["failed"]) == (N_PAGES, 0, 0, 0)
+
+
+def test_redis_restart_mid_crawl_loses_nothing(tmp_path):
+    out = tmp_path / "out"
+    with RedisServer(tmp_path / "redis") as server, SiteServer(make_site(tmp_path / "site", N_PAGES)) as site:
+        seed = f"{site.url}/p0.html"
+        crawl = start(["crawl", seed, "--out", out, "--frontier", server.url(), *fleet_flags(lease=10)])
+        wait_for(lambda: len(list((out / "pages").glob("*.parquet"))) >= 2, 120, "two shards", [crawl])
+        server.kill()                  # kill -9: only the append-only file survives
+        time.sleep(1.5)
+        server.start()                 # same port, same folder: the AOF is replayed
+        finish(crawl)
+        assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(N_PAGES)})
+        assert stat(server.url())["done"] == N_PAGES
+
+
+# -- workers on separate (network namespace) hosts -------------------------------------------------
+
+def sh(*args: str) -> None:
+    subprocess.run(args, check=True, capture_output=True)
+
+
+@pytest.fixture
+def two_hosts():
+    """Two network namespaces joined by a bridge to this host: 10.231.N.1 here, .2 and .3 inside.
+    All addresses live on this machine only."""
+    tag = os.getpid() % 200
+    net = f"10.231.{tag}"
+    bridge, hosts = f"bxbr{tag}", [f"bxh{tag}a", f"bxh{tag}b"]
+    try:
+        sh("ip", "link", "add", bridge, "type", "bridge")
+        sh("ip", "addr", "add", f"{net}.1/24", "dev", bridge)
+        sh("ip", "link", "set", bridge, "up")
+        for i, ns in enumerate(hosts):
+            veth = f"{ns}v"
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
+            sh("ip", "link", "set", veth, "master", bridge)
+            sh("ip", "link", "set", veth, "up")
+            sh("ip", "netns", "exec", ns, "ip", "addr", "add", f"{net}.{i + 2}/24", "dev", "eth0")
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", "eth0", "up")
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+        yield f"{net}.1", hosts
+    finally:
+        for ns in hosts:
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            subprocess.run(["ip", "link", "del", f"{ns}v"], capture_output=True)
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+
+
+def test_workers_on_two_hosts_one_killed(tmp_path, two_hosts):
+    address, (host_a, host_b) = two_hosts
+    out = tmp_path / "out"
+    site = SiteServer(make_site(tmp_path / "site", N_PAGES), host=address)
+    with RedisServer(tmp_path / "redis", bind=(address, "127.0.0.1")) as server, site:
+        url = server.url()
+        seed = f"{site.url}/p0.html"
+        flags = fleet_flags(host=address)
+        a = start(["crawl", seed, "--out", out, "--frontier", url, "--worker-id", "host-a", *flags],
+                  prefix=["ip", "netns", "exec", host_a])
+        wait_for(lambda: crawl_settings_saved(server.url("127.0.0.1")), 30, "the crawl to be seeded", [a])
+        b = start(["worker", "--out", out, "--frontier", url, "--worker-id", "host-b", *flags],
+                  prefix=["ip", "netns", "exec", host_b])
+        wait_for(lambda: shards_of(out, "host-b") >= 2, 120, "host b to commit shards", [a, b])
+        kill9(b)
+        finish(a)
+    assert shards_of(out, "host-a") > 0 and shards_of(out, "host-b") >= 2
+    assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(N_PAGES)})
+
+
+def test_sigterm_returns_leases_and_a_worker_finishes_the_crawl(tmp_path, redis_url):
+    out = tmp_path / "out"
+    with SiteServer(make_site(tmp_path / "site", N_PAGES)) as site:
+        crawl = start(["crawl", f"{site.url}/p0.html", "--out", out, "--frontier", redis_url, *fleet_flags(lease=60)])
+        wait_for(lambda: len(list((out / "pages").glob("*.parquet"))) >= 1, 120, "a shard", [crawl])
+        crawl.send_signal(signal.SIGTERM)
+        _, stderr = crawl.communicate(timeout=90)
+        assert crawl.returncode == 0 and "Traceback" not in stderr, stderr
+        status = json.loads(finish(start(["status", "--frontier", redis_url, "--json"])))
+        assert status["leased"] == 0, "pages in flight were committed, the rest handed back at once"
+        assert 0 < status["done"] < N_PAGES and status["queued"] > 0
+        finish(start(["worker", "--out", out, "--frontier", redis_url, *fleet_flags(lease=60)]))
+    assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(N_PAGES)})

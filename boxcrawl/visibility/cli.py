@@ -21,6 +21,8 @@ def add_parsers(sub) -> None:
                    help=f"comma-separated, from {', '.join(VISIBILITY_METHODS)}; a '+ink' suffix also "
                         "tightens boxes to the ink (default: all)")
     p.add_argument("--docs", type=int, default=20, metavar="N", help="python3-doc pages to time (default 20; 0 = none)")
+    p.add_argument("--tabs", type=int, default=1, metavar="N",
+                   help="suite pages rendered at once (default 1; doc pages always run one at a time)")
     p.add_argument("--chromium", help="Chromium executable")
     p.add_argument("--errors", action="store_true", help="list every wrongly judged word")
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
@@ -42,7 +44,7 @@ def run(args, cli_error) -> int:
     try:
         find_chromium(args.chromium)
         results = evaluate(args.suite, methods, args.docs, args.chromium,
-                           lambda line: print(line, file=sys.stderr, flush=True))
+                           lambda line: print(line, file=sys.stderr, flush=True), max(args.tabs, 1))
     except (SuiteError, ChromiumNotFound) as exc:
         raise cli_error(str(exc)) from None
     print(format_table(results))

@@ -72,7 +72,7 @@ def doc_urls(base: str, n: int) -> list[str]:
 
 
 async def _evaluate(suite: list[TruthPage], suite_base: str, docs: list[str], methods: list[str],
-                    chromium: str | None, report) -> dict[str, MethodResult]:
+                    chromium: str | None, report, tabs: int = 1) -> dict[str, MethodResult]:
     tok = load_tokenizer()
     results = {m: MethodResult(m) for m in methods}
     select = SelectConfig()
@@ -84,19 +84,25 @@ async def _evaluate(suite: list[TruthPage], suite_base: str, docs: list[str], me
             cfg = BrowserConfig(**{**base.__dict__, "visibility": m.removesuffix("+ink"),
                                    "ink_boxes": m.endswith("+ink")})
             pools[m] = await stack.enter_async_context(BrowserPool(cfg))
-        for i, page in enumerate(suite):
-            for m in _rotated(methods, i):
-                plan = NoCapture(tok, select, 1.0)
-                started = time.perf_counter()
-                rendered = await pools[m].render(f"{suite_base}/{page.name}", plan)
-                results[m].suite_seconds.append(time.perf_counter() - started)
-                if rendered.measurement is None or plan.spans_ is None:
-                    results[m].errors.append(f"{page.name}: {rendered.outcome.value} {rendered.error}")
-                    results[m].score.fn += sum(page.words.values())
-                    continue
-                results[m].score.add(score_page(page, rendered.measurement.text, plan.spans_.offsets,
-                                                rendered.measurement.hidden, results[m].errors))
+        gate = asyncio.Semaphore(max(tabs, 1))
+
+        async def suite_page(i: int, page: TruthPage) -> None:
+            async with gate:
+                for m in _rotated(methods, i):
+                    plan = NoCapture(tok, select, 1.0)
+                    started = time.perf_counter()
+                    rendered = await pools[m].render(f"{suite_base}/{page.name}", plan)
+                    results[m].suite_seconds.append(time.perf_counter() - started)
+                    if rendered.measurement is None or plan.spans_ is None:
+                        results[m].errors.append(f"{page.name}: {rendered.outcome.value} {rendered.error}")
+                        results[m].score.fn += sum(page.words.values())
+                        continue
+                    results[m].score.add(score_page(page, rendered.measurement.text, plan.spans_.offsets,
+                                                    rendered.measurement.hidden, results[m].errors))
+
+        await asyncio.gather(*(suite_page(i, page) for i, page in enumerate(suite)))
         report(f"suite: {len(suite)} pages x {len(methods)} methods done")
+        # doc pages one at a time: their times are the figures
         for i, url in enumerate(docs):
             for m in _rotated(methods, i):
                 plan = TokenBoxPlan(tok, select, 1.0)   # the real pipeline: crops chosen and captured
@@ -128,14 +134,14 @@ def _rotated(methods: list[str], i: int) -> list[str]:
     return methods[k:] + methods[:k]
 
 
-def evaluate(suite_dir: Path, methods: list[str], n_docs: int, chromium: str | None, report):
+def evaluate(suite_dir: Path, methods: list[str], n_docs: int, chromium: str | None, report, tabs: int = 1):
     suite = load_suite(suite_dir)
     if n_docs and not DOCS.is_dir():
         raise SuiteError(f"missing {DOCS}: apt-get install python3-doc (scripts/bootstrap.sh python3-doc does), "
                          "or pass --docs 0")
     with serve(suite_dir) as suite_base, serve(DOCS if n_docs else suite_dir) as docs_base:
         docs = doc_urls(docs_base, n_docs) if n_docs else []
-        return asyncio.run(_evaluate(suite, suite_base, docs, methods, chromium, report))
+        return asyncio.run(_evaluate(suite, suite_base, docs, methods, chromium, report, tabs))
 
 
 def format_table(results: dict[str, MethodResult], baseline: str = "none") -> str:

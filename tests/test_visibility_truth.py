@@ -52,3 +52,16 @@ def test_ink_regions_group_nearby_boxes_and_judge_reads_the_diff():
                 [png(first), png(blank)], [png(second), png(blank)], 1.0)
     assert out[0].visible and out[0].boxes == [[15, 15, 30, 25]]
     assert not out[1].visible and not out[2].visible
+
+
+def test_eval_visibility_bad_input_is_one_line(tmp_path):
+    from conftest import run_boxcrawl
+
+    proc = run_boxcrawl("eval-visibility", tmp_path, "--methods", "magic", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("boxcrawl eval-visibility: error: unknown method magic: "
+                                   "choose from combined, heuristic, occlusion, pixel, none")
+    proc = run_boxcrawl("eval-visibility", tmp_path / "nowhere", "--docs", "0", check=False)
+    assert proc.returncode == 2 and "no suite folder" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_boxcrawl("render", "http://127.0.0.1:9/", "--out", tmp_path / "o", "--visibility", "x", check=False)
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr

@@ -21,6 +21,9 @@
   const inkUnsure = mode === "combined";
 
   // ---------------------------------------------------------------- style helpers
+  // The element whose style paints a text node (a shadow root's own text: its host).
+  const elOf = (node) => node.parentElement || (node.parentNode && node.parentNode.host) ||
+    node.ownerDocument.documentElement;
   const composedParent = (el) => {
     if (el.parentElement) return el.parentElement;
     const root = el.getRootNode();
@@ -343,7 +346,7 @@
     const started = performance.now();
     const root = node.getRootNode();
     const hitter = typeof root.elementsFromPoint === "function" ? root : node.ownerDocument;
-    const el = node.parentElement;
+    const el = elOf(node);
     let votes = 0;
     const y = (cb[1] + cb[3]) / 2;
     for (const fx of [0.25, 0.5, 0.75]) {
@@ -365,7 +368,7 @@
     for (const f of fragments) {
       for (let b = Math.floor(f[1] / BUCKET); b <= Math.floor(f[3] / BUCKET); b++) {
         for (const [u, g] of textGrid.get(b) || []) {
-          if (u === t || nodes[g[4]].parentElement === nodes[f[4]].parentElement) continue;
+          if (u === t || elOf(nodes[g[4]]) === elOf(nodes[f[4]])) continue;
           const w = Math.min(f[2], g[2]) - Math.max(f[0], g[0]), h = Math.min(f[3], g[3]) - Math.max(f[1], g[1]);
           if (w > 1 && h > 1) return true;
         }
@@ -405,14 +408,14 @@
       }
       if (!reason && useStyle) {
         for (const i of nodeIndexes) {
-          const info = styleInfo(nodes[i].parentElement || document.documentElement);
+          const info = styleInfo(elOf(nodes[i]));
           if (info.reason && !(inkUnsure && info.unsure)) { reason = info.reason; break; }
           unsure = unsure || info.unsure;
         }
         if (!reason) {
           for (const f of fragments) {
             const node = nodes[f[4]], [ox, oy] = frameOffset(frames[f[4]]);
-            if (clippedAway(node.parentElement, frames[f[4]], [f[0] - ox, f[1] - oy, f[2] - ox, f[3] - oy])) {
+            if (clippedAway(elOf(node), frames[f[4]], [f[0] - ox, f[1] - oy, f[2] - ox, f[3] - oy])) {
               reason = "clipped";
               break;
             }
@@ -423,10 +426,10 @@
       if (hitAll) needsHits.push(t);
       else if (hitNear) {
         for (const f of fragments) {
-          if (frames[f[4]] || overlapped(nodes[f[4]].parentElement, f)) { needsHits.push(t); break; }
+          if (frames[f[4]] || overlapped(elOf(nodes[f[4]]), f)) { needsHits.push(t); break; }
         }
         // hit testing gets layers below in-flow backgrounds wrong: let the pixels decide
-        if (fragments.some((f) => inNegZ(nodes[f[4]].parentElement))) unsure = true;
+        if (fragments.some((f) => inNegZ(elOf(nodes[f[4]])))) unsure = true;
       } else if (inkAll && overlapsOtherText(t, fragments)) needsHits.push(t);
       if (inkAll || (inkUnsure && unsure)) inkCheck.push(t);
     }
@@ -436,7 +439,7 @@
       try {
         for (const t of needsHits) {
           const {fragments, nodeIndexes} = tokens[t];
-          const textEls = new Set(nodeIndexes.map((i) => nodes[i].parentElement));
+          const textEls = new Set(nodeIndexes.map((i) => elOf(nodes[i])));
           const f = fragments[0];
           const node = nodes[f[4]], frame = frames[f[4]], [ox, oy] = frameOffset(frame);
           if (!hitVisible(node, frame, textEls, [f[0] - ox, f[1] - oy, f[2] - ox, f[3] - oy])) {
@@ -452,7 +455,7 @@
     for (const t of inkCheck) {
       if (hidden[t]) continue;
       for (const i of tokens[t].nodeIndexes) {
-        const el = nodes[i].parentElement;
+        const el = elOf(nodes[i]);
         if (!el) continue;
         inkElements.add(el);
         const bgText = paintEffects(el).bgText;

@@ -11,11 +11,12 @@ from pathlib import Path
 from . import __version__
 from .browser.chromium import ChromiumNotFound, find_chromium
 from .browser.network_guard import NetworkGuard
-from .config import BrowserConfig, CrawlConfig, SelectConfig, WriteConfig
+from .config import VISIBILITY_METHODS, BrowserConfig, CrawlConfig, SelectConfig, WriteConfig
 from .extract.tokenizer import TokenizerError
 from .fleet import cli as fleet
 from .frontier.urls import SCOPES, BadURL
 from .progress import CrawlProgress, print_summary
+from .visibility.cli import add_parsers as add_visibility_parsers, run as run_eval_visibility
 
 
 class CLIError(Exception):
@@ -71,6 +72,10 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     b.add_argument("--max-page-height", type=_positive_int, default=16384,
                    help="render at most this many CSS px of a page (default 16384)")
     b.add_argument("--user-agent", help="User-Agent header and navigator.userAgent")
+    b.add_argument("--visibility", choices=VISIBILITY_METHODS, default=VISIBILITY_METHODS[0],
+                   help="how to decide which tokens are visible (default combined; see README)")
+    b.add_argument("--ink-boxes", action="store_true",
+                   help="tighten each visible token's boxes to its painted pixels (a second render)")
     t = p.add_argument_group("tokens and crops")
     t.add_argument("--tokenizer", help="tokenizer.json, vocab.txt or hub name (default bert-base-uncased, bundled)")
     t.add_argument("--crop-max", type=_size, default=(512, 256), metavar="WxH", help="largest crop, image px")
@@ -131,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .distill.cli import add_parsers as add_distill_parsers
     add_distill_parsers(sub)
+    add_visibility_parsers(sub)
 
     show = sub.add_parser("show", help="write an HTML gallery of a dataset")
     show.add_argument("out", metavar="DIR")
@@ -166,7 +172,8 @@ def _config(args, follow_links: bool) -> CrawlConfig:
             chromium=args.chromium, tabs=max(args.tabs, 1), viewport_width=args.viewport[0],
             viewport_height=args.viewport[1], max_page_height=max(args.max_page_height, args.viewport[1]),
             scale=args.scale, page_timeout=args.page_timeout, load_timeout=min(args.load_timeout, args.page_timeout),
-            allow_hosts=args.allow_hosts, user_agent=args.user_agent),
+            allow_hosts=args.allow_hosts, user_agent=args.user_agent, visibility=args.visibility,
+            ink_boxes=args.ink_boxes),
         select=SelectConfig(max_width=args.crop_max[0], max_height=args.crop_max[1],
                             min_height=min(args.crop_min_height, args.crop_max[1]),
                             min_tokens=args.min_tokens, max_crops=args.max_crops),
@@ -286,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             from .train.cli import run_train
             return run_train(args, CLIError)
+        if args.command == "eval-visibility":
+            return run_eval_visibility(args, CLIError)
     except CLIError as exc:
         print(f"boxcrawl {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+VISIBILITY_METHODS = ("combined", "heuristic", "occlusion", "pixel", "none")  # the first is the default
+
 
 @dataclass(frozen=True)
 class BrowserConfig:
@@ -20,6 +22,8 @@ class BrowserConfig:
     allow_hosts: tuple[str, ...] = ()    # when set, the browser reaches only these hosts
     user_agent: str | None = None
     pages_per_browser: int = 500         # relaunch Chromium after this many pages (memory stays flat)
+    visibility: str = "combined"         # none | heuristic | occlusion | pixel | combined (see extract/js/visibility.js)
+    ink_boxes: bool = False              # tighten every visible token's boxes to its painted pixels
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,9 @@ class Measurement:
     cross_origin_frames: int
     boxes: list[list[float]] = field(default_factory=list)   # per token: flat x0,y0,x1,y1,...
     hidden: list[str] = field(default_factory=list)          # per token: "" = visible, else the reason
-    hit_tests_skipped: int = 0     # element-lines not hit-tested (time budget spent on a huge DOM)
+    hit_tests_skipped: int = 0     # tokens not hit-tested (time budget spent on a huge DOM)
+    ink_checked: int = 0           # tokens the ink pass (two renders) decided
+    layout_boxes: dict[int, list[float]] = field(default_factory=dict)  # with --ink-boxes: token -> layout boxes
 
 
 @dataclass

@@ -15,10 +15,12 @@ from playwright.async_api import BrowserContext, Error as PlaywrightError, Page,
 
 from ..config import BrowserConfig
 from ..records import Measurement, Outcome, RenderedPage
+from .ink import ink_pass
 
 _JS_DIR = resources.files("boxcrawl.extract") / "js"
 COLLECT_TEXT_JS = (_JS_DIR / "collect_text.js").read_text()
-MEASURE_JS = (_JS_DIR / "measure.js").read_text()
+MEASURE_JS = (_JS_DIR / "measure.js").read_text().replace(
+    "/*VISIBILITY_JS*/", (_JS_DIR / "visibility.js").read_text() + "\n")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
 
@@ -279,10 +281,31 @@ async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap) -> Measu
     render_height = min(collected["height"], target)
     # JSON both ways: Playwright's structured serializer is slow for 100k+ numbers
     measured = json.loads(await page.evaluate(MEASURE_JS, json.dumps(
-        {"spans": spans, "width": collected["width"], "height": render_height})))
+        {"spans": spans, "width": collected["width"], "height": render_height, "visibility": cfg.visibility})))
     lap("measure")
-    return Measurement(text=collected["text"], links=collected["links"], width=collected["width"],
-                       height=render_height, elements=collected["elements"],
-                       cross_origin_frames=collected["crossOriginFrames"],
-                       boxes=measured["boxes"], hidden=measured["hidden"],
-                       hit_tests_skipped=measured["hitTestsSkipped"])
+    m = Measurement(text=collected["text"], links=collected["links"], width=collected["width"],
+                    height=render_height, elements=collected["elements"],
+                    cross_origin_frames=collected["crossOriginFrames"],
+                    boxes=measured["boxes"], hidden=measured["hidden"],
+                    hit_tests_skipped=measured["hitTestsSkipped"])
+    await _check_ink(page, m, measured["inkCheck"], cfg)
+    lap("ink")
+    return m
+
+
+async def _check_ink(page: Page, m: Measurement, check: list[int], cfg: BrowserConfig) -> None:
+    """Let the pixels decide the tokens measure.js could not (all of them for --visibility pixel,
+    every visible one with --ink-boxes, which also tightens each box to its painted pixels)."""
+    if cfg.ink_boxes:
+        check = [t for t, reason in enumerate(m.hidden) if not reason]
+    if not check:
+        return
+    boxes = {t: [m.boxes[t][k:k + 4] for k in range(0, len(m.boxes[t]), 4)] for t in check}
+    inks = await ink_pass(page, boxes, m.width, m.height, cfg.scale)
+    m.ink_checked = len(inks)
+    for t, ink in inks.items():
+        if not ink.visible:
+            m.hidden[t] = "no_ink"
+        elif cfg.ink_boxes:
+            m.layout_boxes[t] = m.boxes[t]
+            m.boxes[t] = [v for layout, tight in zip(boxes[t], ink.boxes) for v in (tight or layout)]

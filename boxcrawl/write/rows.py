@@ -12,7 +12,7 @@ from PIL import Image
 from ..extract.tokenizer import TokenSpans
 from ..records import Crop, RenderedPage
 
-TIMING_STAGES = ("load", "layout", "collect", "tokenize", "measure", "select", "capture", "encode")
+TIMING_STAGES = ("load", "layout", "collect", "tokenize", "measure", "ink", "select", "capture", "encode")
 
 
 def page_key(url: str) -> str:

@@ -2,9 +2,9 @@
 // the page text built by collect_text.js) -> Ranges -> one box per line
 // fragment (Range.getClientRects, never the union rect) -> visibility.
 //
-// Argument: JSON of {spans: [start0, end0, start1, end1, ...], width, height}
+// Argument: JSON of {spans: [start0, end0, start1, end1, ...], width, height, visibility}
 // Returns:  JSON of {boxes: [[x0, y0, x1, y1, x0, y0, ...] per token], hidden: [reason or "" per token],
-//                     hitTestsSkipped}
+//                     inkCheck: [token indices the pixels must decide], hitTestsSkipped}
 // Boxes are page CSS px: relative to the top-left of the top document.
 (argJson) => {
   const arg = JSON.parse(argJson);
@@ -27,91 +27,9 @@
     return off;
   };
 
-  // ---- visibility (first version): the one place that decides.
-  // A token is hidden when its text's element is not visible by computed style,
-  // fully transparent, zero-sized, off the rendered page, or covered at its centre.
-  const composedParent = (el) => {
-    if (el.parentElement) return el.parentElement;
-    const root = el.getRootNode();
-    if (root && root.host) return root.host;                       // shadow root -> host
-    const win = el.ownerDocument && el.ownerDocument.defaultView;
-    try { return win && win.frameElement ? win.frameElement : null; } catch (e) { return null; }
-  };
-  const opacityCache = new Map();
-  const cumulativeOpacity = (el) => {
-    if (!el) return 1;
-    if (opacityCache.has(el)) return opacityCache.get(el);
-    const own = parseFloat(getComputedStyle(el).opacity);
-    const value = (isNaN(own) ? 1 : own) * cumulativeOpacity(composedParent(el));
-    opacityCache.set(el, value);
-    return value;
-  };
-  const alphaOf = (color) => {
-    if (!color || color === "transparent") return 0;
-    const m = color.match(/rgba?\(([^)]+)\)/);
-    if (!m) return 1;
-    const parts = m[1].split(/[ ,/]+/).filter(Boolean);
-    return parts.length >= 4 ? parseFloat(parts[3]) : 1;
-  };
-  const styleCache = new Map();
-  const styleReason = (el) => {
-    if (styleCache.has(el)) return styleCache.get(el);
-    const cs = getComputedStyle(el);
-    let reason = "";
-    if (cs.visibility !== "visible") reason = "style";
-    else if (cumulativeOpacity(el) < 0.1) reason = "transparent";
-    else if (alphaOf(cs.color) < 0.1 || alphaOf(cs.webkitTextFillColor) < 0.1) reason = "transparent";
-    styleCache.set(el, reason);
-    return reason;
-  };
-  // The hit must be the text's element or inside it. An ancestor only counts when the element
-  // lets hits fall through (pointer-events: none); else the ancestor, or its ::before/::after,
-  // is painted on top.
-  const hitsElement = (hit, el) => !!hit && (hit === el || el.contains(hit) ||
-    (hit.contains(el) && getComputedStyle(el).pointerEvents === "none"));
-  const framesHit = (frame) => {
-    // every iframe on the way up must itself be what is painted at that point
-    for (let f = frame; f; f = f.parent) {
-      const r = f.element.getBoundingClientRect();
-      const doc = f.element.ownerDocument;
-      const hit = doc.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-      if (hit !== f.element) return false;
-    }
-    return true;
-  };
-  const frameHitCache = new Map();
-  // Hit testing costs up to milliseconds on big DOMs (it walks long child lists): test each
-  // element once per line, and stop after HIT_BUDGET_MS; later tokens are judged by style and
-  // geometry alone and counted in hitTestsSkipped.
-  const HIT_BUDGET_MS = 4000;
-  const hitCache = new Map();
-  let hitMs = 0, hitTestsSkipped = 0;
-  const fragmentReason = (node, frame, box, clientX, clientY) => {
-    const [x0, y0, x1, y1] = box;
-    if (x1 - x0 < 1 || y1 - y0 < 1) return "size";
-    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-    if (cx < 0 || cy < 0 || cx > pageWidth || cy > pageHeight) return "offpage";
-    const el = node.parentElement;
-    let lines = hitCache.get(el);
-    if (!lines) { lines = new Map(); hitCache.set(el, lines); }
-    const line = Math.round(y0);
-    if (!lines.has(line)) {
-      if (hitMs > HIT_BUDGET_MS) { hitTestsSkipped += 1; return ""; }
-      const started = performance.now();
-      const root = node.getRootNode();
-      const hitter = typeof root.elementFromPoint === "function" ? root : node.ownerDocument;
-      const hit = hitter.elementFromPoint(clientX, clientY);
-      lines.set(line, !hit ? "offpage" : hitsElement(hit, el) ? "" : "covered");
-      hitMs += performance.now() - started;
-    }
-    const hitReason = lines.get(line);
-    if (hitReason) return hitReason;
-    if (frame) {
-      if (!frameHitCache.has(frame)) frameHitCache.set(frame, framesHit(frame));
-      if (!frameHitCache.get(frame)) return "covered";
-    }
-    return "";
-  };
+  // ---- visibility: one place decides (visibility.js, spliced in by the loader)
+  const visibility = (/*VISIBILITY_JS*/)({nodes, frames, frameOffset, pageWidth, pageHeight,
+                                          mode: arg.visibility || "combined"});
 
   // ---- span -> node lookup
   const nodeIndexAt = (offset) => {
@@ -132,14 +50,15 @@
     return frameRanges.get(doc);
   };
 
-  const boxes = [], hidden = [];
+  const boxes = [], tokens = [];
   for (let t = 0; t < spans.length; t += 2) {
     const start = spans[t], end = spans[t + 1];
-    const fragments = [];   // [x0, y0, x1, y1, clientX, clientY, nodeIndex]
-    let reason = "";
+    const fragments = [];   // [x0, y0, x1, y1, nodeIndex]
+    const nodeIndexes = [];
     for (let i = nodeIndexAt(start); i < nodes.length && starts[i] < end; i++) {
       const node = nodes[i], nodeStart = starts[i], nodeEnd = ends[i];
       if (nodeEnd <= start) continue;
+      nodeIndexes.push(i);
       const r = rangeFor(node);
       r.setStart(node, Math.max(start - nodeStart, 0));
       r.setEnd(node, Math.min(end, nodeEnd) - nodeStart);
@@ -158,22 +77,16 @@
             continue;
           }
         }
-        fragments.push([...box, (rect.left + rect.right) / 2, (rect.top + rect.bottom) / 2, i]);
+        fragments.push([...box, i]);
       }
-      if (!reason) reason = styleReason(node.parentElement || document.documentElement);
     }
     const flat = [];
     for (const f of fragments) flat.push(round(f[0]), round(f[1]), round(f[2]), round(f[3]));
     boxes.push(flat);
-    if (!fragments.length) { hidden.push("no_box"); continue; }
-    if (!reason) {
-      for (const f of fragments) {
-        reason = fragmentReason(nodes[f[6]], frames[f[6]], f, f[4], f[5]);
-        if (reason) break;
-      }
-    }
-    hidden.push(reason);
+    tokens.push({fragments, nodeIndexes});
   }
+  const {hidden, inkCheck, inkElements, hitTestsSkipped} = visibility.decide(tokens);
+  state.inkElements = inkElements;   // for ink.js: whose text the second render turns off
   // one JSON string: Playwright's structured serializer is slow for many small arrays
-  return JSON.stringify({boxes, hidden, hitTestsSkipped});
+  return JSON.stringify({boxes, hidden, inkCheck, hitTestsSkipped});
 }

@@ -222,7 +222,14 @@
         const body = await r.json().catch(() => ({}));
         state.lastError = body.error || `refused (${r.status})`;
         if (r.status === 403 || r.status === 401) retry = true;   // keep it: reloading the page fixes these
-        else { state.queue.shift(); const e = state.byIndex.get(op.index); e.pending--; renderRow(e); }
+        else {   // refused for good: drop it and show the server's state, not a label it does not have
+          state.queue.shift();
+          state.byIndex.get(op.index).pending--;
+          state.sending = false;
+          renderSaveStatus();
+          await load(true).catch(() => {});
+          return flush();
+        }
       } else { state.lastError = `server error ${r.status}, retrying`; retry = true; }
     } catch (_) {
       state.lastError = "server unreachable, retrying";

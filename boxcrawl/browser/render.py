@@ -281,7 +281,8 @@ async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap) -> Measu
     render_height = min(collected["height"], target)
     # JSON both ways: Playwright's structured serializer is slow for 100k+ numbers
     measured = json.loads(await page.evaluate(MEASURE_JS, json.dumps(
-        {"spans": spans, "width": collected["width"], "height": render_height, "visibility": cfg.visibility})))
+        {"spans": spans, "width": collected["width"], "height": render_height, "visibility": cfg.visibility,
+         "inkBoxes": cfg.ink_boxes})))
     lap("measure")
     m = Measurement(text=collected["text"], links=collected["links"], width=collected["width"],
                     height=render_height, elements=collected["elements"],
@@ -295,9 +296,8 @@ async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap) -> Measu
 
 async def _check_ink(page: Page, m: Measurement, check: list[int], cfg: BrowserConfig) -> None:
     """Let the pixels decide the tokens measure.js could not (all of them for --visibility pixel,
-    every visible one with --ink-boxes, which also tightens each box to its painted pixels)."""
-    if cfg.ink_boxes:
-        check = [t for t, reason in enumerate(m.hidden) if not reason]
+    every visible one with --ink-boxes, which also tightens each box to its painted pixels:
+    measure.js then lists them all)."""
     if not check:
         return
     boxes = {t: [m.boxes[t][k:k + 4] for k in range(0, len(m.boxes[t]), 4)] for t in check}

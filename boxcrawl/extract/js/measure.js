@@ -2,7 +2,7 @@
 // the page text built by collect_text.js) -> Ranges -> one box per line
 // fragment (Range.getClientRects, never the union rect) -> visibility.
 //
-// Argument: JSON of {spans: [start0, end0, start1, end1, ...], width, height, visibility}
+// Argument: JSON of {spans: [start0, end0, start1, end1, ...], width, height, visibility, inkBoxes}
 // Returns:  JSON of {boxes: [[x0, y0, x1, y1, x0, y0, ...] per token], hidden: [reason or "" per token],
 //                     inkCheck: [token indices the pixels must decide], hitTestsSkipped}
 // Boxes are page CSS px: relative to the top-left of the top document.
@@ -29,7 +29,7 @@
 
   // ---- visibility: one place decides (visibility.js, spliced in by the loader)
   const visibility = (/*VISIBILITY_JS*/)({nodes, frames, frameOffset, pageWidth, pageHeight,
-                                          mode: arg.visibility || "combined"});
+                                          mode: arg.visibility || "combined", inkBoxes: !!arg.inkBoxes});
 
   // ---- span -> node lookup
   const nodeIndexAt = (offset) => {

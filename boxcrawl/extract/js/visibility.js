@@ -13,11 +13,11 @@
 // Hidden reasons: no_box, style, transparent, size, offpage, clipped, contrast, covered, and
 // (from the Python ink pass) no_ink.
 (ctx) => {
-  const {nodes, frames, frameOffset, pageWidth, pageHeight, mode} = ctx;
+  const {nodes, frames, frameOffset, pageWidth, pageHeight, mode} = ctx;  // and inkBoxes
   const useStyle = mode === "heuristic" || mode === "combined";
   const hitAll = mode === "occlusion";
   const hitNear = mode === "combined";
-  const inkAll = mode === "pixel";
+  const inkAll = mode === "pixel" || !!ctx.inkBoxes;   // --ink-boxes: every visible token
   const inkUnsure = mode === "combined";
 
   // ---------------------------------------------------------------- style helpers
@@ -210,14 +210,21 @@
   // element (not its own ancestor, unless that ancestor has a positioned ::before/::after)
   // overlaps it, or when it sits in a negative z-index layer.
   const BUCKET = 256;
+  // Huge DOMs (100k+ elements) make every per-element style read add up to many seconds:
+  // bound the occluder scan and the style pass; tokens after the budget get geometry only
+  // (counted in hitTestsSkipped with the hit tests the budget skipped).
+  const SCAN_BUDGET_MS = 1500, STYLE_BUDGET_MS = 3000;
   let occluders = null;
   const negZ = new Set();
   const peFixed = [];
   const scanOccluders = () => {
     occluders = new Map();
     const roots = [document];
+    const started = performance.now();
+    let seen = 0;
     for (let k = 0; k < roots.length; k++) {
       for (const el of roots[k].querySelectorAll("*")) {
+        if ((++seen & 1023) === 0 && performance.now() - started > SCAN_BUDGET_MS) return;  // huge DOM
         if (el.shadowRoot) roots.push(el.shadowRoot);
         const cs = getComputedStyle(el);
         const positioned = cs.position !== "static";
@@ -396,6 +403,8 @@
     const needsHits = [];
     if (hitNear) scanOccluders();
     if (inkAll) buildTextGrid(tokens);
+    const styleStarted = performance.now();
+    let styleOn = useStyle;
     for (let t = 0; t < tokens.length; t++) {
       const {fragments, nodeIndexes} = tokens[t];
       if (!fragments.length) { hidden[t] = "no_box"; continue; }
@@ -406,7 +415,9 @@
         const cx = (f[0] + f[2]) / 2, cy = (f[1] + f[3]) / 2;
         if (cx < 0 || cy < 0 || cx > pageWidth || cy > pageHeight) { reason = "offpage"; break; }
       }
-      if (!reason && useStyle) {
+      if (styleOn && (t & 255) === 0 && performance.now() - styleStarted > STYLE_BUDGET_MS) styleOn = false;
+      if (useStyle && !styleOn) hitTestsSkipped += 1;
+      if (!reason && styleOn) {
         for (const i of nodeIndexes) {
           const info = styleInfo(elOf(nodes[i]));
           if (info.reason && !(inkUnsure && info.unsure)) { reason = info.reason; break; }

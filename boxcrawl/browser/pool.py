@@ -69,6 +69,17 @@ class BrowserPool:
         self.version = browser.version
         return _Handle(browser)
 
+    async def _launch_with_retries(self, attempts: int = 3) -> _Handle:
+        # Right after Chromium was killed, or on a loaded machine, a launch can fail once with
+        # TargetClosedError; only a Chromium that will not start at all should stop the run.
+        for attempt in range(1, attempts):
+            try:
+                return await self._launch()
+            except PlaywrightError as exc:
+                log.warning("Chromium launch failed (%s); retrying", exc.message.splitlines()[0][:200])
+                await asyncio.sleep(attempt)
+        return await self._launch()
+
     async def _close(self, handle: _Handle) -> None:
         try:
             await asyncio.wait_for(handle.browser.close(), timeout=10)
@@ -81,7 +92,7 @@ class BrowserPool:
             if handle is None or handle.dead or handle.retired:
                 if handle is not None and handle.dead:
                     log.warning("Chromium disconnected; relaunching")
-                self._handle = handle = await self._launch()
+                self._handle = handle = await self._launch_with_retries()
             handle.in_flight += 1
             handle.pages += 1
             if handle.pages >= self.cfg.pages_per_browser:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .argtypes import host_list, number, size, whole_number
 from .browser.chromium import ChromiumNotFound, find_chromium
 from .browser.network_guard import NetworkGuard
 from .config import VISIBILITY_METHODS, BrowserConfig, CrawlConfig, SelectConfig, WriteConfig
@@ -23,53 +24,19 @@ class CLIError(Exception):
     """A one-line message for the user; exit code 2."""
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
-    return value
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT like 512x512, got {text!r}") from None
-    if w < 64 or h < 64:
-        raise argparse.ArgumentTypeError("viewport must be at least 64x64")
-    return w, h
-
-
-def _hosts(text: str) -> tuple[str, ...]:
-    return tuple(h.strip().lower() for h in text.split(",") if h.strip())
-
-
 def _add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output folder (created; reruns resume)")
     b = p.add_argument_group("browser")
-    b.add_argument("--tabs", type=_positive_int, default=2, help="pages rendered at once (default 2)")
+    b.add_argument("--tabs", type=whole_number(0), default=2, help="pages rendered at once (default 2)")
     b.add_argument("--chromium", help="Chromium executable (default: $BOXCRAWL_CHROMIUM or the system one)")
-    b.add_argument("--allow-hosts", type=_hosts, default=(), metavar="H,...",
+    b.add_argument("--allow-hosts", type=host_list, default=(), metavar="H,...",
                    help="the browser reaches only these hosts; also allows loopback/private ones")
-    b.add_argument("--viewport", type=_size, default=(512, 512), metavar="WxH", help="default 512x512")
-    b.add_argument("--scale", type=_positive_float, default=1.0, help="device scale factor (default 1)")
-    b.add_argument("--page-timeout", type=_positive_float, default=30.0, help="hard per-page deadline, s")
-    b.add_argument("--load-timeout", type=_positive_float, default=15.0,
+    b.add_argument("--viewport", type=size(64), default=(512, 512), metavar="WxH", help="default 512x512")
+    b.add_argument("--scale", type=number(0, allow_minimum=False), default=1.0, help="device scale factor (default 1)")
+    b.add_argument("--page-timeout", type=number(0, allow_minimum=False), default=30.0, help="hard per-page deadline, s")
+    b.add_argument("--load-timeout", type=number(0, allow_minimum=False), default=15.0,
                    help="wait this long for the load event, then use what rendered (s)")
-    b.add_argument("--max-page-height", type=_positive_int, default=16384,
+    b.add_argument("--max-page-height", type=whole_number(0), default=16384,
                    help="render at most this many CSS px of a page (default 16384)")
     b.add_argument("--user-agent", help="User-Agent header and navigator.userAgent")
     b.add_argument("--visibility", choices=VISIBILITY_METHODS, default=VISIBILITY_METHODS[0],
@@ -78,17 +45,17 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
                    help="tighten each visible token's boxes to its painted pixels (a second render)")
     t = p.add_argument_group("tokens and crops")
     t.add_argument("--tokenizer", help="tokenizer.json, vocab.txt or hub name (default bert-base-uncased, bundled)")
-    t.add_argument("--crop-max", type=_size, default=(512, 256), metavar="WxH", help="largest crop, image px")
-    t.add_argument("--crop-min-height", type=_positive_int, default=100, help="image px (default 100)")
-    t.add_argument("--min-tokens", type=_positive_int, default=50, help="visible tokens per crop (default 50)")
-    t.add_argument("--max-crops", type=_positive_int, default=16, help="per page, 0 = no limit (default 16)")
+    t.add_argument("--crop-max", type=size(64), default=(512, 256), metavar="WxH", help="largest crop, image px")
+    t.add_argument("--crop-min-height", type=whole_number(0), default=100, help="image px (default 100)")
+    t.add_argument("--min-tokens", type=whole_number(0), default=50, help="visible tokens per crop (default 50)")
+    t.add_argument("--max-crops", type=whole_number(0), default=16, help="per page, 0 = no limit (default 16)")
     o = p.add_argument_group("output")
     o.add_argument("--image-format", choices=("png", "jpeg", "webp"), default="png")
     o.add_argument("--seed-layout", action="store_true", help="also write img/<key>.png + csv/<key>.csv")
-    o.add_argument("--shard-samples", type=_positive_int, default=1000, help="samples per shard (default 1000)")
-    o.add_argument("--shard-pages", type=_positive_int, default=200, help="pages per shard (default 200)")
-    o.add_argument("--max-attempts", type=_positive_int, default=3, help="tries per page on transient errors")
-    o.add_argument("--retry-delay", type=_positive_float, default=5.0, help="first retry delay, s (doubles)")
+    o.add_argument("--shard-samples", type=whole_number(0), default=1000, help="samples per shard (default 1000)")
+    o.add_argument("--shard-pages", type=whole_number(0), default=200, help="pages per shard (default 200)")
+    o.add_argument("--max-attempts", type=whole_number(0), default=3, help="tries per page on transient errors")
+    o.add_argument("--retry-delay", type=number(0, allow_minimum=False), default=5.0, help="first retry delay, s (doubles)")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -111,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "command again on the same --out resumes.")
     crawl.add_argument("seeds", nargs="*", metavar="SEED")
     crawl.add_argument("--seeds-file", type=Path, help="one URL per line (# comments, blanks ignored)")
-    crawl.add_argument("--max-pages", type=_positive_int, default=0, help="stop after this many pages (0 = all)")
+    crawl.add_argument("--max-pages", type=whole_number(0), default=0, help="stop after this many pages (0 = all)")
     crawl.add_argument("--scope", choices=SCOPES, default="host",
                        help="links to follow: same host (default), registrable domain, URL prefix, any")
     _add_render_options(crawl)
@@ -127,9 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Serve Debian's python3-doc and postgresql-doc-15 on 127.0.0.1 and "
                                        "measure, in one run on the same pages: the floor (load + one geometry "
                                        "pass + one viewport screenshot) and the full pipeline.")
-    bench.add_argument("--pages", type=_positive_int, default=100, help="pages per run (default 100)")
-    bench.add_argument("--tabs", type=_positive_int, default=2, help="default 2, as for crawls")
-    bench.add_argument("--soak", type=_positive_int, default=0, metavar="N",
+    bench.add_argument("--pages", type=whole_number(0), default=100, help="pages per run (default 100)")
+    bench.add_argument("--tabs", type=whole_number(0), default=2, help="default 2, as for crawls")
+    bench.add_argument("--soak", type=whole_number(0), default=0, metavar="N",
                        help="also run the pipeline over N pages and compare memory at page 100 and N")
     bench.add_argument("--chromium", help="Chromium executable")
     bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
@@ -140,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("show", help="write an HTML gallery of a dataset")
     show.add_argument("out", metavar="DIR")
-    show.add_argument("--limit", type=_positive_int, default=60, help="samples shown (default 60)")
+    show.add_argument("--limit", type=whole_number(0), default=60, help="samples shown (default 60)")
     show.add_argument("--html", type=Path, help="where to write (default DIR/gallery.html)")
 
     from .label.cli import add_parsers as add_label_parsers

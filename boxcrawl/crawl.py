@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
-import json
 import logging
 import os
 import signal
@@ -26,9 +24,10 @@ from .browser.pool import BrowserPool
 from .config import CrawlConfig
 from .extract.plan import TokenBoxPlan
 from .extract.tokenizer import load_tokenizer
+from .files import atomic_write_json, exclusive_lock
 from .fleet.workers import default_worker_id, is_dead, worker_lock
 from .frontier.base import Lease
-from .frontier.open import FRONTIER_FILE, describe, is_redis, open_frontier
+from .frontier.open import describe, is_redis, open_frontier
 from .frontier.urls import BadURL, Scope, normalize
 from .politeness.gate import HostGate, retry_after_seconds
 from .politeness.robots import RobotsPolicy, RobotsUnavailable
@@ -67,21 +66,10 @@ class CrawlStats:
         return 60 * self.pages / self.elapsed if self.elapsed > 0 else 0.0
 
 
-@contextlib.contextmanager
 def locked_output(out: Path):
     """One crawl per output folder at a time (the frontier and shards are not shared)."""
     out.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise OutputLocked(f"{out} is in use by another boxcrawl process") from None
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    return exclusive_lock(out / ".lock", OutputLocked(f"{out} is in use by another boxcrawl process"))
 
 
 class Crawler:
@@ -138,9 +126,7 @@ class Crawler:
         """DIR/config.json (per worker with a shared frontier), written whole or not at all."""
         name = f"config-{self.owner}.json" if self.shared else "config.json"
         doc = {"seeds": self.seeds, **self.cfg.to_dict(), "frontier": describe(self.cfg.frontier)}
-        tmp = self.out / f".{name}.tmp"
-        tmp.write_text(json.dumps(doc, indent=2))
-        os.replace(tmp, self.out / name)
+        atomic_write_json(self.out / name, doc, sort_keys=False)
 
     async def _heartbeat(self, frontier, writer: DatasetWriter) -> None:
         """Keep the leases of pages still rendering or waiting for their shard alive."""

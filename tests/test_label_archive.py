@@ -1,7 +1,6 @@
 """Archives: safe names, deterministic newest-first restore (resets survive), generational pruning."""
 
 import json
-import os
 from datetime import datetime, timedelta, timezone
 
 from boxcrawl.label.app import LabelApp

@@ -3,7 +3,7 @@
 import pytest
 
 from boxcrawl.browser.ink import judge, regions_for
-from boxcrawl.visibility.truth import SuiteError, TruthPage, load_suite, score_page
+from boxcrawl.visibility.truth import SuiteError, load_suite, score_page
 
 
 def test_truth_comes_from_comments_and_scores_tokens_by_word(tmp_path):

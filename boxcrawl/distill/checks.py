@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .features import V1_NAMES, V1_NO_PATH, as_dict, v1_from_derived
+from .features import V1_NAMES, V1_NO_PATH, v1_from_derived
 from .store import read_json
 
 TOLERANCE = 0.001

@@ -4,43 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import shutil
 import sys
 from pathlib import Path
+
+from ..argtypes import host_list, number, size, whole_number
 
 
 def _error(message: str):
     from ..cli import CLIError   # late: boxcrawl.cli imports this module
     return CLIError(message)
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = text.lower().split("x")
-        return int(w), int(h)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WxH, e.g. 1280x5000, got {text!r}") from None
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text}")
-    return value
 
 
 def add_parsers(sub) -> None:
@@ -67,19 +40,19 @@ def add_parsers(sub) -> None:
                    help="drop entries Chrome would call mobile-friendly or not distillable")
     p.add_argument("--distiller", choices=("auto", "chrome", "python"), default="auto",
                    help="auto: Chrome's DOM distiller, readability-lxml when it fails (default)")
-    p.add_argument("--tabs", type=_count, default=2, help="entries processed at once in one Chromium (default 2)")
-    p.add_argument("--jobs", type=_count, default=1,
+    p.add_argument("--tabs", type=whole_number(1), default=2, help="entries processed at once in one Chromium (default 2)")
+    p.add_argument("--jobs", type=whole_number(1), default=1,
                    help="worker processes, each with its own Chromium and --tabs (default 1)")
-    p.add_argument("--allow-hosts", default="", metavar="H,...", help="the browser reaches only these hosts")
+    p.add_argument("--allow-hosts", type=host_list, default=(), metavar="H,...", help="the browser reaches only these hosts")
     p.add_argument("--chromium", help="Chromium binary (default: the system one)")
-    p.add_argument("--load-timeout", type=_seconds, default=60.0, help="page-load timeout, s (default 60)")
-    p.add_argument("--settle", type=_seconds, default=3.0, help="wait after load before capturing, s (default 3)")
-    p.add_argument("--distill-timeout", type=_seconds, default=20.0, help="distiller time limit, s (default 20)")
-    p.add_argument("--distill-settle", type=_seconds, default=2.0,
+    p.add_argument("--load-timeout", type=number(0, unit='seconds'), default=60.0, help="page-load timeout, s (default 60)")
+    p.add_argument("--settle", type=number(0, unit='seconds'), default=3.0, help="wait after load before capturing, s (default 3)")
+    p.add_argument("--distill-timeout", type=number(0, unit='seconds'), default=20.0, help="distiller time limit, s (default 20)")
+    p.add_argument("--distill-settle", type=number(0, unit='seconds'), default=2.0,
                    help="the distilled text must stay unchanged this long, s (default 2)")
-    p.add_argument("--entry-timeout", type=_seconds, default=180.0, help="hard deadline per entry, s (default 180)")
-    p.add_argument("--window", type=_size, default=(1280, 5000), help="desktop original viewport (1280x5000)")
-    p.add_argument("--distilled-window", type=_size, default=(640, 5000), help="desktop distilled viewport (640x5000)")
+    p.add_argument("--entry-timeout", type=number(0, unit='seconds'), default=180.0, help="hard deadline per entry, s (default 180)")
+    p.add_argument("--window", type=size(1, example='1280x5000'), default=(1280, 5000), help="desktop original viewport (1280x5000)")
+    p.add_argument("--distilled-window", type=size(1, example='1280x5000'), default=(640, 5000), help="desktop distilled viewport (640x5000)")
     p.add_argument("--shard", default=None, help=argparse.SUPPRESS)   # K/N: worker K of --jobs N
     p.set_defaults(run=run_distill)
 
@@ -164,7 +137,7 @@ def run_distill(args) -> int:
         distiller=args.distiller, tabs=args.tabs, load_timeout=args.load_timeout, settle=args.settle,
         distill_timeout=args.distill_timeout, distill_settle=args.distill_settle,
         entry_timeout=args.entry_timeout, desktop_size=args.window, desktop_distilled_size=args.distilled_window,
-        allow_hosts=tuple(h.strip() for h in args.allow_hosts.split(",") if h.strip()), chromium=args.chromium)
+        allow_hosts=args.allow_hosts, chromium=args.chromium)
     from ..browser.chromium import ChromiumNotFound
     try:
         summary = asyncio.run(Runner(opts, entries).run())

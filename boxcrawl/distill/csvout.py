@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from .features import V1_NAMES, V1_NO_PATH, as_dict
-from .store import atomic_write_bytes, read_json
+from ..files import atomic_write_bytes
+from .store import read_json
 
 PATH_GROUP = ("forum", "index", "search", "view", "archive", "asp", "phpbb", "php", "pathLength", "domain",
               "pathComponents", "slugDetector", "pathNumbers", "lastSegmentLength")

@@ -9,7 +9,8 @@ import marshal
 from pathlib import Path
 
 from .features import derived_features
-from .store import FEATURE_KINDS, atomic_write_bytes, atomic_write_json, read_json
+from ..files import atomic_write_bytes, atomic_write_json
+from .store import FEATURE_KINDS, read_json
 
 
 def _by_extension(root: Path, ext: str) -> list[dict]:

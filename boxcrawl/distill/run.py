@@ -8,8 +8,6 @@ failures included, is processed again by the next run. A failure leaves `<index>
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,7 +22,8 @@ from .options import DistillOptions
 from .readerable import readerable
 from .page import EntryFailed, PageCapture, capture_mhtml, capture_original, distill
 from .scoring import ModelError, load_scorer, native_record_without_model
-from .store import Entry, OutDir, atomic_write_bytes, atomic_write_json, read_json, utf8_len
+from ..files import atomic_write_bytes, atomic_write_json, exclusive_lock
+from .store import Entry, OutDir, read_json, utf8_len
 
 
 @dataclass
@@ -72,19 +71,8 @@ def clean_stale_temps(root: Path) -> None:
             pass
 
 
-class _Lock:
-    """Per-entry lock file (several processes may share one --out): non-blocking, released on close."""
-
-    def __init__(self, path: Path):
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            self.held = True
-        except BlockingIOError:
-            self.held = False
-
-    def release(self) -> None:
-        os.close(self.fd)
+class _EntryBusy(Exception):
+    """Another process (--jobs shares one --out) holds this entry's lock file."""
 
 
 def _feature_record(entry: Entry, raw: dict, native: dict | None = None, **extra) -> dict:
@@ -159,17 +147,14 @@ class Runner:
     async def _tab(self, pool: BrowserPool, queue: asyncio.Queue) -> None:
         while not queue.empty():
             entry = queue.get_nowait()
-            lock = _Lock(self.out.path(entry.index, ".lock"))
             try:
-                if not lock.held:
-                    self.summary.busy += 1
-                    continue
-                if is_done(self.out, entry.index, self.opts):   # another process finished it meanwhile
-                    self.summary.done_before += 1
-                    continue
-                await self._one(pool, entry)
-            finally:
-                lock.release()
+                with exclusive_lock(self.out.path(entry.index, ".lock"), _EntryBusy()):
+                    if is_done(self.out, entry.index, self.opts):   # another process finished it meanwhile
+                        self.summary.done_before += 1
+                        continue
+                    await self._one(pool, entry)
+            except _EntryBusy:
+                self.summary.busy += 1
 
     async def _one(self, pool: BrowserPool, entry: Entry) -> None:
         t0 = time.monotonic()

@@ -5,36 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..files import atomic_write_json
+
 # Per-entry feature files: stem suffix -> what page they describe.
 FEATURE_KINDS = ("feature", "dfeature", "mfeature", "mdfeature")
 REGISTER = "entries.json"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Temp file in the same directory + rename: a kill never leaves a half-written file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def atomic_write_json(path: Path, obj, indent: int | None = 2, sort_keys: bool = True) -> None:
-    text = json.dumps(obj, indent=indent, sort_keys=sort_keys, ensure_ascii=False)
-    atomic_write_bytes(path, text.encode("utf-8", "surrogatepass"))
 
 
 def read_json(path: Path):

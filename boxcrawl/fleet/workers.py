@@ -6,12 +6,13 @@ that lock knows the first one is dead, and may clean up the shard it left half-s
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import re
 import uuid
 from pathlib import Path
+
+from ..files import exclusive_lock
 
 WORKERS = ".workers"
 
@@ -29,21 +30,11 @@ def sanitize(worker_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", worker_id).strip("_-") or "worker"
 
 
-@contextlib.contextmanager
 def worker_lock(out: Path, worker_id: str):
     folder = Path(out) / WORKERS
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / f"{worker_id}.lock", os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise WorkerIdInUse(f"worker id {worker_id} is already running on {out}") from None
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    return exclusive_lock(folder / f"{worker_id}.lock",
+                          WorkerIdInUse(f"worker id {worker_id} is already running on {out}"))
 
 
 def is_dead(out: Path, worker_id: str) -> bool:

@@ -8,11 +8,11 @@ Names are safe (no spaces or colons) and sort by time; writes are atomic; prunin
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from ..files import atomic_write_json
 
 ARCHIVE_DIR = "archive"
 _OURS = re.compile(r"^archive-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})Z(?:-(\d+))?\.json$")
@@ -73,17 +73,7 @@ def write_archive(data_dir: str | Path, records: list[dict], now: datetime | Non
     while path.exists():
         n += 1
         path = folder / f"archive-{stamp}Z-{n}.json"
-    fd, tmp = tempfile.mkstemp(prefix=".archive-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(records, f, indent=2, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_json(path, records)
 
 
 def prune_archives(data_dir: str | Path) -> list[Path]:

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
-import os
-import tempfile
 from pathlib import Path
 
+from ..argtypes import whole_number
+from ..files import atomic_write_json
+
 MODELS = ("distillable", "long-article")
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text}")
-    return value
 
 
 def add_parsers(sub) -> None:
@@ -30,19 +19,11 @@ def add_parsers(sub) -> None:
     p.add_argument("--csv", required=True, type=Path, help="labelled CSV (features-csv output, or its v1 group)")
     p.add_argument("--model", required=True, choices=MODELS, help="which of Chrome's two models this trains")
     p.add_argument("--out", type=Path, help="output folder (default: MODEL-model next to the CSV)")
-    p.add_argument("--stumps", type=_count, default=100, help="boosting rounds (default 100, as Chrome's)")
-    p.add_argument("--folds", type=_count, default=5, help="cross-validation folds (default 5)")
+    p.add_argument("--stumps", type=whole_number(1), default=100, help="boosting rounds (default 100, as Chrome's)")
+    p.add_argument("--folds", type=whole_number(1), default=5, help="cross-validation folds (default 5)")
     p.add_argument("--seed", type=int, default=0, help="fold shuffling and fitting seed (default 0)")
     p.add_argument("--compare", default="chrome",
                    help="model to compare with: chrome (the installed Chromium's), a .bin/.json file, or none")
-
-
-def _write_json(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def _line(name: str, m: dict) -> str:
@@ -130,7 +111,7 @@ def run_train(args, error) -> int:
     bin_path = model.save(out / f"{args.model}.bin")
     json_path = model.save(out / f"{args.model}.json")
     report_path = out / f"{args.model}-report.json"
-    _write_json(report_path, report)
+    atomic_write_json(report_path, report)
     png = write_plot(out / f"{args.model}.png", f"{args.model}: {len(data.y)} pages, {cv.folds}-fold CV",
                      data.y, cv.oof_margin, cv.folds, chrome_margin,
                      "Chrome's shipped model" if args.compare == "chrome" else str(args.compare), cv.reliability, report["importances"])

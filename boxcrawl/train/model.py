@@ -20,6 +20,7 @@ from typing import Sequence
 from google.protobuf import descriptor_pb2, message_factory
 from google.protobuf.message import DecodeError
 
+from ..files import atomic_write_bytes
 from .chrome_pak import DEFAULT_PAK, PakError, read_pak
 
 # The order Chrome builds the vector in (page_features.cc) and the order `feature_number` indexes.
@@ -170,10 +171,7 @@ class AdaBoostModel:
         path = Path(path)
         data = (json.dumps(self.to_json(), indent=1) + "\n").encode() if path.suffix == ".json" \
             else self.to_proto()
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        return path
+        return atomic_write_bytes(path, data)
 
 
 def chrome_model(name: str, pak: str | Path = DEFAULT_PAK) -> AdaBoostModel:

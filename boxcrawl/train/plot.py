@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import matplotlib
@@ -13,6 +12,8 @@ matplotlib.use("Agg")   # no display; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
+
+from ..files import atomic_write_bytes  # noqa: E402
 
 
 def write_plot(path: Path, title: str, y: np.ndarray, oof_margin: np.ndarray, folds: int,
@@ -41,12 +42,9 @@ def write_plot(path: Path, title: str, y: np.ndarray, oof_margin: np.ndarray, fo
     imp.tick_params(axis="y", labelsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
+    png = io.BytesIO()
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        fig.savefig(png, format="png")
     finally:
         plt.close(fig)
-        Path(tmp).unlink(missing_ok=True)
-    return path
+    return atomic_write_bytes(path, png.getvalue())

@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from boxcrawl.browser.chromium import find_chromium, launch_args
-from boxcrawl.label.archive import list_archives
 from label_data import make_data_dir
 from label_server import LabelServer
 

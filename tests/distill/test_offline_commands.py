@@ -6,13 +6,12 @@ import json
 import marshal
 import math
 
-import pytest
-
-from boxcrawl.distill.features import V1_NAMES, as_dict, derived_features, v1_from_derived
+from boxcrawl.distill.features import V1_NAMES, derived_features, v1_from_derived
 from boxcrawl.distill.run import _feature_record, write_features
 from boxcrawl.distill.scoring import load_scorer
 from boxcrawl.distill.score_cli import score_record
-from boxcrawl.distill.store import Entry, OutDir, atomic_write_json, entry_id
+from boxcrawl.distill.store import OutDir, entry_id
+from boxcrawl.files import atomic_write_json
 from distill_helpers import cli as run_boxcrawl
 
 

@@ -1,0 +1,47 @@
+"""argparse `type=` checkers shared by every subcommand, so a bad flag is one line, worded the same way."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+
+def whole_number(minimum: int = 0) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {text}")
+        return value
+    return parse
+
+
+def number(minimum: float = 0.0, *, allow_minimum: bool = True, unit: str = "a number") -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {unit}, got {text!r}") from None
+        if value < minimum or (value == minimum and not allow_minimum):
+            bound = ">=" if allow_minimum else ">"
+            raise argparse.ArgumentTypeError(f"expected {unit} {bound} {minimum:g}, got {text}")
+        return value
+    return parse
+
+
+def size(minimum: int = 1, example: str = "512x512") -> Callable[[str], tuple[int, int]]:
+    def parse(text: str) -> tuple[int, int]:
+        try:
+            w, h = (int(v) for v in text.lower().split("x"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT like {example}, got {text!r}") from None
+        if w < minimum or h < minimum:
+            raise argparse.ArgumentTypeError(f"expected at least {minimum}x{minimum}, got {text}")
+        return w, h
+    return parse
+
+
+def host_list(text: str) -> tuple[str, ...]:
+    return tuple(h.strip().lower() for h in text.split(",") if h.strip())

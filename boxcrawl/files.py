@@ -1,0 +1,51 @@
+"""Whole-or-nothing file writes and one-process-per-folder locks, used by every stage that writes outside shards."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Temp file in the same folder, fsync, rename: a kill or power cut never leaves a half-written file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_json(path: str | Path, obj, indent: int | None = 2, sort_keys: bool = True) -> Path:
+    # surrogatepass: page text can hold lone UTF-16 surrogates, which must survive a round trip.
+    text = json.dumps(obj, indent=indent, sort_keys=sort_keys, ensure_ascii=False)
+    return atomic_write_bytes(path, (text + "\n").encode("utf-8", "surrogatepass"))
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | Path, busy_error: Exception):
+    """Hold an flock on `path` for the block; raise `busy_error` at once if another process holds it.
+
+    The kernel drops the lock when its holder dies, so a kill -9 never leaves a stale lock behind.
+    """
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise busy_error from None
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from .features import V1_NAMES, V1_NO_PATH, as_dict
+from ..argtypes import whole_number
 from ..files import atomic_write_bytes
 from .store import read_json
 
@@ -138,7 +139,7 @@ def add_parser(sub) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--marked", type=Path, help="a labeling archive (archive/archive-*.json) or labelled index")
     g.add_argument("--distilled", type=Path, help="aggregated DIR/dfeature-derived (long-article labels)")
-    p.add_argument("--min-bytes", type=int, default=1000, help="--distilled: long-article threshold (1000)")
+    p.add_argument("--min-bytes", type=whole_number(0), default=1000, help="--distilled: long-article threshold (1000)")
     p.add_argument("--drop-id-sin", action="store_true", help="leave out the id and sin columns")
     p.set_defaults(run=run)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..argtypes import number, whole_number
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("readerable", help="Mozilla isProbablyReaderable on HTML files (Readability's rule)",
@@ -13,8 +15,8 @@ def add_parser(sub) -> None:
     p.add_argument("files", nargs="+", type=Path, metavar="HTML")
     p.add_argument("--preset", choices=("mozilla", "chrome", "chrome-low"), default="mozilla",
                    help="thresholds: mozilla 140/20 (default), chrome 200/100, chrome-low 160/50")
-    p.add_argument("--min-content-length", type=int, help="override the preset's minContentLength")
-    p.add_argument("--min-score", type=float, help="override the preset's minScore")
+    p.add_argument("--min-content-length", type=whole_number(0), help="override the preset's minContentLength")
+    p.add_argument("--min-score", type=number(0), help="override the preset's minScore")
     p.set_defaults(run=run)
 
 

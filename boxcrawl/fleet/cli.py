@@ -7,19 +7,10 @@ import argparse
 import json
 from pathlib import Path
 
+from ..argtypes import number, whole_number
 from ..frontier.open import FRONTIER_FILE, check_spec, describe, is_redis
 from ..frontier.redis import FrontierUnavailable, RedisFrontier
 from .workers import sanitize
-
-
-def _number(kind, minimum, text: str):
-    try:
-        value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {text}")
-    return value
 
 
 def add_options(p: argparse.ArgumentParser, *, frontier: bool) -> None:
@@ -29,13 +20,13 @@ def add_options(p: argparse.ArgumentParser, *, frontier: bool) -> None:
                        help="sqlite (embedded in --out, default) or redis://[:PASSWORD@]HOST:PORT/DB "
                             "(rediss:// for TLS) shared by many workers")
         g.add_argument("--worker-id", help="names this worker's shards (default HOST-PID-xxxx)")
-        g.add_argument("--lease-seconds", type=lambda t: _number(float, 0.5, t), default=120.0,
+        g.add_argument("--lease-seconds", type=number(0.5), default=120.0,
                        help="a worker silent this long is dead and its URLs are handed out again (default 120)")
-    g.add_argument("--time-limit", type=lambda t: _number(float, 0, t), default=0.0, metavar="S",
+    g.add_argument("--time-limit", type=number(0), default=0.0, metavar="S",
                    help="stop gracefully after S seconds (0 = no limit)")
-    g.add_argument("--host-concurrency", type=lambda t: _number(int, 1, t), default=2,
+    g.add_argument("--host-concurrency", type=whole_number(1), default=2,
                    help="pages of one host at once, across all workers (default 2)")
-    g.add_argument("--host-delay", type=lambda t: _number(float, 0, t), default=1.0, metavar="S",
+    g.add_argument("--host-delay", type=number(0), default=1.0, metavar="S",
                    help="seconds between page starts on one host (default 1; robots Crawl-delay may raise it)")
     g.add_argument("--ignore-robots", action="store_true", help="do not fetch or obey robots.txt")
 
@@ -61,7 +52,7 @@ def add_parsers(sub, add_render_options) -> None:
                                         "each writing its own shards) and feed the links found back.")
     worker.add_argument("--frontier", required=True, metavar="redis://...", help="the crawl's Redis")
     worker.add_argument("--worker-id", help="names this worker's shards (default HOST-PID-xxxx)")
-    worker.add_argument("--lease-seconds", type=lambda t: _number(float, 0.5, t), default=120.0,
+    worker.add_argument("--lease-seconds", type=number(0.5), default=120.0,
                         help="a worker silent this long is dead (default 120)")
     add_render_options(worker)
     add_options(worker, frontier=False)
@@ -77,11 +68,11 @@ def add_parsers(sub, add_render_options) -> None:
                            description="Measure lease+ack operations per second on a Redis and a SQLite frontier, "
                                        "Redis memory per million seen URLs, and pages/min of 1 worker vs 2 "
                                        "workers on a local site, all in one run. Starts its own redis-server.")
-    bench.add_argument("--ops", type=lambda t: _number(int, 100, t), default=20000,
+    bench.add_argument("--ops", type=whole_number(100), default=20000,
                        help="URLs leased and acked per backend (default 20000)")
-    bench.add_argument("--urls", type=lambda t: _number(int, 1000, t), default=1_000_000,
+    bench.add_argument("--urls", type=whole_number(1000), default=1_000_000,
                        help="URLs added for the memory figure (default 1,000,000)")
-    bench.add_argument("--pages", type=lambda t: _number(int, 0, t), default=60,
+    bench.add_argument("--pages", type=whole_number(0), default=60,
                        help="pages per worker run; 0 skips the 1-vs-2-worker crawl (default 60)")
     bench.add_argument("--chromium", help="Chromium executable")
     bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")

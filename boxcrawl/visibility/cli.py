@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..argtypes import whole_number
 from ..config import VISIBILITY_METHODS
 
 
@@ -19,8 +20,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--methods", default=",".join(VISIBILITY_METHODS), metavar="M,...",
                    help=f"comma-separated, from {', '.join(VISIBILITY_METHODS)}; a '+ink' suffix also "
                         "tightens boxes to the ink (default: all)")
-    p.add_argument("--docs", type=int, default=20, metavar="N", help="python3-doc pages to time (default 20; 0 = none)")
-    p.add_argument("--tabs", type=int, default=1, metavar="N",
+    p.add_argument("--docs", type=whole_number(0), default=20, metavar="N", help="python3-doc pages to time (default 20; 0 = none)")
+    p.add_argument("--tabs", type=whole_number(1), default=1, metavar="N",
                    help="suite pages rendered at once (default 1; doc pages always run one at a time)")
     p.add_argument("--chromium", help="Chromium executable")
     p.add_argument("--errors", action="store_true", help="list every wrongly judged word")
@@ -36,14 +37,12 @@ def run(args, cli_error) -> int:
     bad = [m for m in methods if m.removesuffix("+ink") not in VISIBILITY_METHODS]
     if bad or not methods:
         raise cli_error(f"unknown method {bad[0] if bad else '(none)'}: choose from {', '.join(VISIBILITY_METHODS)}")
-    if args.docs < 0:
-        raise cli_error("--docs must be >= 0")
     if "none" not in methods and args.docs:
         methods.append("none")   # the overhead needs its baseline, measured in the same run
     try:
         find_chromium(args.chromium)
         results = evaluate(args.suite, methods, args.docs, args.chromium,
-                           lambda line: print(line, file=sys.stderr, flush=True), max(args.tabs, 1))
+                           lambda line: print(line, file=sys.stderr, flush=True), args.tabs)
     except (SuiteError, ChromiumNotFound) as exc:
         raise cli_error(str(exc)) from None
     print(format_table(results))

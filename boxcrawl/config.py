@@ -12,7 +12,7 @@ VISIBILITY_METHODS = ("combined", "heuristic", "occlusion", "pixel", "none")  # 
 class BrowserConfig:
     chromium: str | None = None          # executable; None = BOXCRAWL_CHROMIUM or the system Chromium
     tabs: int = 2                        # pages rendered at once
-    viewport_width: int = 512            # the seed's width: most text columns then fit one crop
+    viewport_width: int = 512            # the original project's width: most text columns then fit one crop
     viewport_height: int = 512
     max_page_height: int = 16384         # render (and measure) at most this much of a page; Chromium's texture limit
     scale: float = 1.0                   # device scale factor of captures

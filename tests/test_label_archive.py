@@ -18,7 +18,7 @@ def test_names_are_safe_sortable_and_the_seeds_still_parse(tmp_path):
     c = write_archive(tmp_path, [{"index": 2}], T0 + timedelta(milliseconds=5))
     for p in (a, b, c):
         assert " " not in p.name and ":" not in p.name
-    seed = tmp_path / "archive" / "archive-2026-11- 1-09:15:00.json"   # the seed's %e day and colons
+    seed = tmp_path / "archive" / "archive-2026-11- 1-09:15:00.json"   # the original pipeline's %e day and colons
     seed.write_text("[]")
     assert archive_time(seed.name) == datetime(2026, 11, 1, 9, 15)
     assert list_archives(tmp_path) == [seed, a, b, c]
@@ -50,7 +50,7 @@ def test_restore_uses_the_newest_archive_whatever_the_directory_order(tmp_path):
     records = json.loads(path.read_text())
     assert [r.get("good") for r in records] == [1, None, None, -1]
     assert records[0]["labeler"] == "bob" and records[0]["url"] == url[0]
-    assert records[0]["screenshot"] == "out/0.png"      # the index record itself, as the seed archived it
+    assert records[0]["screenshot"] == "out/0.png"      # the index record itself, as the original server archived it
     assert app.archive_now() is None       # nothing changed since: no new file
     app.store.close()
 

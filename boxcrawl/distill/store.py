@@ -1,4 +1,4 @@
-"""The output directory: the seed's per-entry layout (`<index>.png`, `<index>.feature`, ...), atomic writes,
+"""The output directory: the original pipeline's per-entry layout (`<index>.png`, `<index>.feature`, ...), atomic writes,
 the URL list reader and the entry register that keeps entry numbers stable across runs."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class UrlListError(ValueError):
 
 @dataclass(frozen=True)
 class UrlLine:
-    line: int        # 0-based line number in the file (the seed's entry index)
+    line: int        # 0-based line number in the file (the original pipeline's entry index)
     url: str
 
 
@@ -80,7 +80,7 @@ class Entry:
 
 
 class OutDir:
-    """Paths of one output directory. File names are the seed's: `<index>.<kind>`."""
+    """Paths of one output directory. File names are the original pipeline's: `<index>.<kind>`."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)

@@ -65,7 +65,7 @@ class LabelApp:
 
     # -- startup ------------------------------------------------------------------------------------
     def _restore_if_new(self) -> None:
-        """A data dir labelled before (by the seed's server or ours without its database): start from the
+        """A data dir labelled before (by the original labeling server or ours without its database): start from the
         newest archive, chosen by the time in its name, so the result does not depend on directory order."""
         if self.store.meta("initialised"):
             return
@@ -107,7 +107,7 @@ class LabelApp:
         labels = self.store.labels()
         records = []
         for e in self.entries:
-            # The whole index record, as the seed archived whole entries (features-csv joins on id or url).
+            # The whole index record, as the original server archived whole entries (features-csv joins on id or url).
             rec = {k: v for k, v in e.record.items() if k not in ("good", "labeler", "labeled_at")}
             label = labels.get(e.index)
             if label is not None and label.url == e.url:

@@ -1,6 +1,6 @@
-"""The seed's label archives: `archive/archive-<time>.json`, the whole entry list with `good` where labelled.
+"""The original pipeline's label archives: `archive/archive-<time>.json`, the whole entry list with `good` where labelled.
 
-`write_features_csv --marked` reads the newest one, so the shape stays the seed's: a JSON array of the index
+`write_features_csv --marked` reads the newest one, so the shape stays the original pipeline's: a JSON array of the index
 records (`index`, `url`, `screenshot`, `distilled`) plus `good` (and here also `labeler`, `labeled_at`).
 Names are safe (no spaces or colons) and sort by time; writes are atomic; pruning thins by age, not count.
 """
@@ -16,7 +16,7 @@ from ..files import atomic_write_json
 
 ARCHIVE_DIR = "archive"
 _OURS = re.compile(r"^archive-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})Z(?:-(\d+))?\.json$")
-# The seed's strftime("%Y-%m-%e-%H:%M:%S"): space-padded day, colons.
+# The original pipeline's strftime("%Y-%m-%e-%H:%M:%S"): space-padded day, colons.
 _SEED = re.compile(r"^archive-(\d{4})-(\d{2})-\s?(\d{1,2})-(\d{2}):(\d{2}):(\d{2})\.json$")
 # Generational thinning: keep 5 archives per generation, each at least this much older than the one kept before.
 GENERATION_GAPS = (timedelta(0), timedelta(minutes=10), timedelta(minutes=100), timedelta(minutes=1000))
@@ -24,13 +24,13 @@ PER_GENERATION = 5
 
 
 def archive_time(name: str) -> datetime | None:
-    """When an archive was written, from its name (ours or the seed's); None for other files."""
+    """When an archive was written, from its name (ours or the original pipeline's); None for other files."""
     if m := _OURS.match(name):
         return datetime.strptime(m.group(1), "%Y-%m-%dT%H-%M-%S.%f").replace(tzinfo=timezone.utc)
     if m := _SEED.match(name):
         y, mo, d, h, mi, s = (int(g) for g in m.groups())
         try:
-            return datetime(y, mo, d, h, mi, s)   # the seed wrote local time; good enough for ordering
+            return datetime(y, mo, d, h, mi, s)   # the original wrote local time; good enough for ordering
         except ValueError:
             return None
     return None

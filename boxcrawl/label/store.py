@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-# The seed's values for the `good` key; absence (None here) means unrated.
+# The original pipeline's values for the `good` key; absence (None here) means unrated.
 LABEL_NAMES = {1: "good", 0: "bad", 2: "good with mistakes", -1: "error"}
 
 SCHEMA = """

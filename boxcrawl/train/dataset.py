@@ -1,4 +1,4 @@
-"""Labelled CSVs as `features-csv` (the seed's write_features_csv.py) writes them.
+"""Labelled CSVs as `features-csv` (the original pipeline's write_features_csv.py) writes them.
 
 The header is `good` followed by feature names: all 48 derived features for the main file, or just the 22
 v1 columns for `<base>-group-v1.csv`. Every value is a float (`1.0`/`0.0` for booleans and labels). Only

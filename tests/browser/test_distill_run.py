@@ -95,7 +95,7 @@ def test_distill_end_to_end_with_bad_lines_failures_retry_and_mhtml(site, tmp_pa
     assert "3 entries: 1 processed, 2 already done, 0 failed" in again.stdout
     assert (out / "6.info").exists() and not (out / "6.error").exists()
 
-    # the seed's index and aggregated features, no browser and no URL list needed
+    # the original pipeline's index and aggregated features, no browser and no URL list needed
     run_boxcrawl("distill", "--out", out, "--write-index")
     assert [e["index"] for e in read(out / "index")] == [2, 5, 6]
     assert [e["index"] for e in read(out / "feature-derived")] == [2, 5, 6]

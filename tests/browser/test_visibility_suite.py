@@ -40,6 +40,6 @@ def test_every_method_is_scored_on_the_same_tokens(results):
     for m, r in results.items():
         assert len(r.suite_seconds) == len(load_suite(SUITE)), m
         assert 0 < r.score.accuracy <= 1 and 0 < r.score.recall <= 1, m
-    # the seed methods each miss a class of hiding the default catches
+    # the three methods of the original project each miss a class of hiding the default catches
     assert results["heuristic"].score.accuracy < results[DEFAULT].score.accuracy
     assert results["occlusion"].score.accuracy < results[DEFAULT].score.accuracy

@@ -138,3 +138,21 @@ def test_sigterm_returns_leases_and_a_worker_finishes_the_crawl(tmp_path, redis_
         assert 0 < status["done"] < N_PAGES and status["queued"] > 0
         finish(start(["worker", "--out", out, "--frontier", redis_url, *fleet_flags(lease=60)]))
     assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(N_PAGES)})
+
+
+def test_time_limit_stops_gracefully_and_the_next_run_finishes(tmp_path, redis_url):
+    out = tmp_path / "out"
+    with SiteServer(make_site(tmp_path / "site", N_PAGES)) as site:
+        # One page per second at most, so 20 pages cannot finish inside the 6 s limit.
+        slow = ["--host-concurrency", "1", "--host-delay", "1"]
+        started = time.monotonic()
+        crawl = start(["crawl", f"{site.url}/p0.html", "--out", out, "--frontier", redis_url,
+                       *fleet_flags(lease=60), *slow, "--time-limit", "6"])
+        _, stderr = crawl.communicate(timeout=120)
+        took = time.monotonic() - started
+        assert crawl.returncode == 0 and "Traceback" not in stderr, stderr
+        status = json.loads(finish(start(["status", "--frontier", redis_url, "--json"])))
+        assert status["leased"] == 0, "pages in flight were committed, the rest handed back"
+        assert status["done"] < N_PAGES and status["queued"] > 0, (status, took)
+        finish(start(["worker", "--out", out, "--frontier", redis_url, *fleet_flags(lease=60)]))
+    assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(N_PAGES)})

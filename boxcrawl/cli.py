@@ -27,7 +27,7 @@ class CLIError(Exception):
 def _add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output folder (created; reruns resume)")
     b = p.add_argument_group("browser")
-    b.add_argument("--tabs", type=whole_number(0), default=2, help="pages rendered at once (default 2)")
+    b.add_argument("--tabs", type=whole_number(1), default=2, help="pages rendered at once (default 2)")
     b.add_argument("--chromium", help="Chromium executable (default: $BOXCRAWL_CHROMIUM or the system one)")
     b.add_argument("--allow-hosts", type=host_list, default=(), metavar="H,...",
                    help="the browser reaches only these hosts; also allows loopback/private ones")
@@ -36,7 +36,7 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     b.add_argument("--page-timeout", type=number(0, allow_minimum=False), default=30.0, help="hard per-page deadline, s")
     b.add_argument("--load-timeout", type=number(0, allow_minimum=False), default=15.0,
                    help="wait this long for the load event, then use what rendered (s)")
-    b.add_argument("--max-page-height", type=whole_number(0), default=16384,
+    b.add_argument("--max-page-height", type=whole_number(1), default=16384,
                    help="render at most this many CSS px of a page (default 16384)")
     b.add_argument("--user-agent", help="User-Agent header and navigator.userAgent")
     b.add_argument("--visibility", choices=VISIBILITY_METHODS, default=VISIBILITY_METHODS[0],
@@ -52,9 +52,9 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     o = p.add_argument_group("output")
     o.add_argument("--image-format", choices=("png", "jpeg", "webp"), default="png")
     o.add_argument("--seed-layout", action="store_true", help="also write img/<key>.png + csv/<key>.csv")
-    o.add_argument("--shard-samples", type=whole_number(0), default=1000, help="samples per shard (default 1000)")
-    o.add_argument("--shard-pages", type=whole_number(0), default=200, help="pages per shard (default 200)")
-    o.add_argument("--max-attempts", type=whole_number(0), default=3, help="tries per page on transient errors")
+    o.add_argument("--shard-samples", type=whole_number(1), default=1000, help="samples per shard (default 1000)")
+    o.add_argument("--shard-pages", type=whole_number(1), default=200, help="pages per shard (default 200)")
+    o.add_argument("--max-attempts", type=whole_number(1), default=3, help="tries per page on transient errors")
     o.add_argument("--retry-delay", type=number(0, allow_minimum=False), default=5.0, help="first retry delay, s (doubles)")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -94,8 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Serve Debian's python3-doc and postgresql-doc-15 on 127.0.0.1 and "
                                        "measure, in one run on the same pages: the floor (load + one geometry "
                                        "pass + one viewport screenshot) and the full pipeline.")
-    bench.add_argument("--pages", type=whole_number(0), default=100, help="pages per run (default 100)")
-    bench.add_argument("--tabs", type=whole_number(0), default=2, help="default 2, as for crawls")
+    bench.add_argument("--pages", type=whole_number(1), default=100, help="pages per run (default 100)")
+    bench.add_argument("--tabs", type=whole_number(1), default=2, help="default 2, as for crawls")
     bench.add_argument("--soak", type=whole_number(0), default=0, metavar="N",
                        help="also run the pipeline over N pages and compare memory at page 100 and N")
     bench.add_argument("--chromium", help="Chromium executable")
@@ -133,10 +133,10 @@ def _read_urls(positional: list[str], path: Path | None) -> list[str]:
 def _config(args, follow_links: bool) -> CrawlConfig:
     return CrawlConfig(
         out=args.out, scope=getattr(args, "scope", "any"), max_pages=getattr(args, "max_pages", 0),
-        max_attempts=max(args.max_attempts, 1), retry_delay=args.retry_delay, follow_links=follow_links,
+        max_attempts=args.max_attempts, retry_delay=args.retry_delay, follow_links=follow_links,
         tokenizer=args.tokenizer,
         browser=BrowserConfig(
-            chromium=args.chromium, tabs=max(args.tabs, 1), viewport_width=args.viewport[0],
+            chromium=args.chromium, tabs=args.tabs, viewport_width=args.viewport[0],
             viewport_height=args.viewport[1], max_page_height=max(args.max_page_height, args.viewport[1]),
             scale=args.scale, page_timeout=args.page_timeout, load_timeout=min(args.load_timeout, args.page_timeout),
             allow_hosts=args.allow_hosts, user_agent=args.user_agent, visibility=args.visibility,
@@ -145,7 +145,7 @@ def _config(args, follow_links: bool) -> CrawlConfig:
                             min_height=min(args.crop_min_height, args.crop_max[1]),
                             min_tokens=args.min_tokens, max_crops=args.max_crops),
         write=WriteConfig(image_format=args.image_format, seed_layout=args.seed_layout,
-                          shard_samples=max(args.shard_samples, 1), shard_pages=max(args.shard_pages, 1)),
+                          shard_samples=args.shard_samples, shard_pages=args.shard_pages),
         **fleet.config_fields(args),
     )
 
@@ -215,12 +215,12 @@ def _bench(args) -> int:
 
     try:
         find_chromium(args.chromium)
-        result = bench(args.pages, max(args.tabs, 1), args.chromium, report)
+        result = bench(args.pages, args.tabs, args.chromium, report)
         print_bench(result)
         if args.json:
             args.json.write_text(json.dumps(result, indent=2))
         if args.soak:
-            result["soak"] = soak(args.soak, max(args.tabs, 1), args.chromium, report)
+            result["soak"] = soak(args.soak, args.tabs, args.chromium, report)
             print_soak(result["soak"])
             if args.json:
                 args.json.write_text(json.dumps(result, indent=2))

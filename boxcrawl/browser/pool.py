@@ -90,7 +90,7 @@ class BrowserPool:
         async with self._lock:
             handle = self._handle
             if handle is None or handle.dead or handle.retired:
-                if handle is not None and handle.dead:
+                if handle is not None and handle.dead and not handle.retired:   # a retired one was closed by us
                     log.warning("Chromium disconnected; relaunching")
                 self._handle = handle = await self._launch_with_retries()
             handle.in_flight += 1

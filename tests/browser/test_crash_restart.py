@@ -55,3 +55,29 @@ def test_crash_mid_page_is_retried_and_the_crawl_completes(site, tmp_path, targe
     assert set(pages) == set(urls)
     assert all(p["outcome"] == "ok" for p in pages.values()), [(p["url"], p["error"]) for p in pages.values()]
     assert pages[urls[0]]["attempts"] >= 1, "the page that was loading when Chromium died was retried"
+
+
+def test_browser_is_recycled_after_its_page_budget_without_a_crash_warning(site, caplog):
+    import asyncio
+    import logging
+
+    from boxcrawl.browser.pool import BrowserPool
+    from boxcrawl.config import BrowserConfig
+    from boxcrawl.records import Outcome, RenderedPage
+
+    async def title(context, blocked, timings):
+        page = await context.new_page()
+        await page.goto(f"{site.url}/a.html")
+        return RenderedPage(url=page.url, final_url=page.url, status=200, content_type="text/html",
+                            outcome=Outcome.OK, error=await page.title())
+
+    async def go():
+        async with BrowserPool(BrowserConfig(allow_hosts=("127.0.0.1",), pages_per_browser=2)) as pool:
+            pages = [await pool.run_page(f"{site.url}/a.html", title) for _ in range(5)]
+            return pages, pool.launches
+
+    with caplog.at_level(logging.WARNING, logger="boxcrawl.browser.pool"):
+        pages, launches = asyncio.run(go())
+    assert [p.outcome for p in pages] == [Outcome.OK] * 5, [p.error for p in pages]
+    assert launches == 3, "a fresh Chromium every 2 pages"
+    assert not [r for r in caplog.records if "disconnected" in r.getMessage()], caplog.text

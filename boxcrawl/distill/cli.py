@@ -45,14 +45,14 @@ def add_parsers(sub) -> None:
                    help="worker processes, each with its own Chromium and --tabs (default 1)")
     p.add_argument("--allow-hosts", type=host_list, default=(), metavar="H,...", help="the browser reaches only these hosts")
     p.add_argument("--chromium", help="Chromium binary (default: the system one)")
-    p.add_argument("--load-timeout", type=number(0, unit='seconds'), default=60.0, help="page-load timeout, s (default 60)")
-    p.add_argument("--settle", type=number(0, unit='seconds'), default=3.0, help="wait after load before capturing, s (default 3)")
-    p.add_argument("--distill-timeout", type=number(0, unit='seconds'), default=20.0, help="distiller time limit, s (default 20)")
-    p.add_argument("--distill-settle", type=number(0, unit='seconds'), default=2.0,
+    p.add_argument("--load-timeout", type=number(0, unit="seconds"), default=60.0, help="page-load timeout, s (default 60)")
+    p.add_argument("--settle", type=number(0, unit="seconds"), default=3.0, help="wait after load before capturing, s (default 3)")
+    p.add_argument("--distill-timeout", type=number(0, unit="seconds"), default=20.0, help="distiller time limit, s (default 20)")
+    p.add_argument("--distill-settle", type=number(0, unit="seconds"), default=2.0,
                    help="the distilled text must stay unchanged this long, s (default 2)")
-    p.add_argument("--entry-timeout", type=number(0, unit='seconds'), default=180.0, help="hard deadline per entry, s (default 180)")
-    p.add_argument("--window", type=size(1, example='1280x5000'), default=(1280, 5000), help="desktop original viewport (1280x5000)")
-    p.add_argument("--distilled-window", type=size(1, example='1280x5000'), default=(640, 5000), help="desktop distilled viewport (640x5000)")
+    p.add_argument("--entry-timeout", type=number(0, unit="seconds"), default=180.0, help="hard deadline per entry, s (default 180)")
+    p.add_argument("--window", type=size(1, example="1280x5000"), default=(1280, 5000), help="desktop original viewport (1280x5000)")
+    p.add_argument("--distilled-window", type=size(1, example="1280x5000"), default=(640, 5000), help="desktop distilled viewport (640x5000)")
     p.add_argument("--shard", default=None, help=argparse.SUPPRESS)   # K/N: worker K of --jobs N
     p.set_defaults(run=run_distill)
 

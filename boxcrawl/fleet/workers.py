@@ -6,7 +6,6 @@ that lock knows the first one is dead, and may clean up the shard it left half-s
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import uuid
@@ -19,6 +18,10 @@ WORKERS = ".workers"
 
 class WorkerIdInUse(RuntimeError):
     pass
+
+
+class _Alive(Exception):
+    """Raised by the lock probe in `is_dead`: the worker holding the lock is running."""
 
 
 def default_worker_id() -> str:
@@ -42,13 +45,8 @@ def is_dead(out: Path, worker_id: str) -> bool:
     path = Path(out) / WORKERS / f"{worker_id}.lock"
     if not path.exists():
         return True
-    fd = os.open(path, os.O_RDWR)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        with exclusive_lock(path, _Alive()):
+            return True
+    except _Alive:
         return False
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return True
-    finally:
-        os.close(fd)

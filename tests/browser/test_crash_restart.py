@@ -1,5 +1,7 @@
 """Chromium dies mid-crawl (browser or renderer): the page is retried and the crawl completes."""
 
+import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -9,6 +11,9 @@ import time
 import pytest
 
 import boxcrawl
+from boxcrawl.browser.pool import BrowserPool
+from boxcrawl.config import BrowserConfig
+from boxcrawl.records import Outcome, RenderedPage
 from conftest import fast_flags
 
 pytestmark = pytest.mark.browser
@@ -58,13 +63,6 @@ def test_crash_mid_page_is_retried_and_the_crawl_completes(site, tmp_path, targe
 
 
 def test_browser_is_recycled_after_its_page_budget_without_a_crash_warning(site, caplog):
-    import asyncio
-    import logging
-
-    from boxcrawl.browser.pool import BrowserPool
-    from boxcrawl.config import BrowserConfig
-    from boxcrawl.records import Outcome, RenderedPage
-
     async def title(context, blocked, timings):
         page = await context.new_page()
         await page.goto(f"{site.url}/a.html")

@@ -18,7 +18,8 @@ def whole_number(minimum: int = 0) -> Callable[[str], int]:
     return parse
 
 
-def number(minimum: float = 0.0, *, allow_minimum: bool = True, unit: str = "a number") -> Callable[[str], float]:
+def number(minimum: float = 0.0, *, allow_minimum: bool = True, unit: str = "a number",
+           maximum: float | None = None) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -27,6 +28,8 @@ def number(minimum: float = 0.0, *, allow_minimum: bool = True, unit: str = "a n
         if value < minimum or (value == minimum and not allow_minimum):
             bound = ">=" if allow_minimum else ">"
             raise argparse.ArgumentTypeError(f"expected {unit} {bound} {minimum:g}, got {text}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"expected {unit} <= {maximum:g}, got {text}")
         return value
     return parse
 

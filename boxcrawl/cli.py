@@ -36,8 +36,13 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     b.add_argument("--page-timeout", type=number(0, allow_minimum=False), default=30.0, help="hard per-page deadline, s")
     b.add_argument("--load-timeout", type=number(0, allow_minimum=False), default=15.0,
                    help="wait this long for the load event, then use what rendered (s)")
-    b.add_argument("--max-page-height", type=whole_number(1), default=16384,
-                   help="render at most this many CSS px of a page (default 16384)")
+    b.add_argument("--max-page-height", type=whole_number(1), default=131072,
+                   help="measure and capture at most this many CSS px of a page (default 131072)")
+    b.add_argument("--settle", type=number(0), default=0.15, metavar="S",
+                   help="after load, wait until the page has had no DOM change and no request "
+                        "in flight for this long, s (default 0.15)")
+    b.add_argument("--settle-max", type=number(0), default=2.0, metavar="S",
+                   help="wait for that at most this long, then measure the page as it is (default 2)")
     b.add_argument("--user-agent", help="User-Agent header and navigator.userAgent")
     b.add_argument("--visibility", choices=VISIBILITY_METHODS, default=VISIBILITY_METHODS[0],
                    help="how to decide which tokens are visible (default combined; see README)")
@@ -110,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--limit", type=whole_number(0), default=60, help="samples shown (default 60)")
     show.add_argument("--html", type=Path, help="where to write (default DIR/gallery.html)")
 
+    from .audit.cli import add_parsers as add_audit_parsers
+    add_audit_parsers(sub)
+
     from .label.cli import add_parsers as add_label_parsers
     from .train.cli import add_parsers as add_train_parsers
     add_label_parsers(sub)
@@ -140,7 +148,7 @@ def _config(args, follow_links: bool) -> CrawlConfig:
             viewport_height=args.viewport[1], max_page_height=max(args.max_page_height, args.viewport[1]),
             scale=args.scale, page_timeout=args.page_timeout, load_timeout=min(args.load_timeout, args.page_timeout),
             allow_hosts=args.allow_hosts, user_agent=args.user_agent, visibility=args.visibility,
-            ink_boxes=args.ink_boxes),
+            ink_boxes=args.ink_boxes, settle=args.settle, settle_max=args.settle_max),
         select=SelectConfig(max_width=args.crop_max[0], max_height=args.crop_max[1],
                             min_height=min(args.crop_min_height, args.crop_max[1]),
                             min_tokens=args.min_tokens, max_crops=args.max_crops),

@@ -14,11 +14,12 @@ class BrowserConfig:
     tabs: int = 2                        # pages rendered at once
     viewport_width: int = 512            # the original project's width: most text columns then fit one crop
     viewport_height: int = 512
-    max_page_height: int = 16384         # render (and measure) at most this much of a page; Chromium's texture limit
+    max_page_height: int = 131072        # measure and capture at most this much of a page (CSS px)
     scale: float = 1.0                   # device scale factor of captures
     page_timeout: float = 30.0           # hard deadline for everything done to one page (s)
     load_timeout: float = 15.0           # wait for the load event at most this long, then use what rendered
-    settle_ms: int = 0                   # extra quiet time after load and fonts, for late script layout
+    settle: float = 0.15                 # after load, wait until the page is this quiet (s): no DOM change, no request
+    settle_max: float = 2.0              # ... but at most this long (s); then it is frozen as it is
     allow_hosts: tuple[str, ...] = ()    # when set, the browser reaches only these hosts
     user_agent: str | None = None
     pages_per_browser: int = 500         # relaunch Chromium after this many pages (memory stays flat)

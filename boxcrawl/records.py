@@ -34,6 +34,7 @@ class Measurement:
     hidden: list[str] = field(default_factory=list)          # per token: "" = visible, else the reason
     hit_tests_skipped: int = 0     # tokens not hit-tested (time budget spent on a huge DOM)
     ink_checked: int = 0           # tokens the ink pass (two renders) decided
+    no_ink: int = 0                # sample tokens the check of the captured crops found without ink
     layout_boxes: dict[int, list[float]] = field(default_factory=dict)  # with --ink-boxes: token -> layout boxes
 
 

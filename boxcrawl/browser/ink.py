@@ -56,7 +56,7 @@ def regions_for(boxes: list[list[float]], width: float, height: float) -> list[t
 async def _shot(cdp, region) -> bytes:
     l, t, r, b = region
     shot = await cdp.send("Page.captureScreenshot", {
-        "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": False,
+        "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": True,
         "clip": {"x": l, "y": t, "width": r - l, "height": b - t, "scale": 1}})
     return base64.b64decode(shot["data"])
 

@@ -19,6 +19,8 @@ from .ink import ink_pass
 
 _JS_DIR = resources.files("boxcrawl.extract") / "js"
 COLLECT_TEXT_JS = (_JS_DIR / "collect_text.js").read_text()
+SETTLE_JS = (_JS_DIR / "settle.js").read_text()
+FREEZE_JS = (_JS_DIR / "freeze.js").read_text()
 MEASURE_JS = (_JS_DIR / "measure.js").read_text().replace(
     "/*VISIBILITY_JS*/", (_JS_DIR / "visibility.js").read_text() + "\n")
 
@@ -40,9 +42,13 @@ class PagePlan(Protocol):
     def clips(self, measurement: Measurement) -> list[tuple[float, float, float, float]]:
         """Choose the regions (page CSS px) to capture."""
 
+    def verify(self, measurement: Measurement, images: list[bytes]) -> list[bytes]:
+        """Check the chosen regions against their captured pixels; return the images kept."""
+
 
 class _Navigation:
-    """Tracks the main frame's last navigation response (redirects and self-navigation included)."""
+    """Tracks the main frame's last navigation response (redirects and self-navigation included),
+    its committed documents, and the requests in flight (for settling)."""
 
     def __init__(self, page: Page):
         self.status: int | None = None
@@ -51,10 +57,32 @@ class _Navigation:
         self.robots_tag = ""
         self.dialogs = 0
         self.crashed = False
+        self.commits = 0                  # main-frame documents committed so far
+        self.in_flight = 0                # requests started and not yet finished or failed
+        self.last_request = time.monotonic()
         page.on("response", self._on_response)
         page.on("dialog", self._on_dialog)
         page.on("crash", self._on_crash)
+        page.on("framenavigated", self._on_frame_navigated)
+        page.on("request", self._on_request)
+        page.on("requestfinished", self._on_request_done)
+        page.on("requestfailed", self._on_request_done)
         self._main = page.main_frame
+
+    def _on_frame_navigated(self, frame) -> None:
+        if frame == self._main:
+            self.commits += 1
+
+    def _on_request(self, _request) -> None:
+        self.in_flight += 1
+        self.last_request = time.monotonic()
+
+    def _on_request_done(self, _request) -> None:
+        self.in_flight = max(self.in_flight - 1, 0)
+        self.last_request = time.monotonic()
+
+    def network_quiet(self, seconds: float) -> bool:
+        return self.in_flight == 0 and time.monotonic() - self.last_request >= seconds
 
     def _on_response(self, response: Response) -> None:
         if not response.request.is_navigation_request() or response.frame != self._main:
@@ -158,25 +186,23 @@ async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: Br
         return result(Outcome.NOT_HTML, f"content-type {nav.content_type} is not HTML",
                       load_complete=load_complete)
 
-    # A page may navigate itself away after load; measure whatever document is current then.
-    measurement = None
-    for attempt in range(3):
-        try:
-            measurement = await _measure(page, plan, cfg, lap)
-            break
-        except PlaywrightError as exc:
-            message = exc.message
-            if nav.crashed:
-                return result(Outcome.CRASH, "renderer crashed", True)
-            if ("Execution context was destroyed" in message or "navigat" in message) and attempt < 2:
-                try:
-                    await page.wait_for_load_state("load", timeout=cfg.load_timeout * 1000)
-                except PlaywrightError:
-                    pass
-                continue
-            outcome, retryable = classify_error(message)
-            return result(outcome, _short(message), retryable)
-    assert measurement is not None
+    # Wait (bounded) for the page to settle, following it if it navigates itself away; then
+    # freeze it, so the layout measured is the layout captured.
+    try:
+        await settle(page, nav, cfg)
+        lap("settle")
+        cdp = await page.context.new_cdp_session(page)
+        await cdp.send("Emulation.setScriptExecutionDisabled", {"value": True})
+        await page.evaluate(FREEZE_JS)
+        measurement = await _measure(page, plan, cfg, lap)
+    except PlaywrightError as exc:
+        if nav.crashed:
+            return result(Outcome.CRASH, "renderer crashed", True)
+        outcome, retryable = classify_error(exc.message)
+        if "Execution context was destroyed" in exc.message or "navigat" in exc.message:
+            # a navigation that started before the freeze and committed after it
+            outcome, retryable = Outcome.ERROR, True
+        return result(outcome, _short(exc.message), retryable)
 
     if not measurement.boxes:
         return result(Outcome.NO_TEXT, "page has no text", measurement=measurement,
@@ -194,18 +220,72 @@ async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: Br
     lap("capture")
     timings["capture"] = round(timings["capture"] - encode_ms, 1)
     timings["encode"] = round(encode_ms, 1)
+    images = await asyncio.to_thread(plan.verify, measurement, images)
+    lap("verify")
     return result(Outcome.OK, None, measurement=measurement, images=images,
                   load_complete=load_complete)
 
 
-# CSS px captured at once. Each CDP capture costs ~70 ms before it paints a pixel, and rows
-# are cheap (a 512x16384 capture takes ~0.5 s), so few tall captures beat many small ones.
+# Settling: the page must go SETTLE quiet (no DOM mutation, no request in flight) before it is
+# measured, for at most settle_max; a page that navigates itself is followed this many times.
+MAX_SELF_NAVIGATIONS = 3
+
+
+async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
+    """Fonts, then quiet. A page that navigates itself away while settling is followed and the
+    document it lands on is the one measured: the record says where the page ended."""
+    deadline = time.monotonic() + cfg.settle_max
+    hops = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        commits = nav.commits
+        try:
+            # fonts change line breaks
+            state = await page.evaluate(
+                "(a) => Promise.race([document.fonts.ready, new Promise((r) => setTimeout(r, a))]).then(() => 1)",
+                int(remaining * 1000))
+            state = await page.evaluate(SETTLE_JS, {"quiet": cfg.settle * 1000,
+                                                    "cap": max(deadline - time.monotonic(), 0) * 1000})
+        except PlaywrightError as exc:
+            if "Execution context was destroyed" not in exc.message and "navigat" not in exc.message:
+                raise
+            state = {"navigating": True}
+        if state["navigating"]:
+            hops += 1
+            if hops > MAX_SELF_NAVIGATIONS:
+                return
+            await _next_document(page, nav, commits, cfg)
+            continue
+        if not state["quiet"] or nav.network_quiet(cfg.settle):
+            return   # quiet, or out of time
+        await asyncio.sleep(min(cfg.settle, max(deadline - time.monotonic(), 0)))
+
+
+async def _next_document(page: Page, nav: _Navigation, commits: int, cfg: BrowserConfig) -> None:
+    """Wait for the navigation the page started to commit a new document and load it (bounded:
+    a navigation that ends in a download or a 204 commits nothing)."""
+    give_up = time.monotonic() + cfg.load_timeout
+    while nav.commits == commits and time.monotonic() < give_up and not nav.crashed:
+        await asyncio.sleep(0.02)
+    try:
+        await page.wait_for_load_state("load", timeout=max(give_up - time.monotonic(), 0.1) * 1000)
+    except PlaywrightError:
+        pass
+
+
+# One CDP capture costs ~20-70 ms before it paints a pixel, and each row beyond costs ~0.05 ms at
+# 512 px wide: clips share a capture when the rows between them cost less than a capture would,
+# up to CAPTURE_SPAN rows at once.
 CAPTURE_SPAN = 8192
+CAPTURE_GAP = 512
 
 
 async def capture(page: Page, clips, scale: float) -> tuple[list[bytes], float]:
     """PNG per clip, and ms spent decoding/cutting/encoding. Nearby clips share one CDP capture
-    (fast PNG mode), cut apart off the event loop."""
+    (fast PNG mode), cut apart off the event loop. Captures paint beyond the viewport without
+    resizing it, so wide and long pages come out as laid out."""
     if not clips:
         return [], 0.0
     encode_ms = 0.0
@@ -214,7 +294,8 @@ async def capture(page: Page, clips, scale: float) -> tuple[list[bytes], float]:
     groups, current = [], [order[0]]
     for i in order[1:]:
         top = min(clips[j][1] for j in current)
-        if clips[i][3] - top <= CAPTURE_SPAN:
+        bottom = max(clips[j][3] for j in current)
+        if clips[i][3] - top <= CAPTURE_SPAN and clips[i][1] - bottom <= CAPTURE_GAP:
             current.append(i)
         else:
             groups.append(current)
@@ -228,7 +309,7 @@ async def capture(page: Page, clips, scale: float) -> tuple[list[bytes], float]:
             x1 = max(clips[i][2] for i in group)
             y1 = max(clips[i][3] for i in group)
             shot = await cdp.send("Page.captureScreenshot", {
-                "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": False,
+                "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": True,
                 "clip": {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0, "scale": 1}})
             started = time.perf_counter()
             parts = await asyncio.to_thread(
@@ -255,30 +336,15 @@ def cut_png(png: bytes, origin, boxes, scale: float) -> list[bytes]:
 
 
 async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap) -> Measurement:
-    # Fonts change line breaks; wait for them, but never longer than the settle time allows.
-    try:
-        await asyncio.wait_for(page.evaluate("document.fonts.ready.then(() => true)"), timeout=2)
-    except asyncio.TimeoutError:
-        pass
-    if cfg.settle_ms:
-        await asyncio.sleep(cfg.settle_ms / 1000)
-    # Make the viewport cover the page so hit testing works below the fold and the capture
-    # sees exactly the layout that was measured.
-    height = await page.evaluate(
-        "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)")
-    target = int(min(max(height, cfg.viewport_height), cfg.max_page_height))
-    if target != page.viewport_size["height"]:
-        await page.set_viewport_size({"width": cfg.viewport_width, "height": target})
-    # no requestAnimationFrame wait: it would paint the whole tall viewport; the next evaluate
-    # forces the layout it needs, and the capture paints only what it captures
-    await page.evaluate("window.scrollTo(0, 0)")
+    # The viewport keeps its size: the layout measured is the page's own at this viewport
+    # (100vh stays 100vh), hit tests scroll to what they test, and captures paint beyond
+    # the viewport without resizing it.
     lap("layout")
-
     collected = await page.evaluate(COLLECT_TEXT_JS)
     lap("collect")
     spans = await asyncio.to_thread(plan.spans, collected["text"])  # CPU work off the event loop
     lap("tokenize")
-    render_height = min(collected["height"], target)
+    render_height = min(collected["height"], cfg.max_page_height)
     # JSON both ways: Playwright's structured serializer is slow for 100k+ numbers
     measured = json.loads(await page.evaluate(MEASURE_JS, json.dumps(
         {"spans": spans, "width": collected["width"], "height": render_height, "visibility": cfg.visibility,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..config import SelectConfig
 from ..records import Crop, Measurement
 from ..select.crops import select_crops
+from ..select.verify import verify_crops
 from .tokenizer import PageTokenizer, TokenSpans, utf16_offsets
 
 
@@ -25,3 +26,7 @@ class TokenBoxPlan:
     def clips(self, measurement: Measurement) -> list[tuple[float, float, float, float]]:
         self.crops = select_crops(measurement, self.select, self.scale)
         return [c.box for c in self.crops]
+
+    def verify(self, measurement: Measurement, images: list[bytes]) -> list[bytes]:
+        self.crops, images = verify_crops(measurement, self.crops, images, self.scale, self.select.min_tokens)
+        return images

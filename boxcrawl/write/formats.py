@@ -26,7 +26,8 @@ PAGES_SCHEMA = pa.schema([
     ("load_complete", pa.bool_()), ("hit_tests_skipped", pa.int32()), ("dialogs", pa.int32()), ("blocked_requests", pa.int32()),
     ("timings", pa.struct([(s, pa.float32()) for s in TIMING_STAGES])),
     ("browser", pa.string()), ("tokenizer", pa.string()), ("text", pa.string()),
-    ("n_tokens", pa.int32()), ("n_visible", pa.int32()), ("n_samples", pa.int32()), ("n_links", pa.int32()),
+    ("n_tokens", pa.int32()), ("n_visible", pa.int32()), ("n_samples", pa.int32()), ("n_no_ink", pa.int32()),
+    ("n_links", pa.int32()),
     ("shard", pa.string()), ("tokens", pa.list_(PAGE_TOKEN)),
 ])
 SAMPLE_TOKEN = pa.struct([

@@ -12,7 +12,8 @@ from PIL import Image
 from ..extract.tokenizer import TokenSpans
 from ..records import Crop, RenderedPage
 
-TIMING_STAGES = ("load", "layout", "collect", "tokenize", "measure", "ink", "select", "capture", "encode")
+TIMING_STAGES = ("load", "settle", "layout", "collect", "tokenize", "measure", "ink", "select", "capture",
+                 "encode", "verify")
 
 
 def page_key(url: str) -> str:
@@ -71,6 +72,7 @@ def build_rows(url: str, depth: int, attempts: int, rendered: RenderedPage, span
         "timings": {stage: rendered.timings.get(stage) for stage in TIMING_STAGES},
         "browser": browser_version, "tokenizer": tokenizer, "text": text,
         "n_tokens": len(tokens), "n_visible": n_visible, "n_samples": len(samples),
+        "n_no_ink": m.no_ink if m else 0,
         "n_links": len(m.links) if m else 0, "tokens": tokens,
     }
     return PageRows(url=url, page=page, samples=samples)

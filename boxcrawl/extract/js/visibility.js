@@ -322,10 +322,38 @@
   };
   // Walk the hit stack from the top: the text shows if we reach its element (or, when its element
   // is not hit-testable, its ancestors) before anything opaque.
+  // Hit tests only reach the viewport, so tokens below or right of it are tested with the window
+  // scrolled to them (synchronously: page scripts are stopped and never see it). A fixed or
+  // sticky element then sits where it does not at rest, where the captures see the page: such
+  // "anchored" elements are ignored as occluders while the window is scrolled.
+  const anchoredCache = new Map();
+  const anchored = (el) => {
+    if (!el || el.nodeType !== 1) return false;
+    if (anchoredCache.has(el)) return anchoredCache.get(el);
+    const pos = getComputedStyle(el).position;
+    const v = pos === "fixed" || pos === "sticky" || anchored(sameDocParent(el));
+    anchoredCache.set(el, v);
+    return v;
+  };
+  const view = {x: 0, y: 0, w: window.innerWidth, h: window.innerHeight};
+  // Scroll so the top document's page box `f` is in the viewport; false when the page cannot
+  // scroll that far (e.g. overflow: hidden on the root) and hit testing cannot see it.
+  const bringIntoView = (f) => {
+    const inside = () => f[0] >= view.x - 0.5 && f[2] <= view.x + view.w + 0.5 &&
+                         f[1] >= view.y - 0.5 && f[3] <= view.y + view.h + 0.5;
+    if (inside()) return true;
+    const left = f[2] <= view.w ? 0 : Math.max(0, Math.floor(f[0]) - 8);
+    const top = f[3] <= view.h ? 0 : Math.max(0, Math.floor(f[1]) - 8);
+    window.scrollTo({left, top, behavior: "instant"});
+    view.x = window.scrollX; view.y = window.scrollY;
+    return inside();
+  };
   const seesText = (stack, textEls, el) => {
     const peNone = getComputedStyle(el).pointerEvents === "none";
+    const scrolled = view.x !== 0 || view.y !== 0;
     for (const h of stack) {
       if (textEls.has(h)) return true;
+      if (scrolled && anchored(h) && !composedContains(h, el)) continue;
       if (composedContains(h, el)) {
         if (peNone) return true;
         if (pseudoCovers(h)) return false;
@@ -447,18 +475,32 @@
     if (needsHits.length) {
       if (occluders === null) scanOccluders();
       letOverlaysBeHit();
+      // top to bottom, so the window scrolls once per viewport-sized band
+      needsHits.sort((a, b) => tokens[a].fragments[0][1] - tokens[b].fragments[0][1]);
       try {
         for (const t of needsHits) {
           const {fragments, nodeIndexes} = tokens[t];
           const textEls = new Set(nodeIndexes.map((i) => elOf(nodes[i])));
           const f = fragments[0];
-          const node = nodes[f[4]], frame = frames[f[4]], [ox, oy] = frameOffset(frame);
+          const node = nodes[f[4]], frame = frames[f[4]];
+          // an anchored token moves with the window: test it only where it rests
+          const reachable = anchored(elOf(node)) || (frame && anchored(frame.element))
+            ? (view.x === 0 && view.y === 0) || (window.scrollTo({left: 0, top: 0, behavior: "instant"}),
+                                                   view.x = view.y = 0, true)
+            : bringIntoView(f);
+          const inView = f[0] - view.x >= -0.5 && f[2] - view.x <= view.w + 0.5 &&
+                         f[1] - view.y >= -0.5 && f[3] - view.y <= view.h + 0.5;
+          if (!reachable || !inView) { hitTestsSkipped += 1; continue; }  // the pixels still check it
+          // page -> client: the top document's offset is the live scroll; a frame's own
+          // client space does not move when the top document scrolls
+          const [ox, oy] = frameOffset(frame);
           if (!hitVisible(node, frame, textEls, [f[0] - ox, f[1] - oy, f[2] - ox, f[3] - oy])) {
             hidden[t] = "covered";
           }
         }
       } finally {
         restoreOverlays();
+        window.scrollTo({left: 0, top: 0, behavior: "instant"});
       }
     }
     // the ink pass turns off the paint of exactly these elements' text

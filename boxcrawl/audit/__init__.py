@@ -1,0 +1,1 @@
+"""`boxcrawl audit DIR`: does every sample token of a dataset have ink under its box?"""

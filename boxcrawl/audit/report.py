@@ -1,0 +1,127 @@
+"""Audit a dataset against its own pixels: the share of sample tokens with ink, the samples that
+fail, and (for boxcrawl datasets) the hidden reasons and the ``offpage`` share of the pages.
+
+Reads a boxcrawl dataset folder, any folder of WebDataset shards whose ``.json`` members carry
+``tokens`` with a ``box`` (or ``boxes``) in image pixels, or the seed layout (``img/`` + ``csv/``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from ..inkcheck import Gray
+from ..write.reader import IMAGE_EXTS, _read_tar
+
+FAIL_SHARE = 0.10    # a sample fails when more than this share of its tokens has no ink
+BLANK_SHARE = 0.50   # ... and is counted blank above this share
+
+
+class AuditError(Exception):
+    """Nothing to audit at the given path."""
+
+
+@dataclass
+class SampleVerdict:
+    key: str
+    url: str
+    tokens: int
+    no_ink: int
+
+
+@dataclass
+class AuditReport:
+    source: str
+    samples: int = 0
+    tokens: int = 0
+    tokens_with_ink: int = 0
+    failing: list[SampleVerdict] = field(default_factory=list)   # > FAIL_SHARE tokens without ink
+    blank: int = 0
+    pages: int | None = None              # the page-level figures need a boxcrawl pages table
+    page_tokens: int | None = None
+    hidden_reasons: dict[str, int] = field(default_factory=dict)
+    removed_by_check: int | None = None   # tokens the pipeline's own check took out before writing
+
+    @property
+    def ink_share(self) -> float | None:
+        return self.tokens_with_ink / self.tokens if self.tokens else None
+
+    @property
+    def offpage_share(self) -> float | None:
+        return self.hidden_reasons.get("offpage", 0) / self.page_tokens if self.page_tokens else None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["ink_share"] = self.ink_share
+        d["offpage_share"] = self.offpage_share
+        d["failing_samples"] = len(self.failing)
+        return d
+
+
+def _token_boxes(token: dict) -> list:
+    boxes = token.get("boxes")
+    return boxes if boxes else [token["box"]]
+
+
+def _samples(root: Path) -> Iterator[dict]:
+    """Samples as dicts with key, url, image (bytes) and tokens (with boxes), whatever the layout."""
+    shards = sorted((root / "wds").glob("*.tar")) if (root / "wds").is_dir() else sorted(root.glob("*.tar"))
+    if shards:
+        for shard in shards:
+            yield from _read_tar(shard, decode=False)
+        return
+    if (root / "img").is_dir() and (root / "csv").is_dir():
+        for table in sorted((root / "csv").glob("*.csv")):
+            images = [root / "img" / f"{table.stem}.{ext}" for ext in IMAGE_EXTS]
+            image = next((p for p in images if p.exists()), None)
+            if image is None:
+                continue
+            with table.open(newline="", encoding="utf-8") as f:
+                rows = list(csv.DictReader(f))
+            tokens = [{"box": [float(r["x"]), float(r["y"]), float(r["x"]) + float(r["width"]),
+                               float(r["y"]) + float(r["height"])]} for r in rows]
+            yield {"key": table.stem, "url": rows[0]["url"] if rows else "", "image": image.read_bytes(),
+                   "tokens": tokens}
+        return
+    raise AuditError(f"no samples in {root} (expected wds/*.tar, *.tar, or img/ + csv/)")
+
+
+def audit(root: str | Path) -> AuditReport:
+    root = Path(root)
+    if not root.is_dir():
+        raise AuditError(f"no dataset at {root}")
+    report = AuditReport(source=str(root))
+    for sample in _samples(root):
+        gray = Gray(sample["image"])
+        tokens = sample.get("tokens") or []
+        missing = sum(not gray.token_has_ink(_token_boxes(t)) for t in tokens)
+        report.samples += 1
+        report.tokens += len(tokens)
+        report.tokens_with_ink += len(tokens) - missing
+        if tokens and missing / len(tokens) > FAIL_SHARE:
+            report.failing.append(SampleVerdict(sample.get("key", "?"), sample.get("url", ""), len(tokens), missing))
+        if tokens and missing / len(tokens) > BLANK_SHARE:
+            report.blank += 1
+    _page_figures(root, report)
+    return report
+
+
+def _page_figures(root: Path, report: AuditReport) -> None:
+    if not any((root / "pages").glob("*.parquet")):
+        return
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(root / "pages", format="parquet").to_table(
+        columns=["tokens", *(["n_no_ink"] if "n_no_ink" in ds.dataset(root / "pages").schema.names else [])])
+    reasons = pc.list_flatten(table["tokens"]).combine_chunks().field("hidden_reason")
+    counts = pc.value_counts(reasons.fill_null("")).to_pylist()
+    report.pages = table.num_rows
+    report.page_tokens = len(reasons)
+    report.hidden_reasons = {c["values"]: c["counts"] for c in counts if c["values"]}
+    if "n_no_ink" in table.column_names:
+        report.removed_by_check = int(pc.sum(table["n_no_ink"]).as_py() or 0)

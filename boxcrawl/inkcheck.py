@@ -1,0 +1,49 @@
+"""The one ink criterion: does a token's box, in an image, hold any glyph pixels?
+
+Shared by the pipeline's check of every sample before it is written (``select/verify.py``) and by
+``boxcrawl audit`` (``audit.py``), so a dataset that passed the first passes the second.
+
+A box has ink when some pixel in it differs from the image's median grey by more than
+INK_CONTRAST *and* the box itself is not flat (its darkest and lightest pixels differ by more
+than INK_CONTRAST): the first says "not background", the second rules out a box that sits on a
+solid block of another colour (a covering image, a dark bar) with no glyph in it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+from PIL import Image
+
+INK_CONTRAST = 40      # grey levels (0-255)
+
+
+class Gray:
+    """An image as greys, with its median (the background of a text crop)."""
+
+    def __init__(self, image: Image.Image | bytes):
+        if isinstance(image, (bytes, bytearray)):
+            with Image.open(io.BytesIO(image)) as im:
+                self.a = np.asarray(im.convert("L"), dtype=np.int16)
+        else:
+            self.a = np.asarray(image.convert("L"), dtype=np.int16)
+        self.median = int(np.median(self.a)) if self.a.size else 0
+
+    def has_ink(self, box) -> bool:
+        """``box`` = [x0, y0, x1, y1] in image pixels."""
+        x0, y0, x1, y1 = (float(v) for v in box)
+        h, w = self.a.shape
+        # pixels the box covers at least half of, and at least one pixel
+        c0, r0 = max(int(round(x0)), 0), max(int(round(y0)), 0)
+        c1, r1 = min(max(int(math.ceil(x1)), c0 + 1), w), min(max(int(math.ceil(y1)), r0 + 1), h)
+        part = self.a[r0:r1, c0:c1]
+        if part.size == 0:
+            return False
+        lo, hi = int(part.min()), int(part.max())
+        return hi - lo > INK_CONTRAST and max(hi - self.median, self.median - lo) > INK_CONTRAST
+
+    def token_has_ink(self, boxes) -> bool:
+        """Every line fragment of the token has ink (each box is a claim that glyphs are there)."""
+        return bool(boxes) and all(self.has_ink(b) for b in boxes)

@@ -36,8 +36,8 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     b.add_argument("--page-timeout", type=number(0, allow_minimum=False), default=30.0, help="hard per-page deadline, s")
     b.add_argument("--load-timeout", type=number(0, allow_minimum=False), default=15.0,
                    help="wait this long for the load event, then use what rendered (s)")
-    b.add_argument("--max-page-height", type=whole_number(1), default=131072,
-                   help="measure and capture at most this many CSS px of a page (default 131072)")
+    b.add_argument("--max-page-height", type=whole_number(1), default=1_048_576,
+                   help="measure and capture at most this many CSS px of a page (default 1048576)")
     b.add_argument("--settle", type=number(0), default=0.15, metavar="S",
                    help="after load, wait until the page has had no DOM change and no request "
                         "in flight for this long, s (default 0.15)")

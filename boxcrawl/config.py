@@ -14,7 +14,7 @@ class BrowserConfig:
     tabs: int = 2                        # pages rendered at once
     viewport_width: int = 512            # the original project's width: most text columns then fit one crop
     viewport_height: int = 512
-    max_page_height: int = 131072        # measure and capture at most this much of a page (CSS px)
+    max_page_height: int = 1_048_576     # measure and capture at most this much of a page (CSS px)
     scale: float = 1.0                   # device scale factor of captures
     page_timeout: float = 30.0           # hard deadline for everything done to one page (s)
     load_timeout: float = 15.0           # wait for the load event at most this long, then use what rendered

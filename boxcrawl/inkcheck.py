@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 INK_CONTRAST = 40      # grey levels (0-255)
+PAD_ROWS = 1           # image rows searched above and below the box
 
 
 class Gray:
@@ -35,9 +36,11 @@ class Gray:
         """``box`` = [x0, y0, x1, y1] in image pixels."""
         x0, y0, x1, y1 = (float(v) for v in box)
         h, w = self.a.shape
-        # pixels the box covers at least half of, and at least one pixel
-        c0, r0 = max(int(round(x0)), 0), max(int(round(y0)), 0)
-        c1, r1 = min(max(int(math.ceil(x1)), c0 + 1), w), min(max(int(math.ceil(y1)), r0 + 1), h)
+        # columns the box covers at least half of; rows one more each way, since underscores and
+        # underlines paint just below the line box (never sideways: that would borrow the ink
+        # of the next token of the same word)
+        c0, r0 = max(int(round(x0)), 0), max(int(math.floor(y0)) - PAD_ROWS, 0)
+        c1, r1 = min(max(int(math.ceil(x1)), c0 + 1), w), min(max(int(math.ceil(y1)) + PAD_ROWS, r0 + 1), h)
         part = self.a[r0:r1, c0:c1]
         if part.size == 0:
             return False

@@ -70,6 +70,21 @@ class Handler(SimpleHTTPRequestHandler):
             time.sleep(float(path.rsplit("/", 1)[1]))
             return self._send(200, b"<html><body><p>" + b"slow page text arrives late but fine " * 30
                               + b"</p></body></html>")
+        if path.startswith("/lazy-image/"):   # an image whose size only its file knows, a little late
+            time.sleep(0.2)
+            svg = (b'<svg xmlns="http://www.w3.org/2000/svg" width="480" height="260">'
+                   b'<rect width="480" height="260" fill="#8ab"/></svg>')
+            return self._send(200, svg, "image/svg+xml")
+        if path == "/long":   # a page well over 100,000 CSS px tall at 512 px wide
+            words = ("river stone market window garden letter engine harbor signal paper winter silver "
+                     "orange forest library candle museum bridge travel number answer mirror").split()
+            paras = []
+            for i in range(720):
+                text = " ".join(words[(i * 7 + k * 3) % len(words)] for k in range(60))
+                paras.append(f"{'<h2>Part %d</h2>' % (i // 10) if i % 10 == 0 else ''}<p>{i}: {text}.</p>")
+            return self._send(200, ('<html><head><meta charset="utf-8"><style>body{font:16px/1.5 "DejaVu Sans",'
+                                    'sans-serif;margin:8px}</style></head><body>' + "".join(paras)
+                                    + "</body></html>").encode())
         if path == "/huge":
             rows = "".join(f"<div><span>cell {i}</span></div>" for i in range(60000))
             return self._send(200, f"<html><body><p>{'many elements here ' * 40}</p>{rows}</body></html>".encode())

@@ -10,7 +10,6 @@ the two renders differ only in the text.
 from __future__ import annotations
 
 import asyncio
-import base64
 import io
 from dataclasses import dataclass
 from importlib import resources
@@ -18,6 +17,8 @@ from importlib import resources
 import numpy as np
 from PIL import Image
 from playwright.async_api import Page
+
+from .capture import RegionCapture
 
 INK_JS = (resources.files("boxcrawl.extract") / "js" / "ink.js").read_text()
 
@@ -53,14 +54,6 @@ def regions_for(boxes: list[list[float]], width: float, height: float) -> list[t
     return out
 
 
-async def _shot(cdp, region) -> bytes:
-    l, t, r, b = region
-    shot = await cdp.send("Page.captureScreenshot", {
-        "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": True,
-        "clip": {"x": l, "y": t, "width": r - l, "height": b - t, "scale": 1}})
-    return base64.b64decode(shot["data"])
-
-
 async def ink_pass(page: Page, token_boxes: dict[int, list[list[float]]], width: float, height: float,
                    scale: float) -> dict[int, Ink]:
     """``token_boxes``: token index -> its fragment boxes (page CSS px). The page must have run
@@ -70,19 +63,13 @@ async def ink_pass(page: Page, token_boxes: dict[int, list[list[float]]], width:
     if not regions:
         return {t: Ink(False, []) for t in token_boxes}
     await page.evaluate(INK_JS, "freeze")
-    cdp = await page.context.new_cdp_session(page)
-    try:
-        normal = [await _shot(cdp, r) for r in regions]
+    async with RegionCapture(page) as cap:
+        normal = [await cap.png(r) for r in regions]
         await page.evaluate(INK_JS, "off")
         try:
-            off = [await _shot(cdp, r) for r in regions]
+            off = [await cap.png(r) for r in regions]
         finally:
             await page.evaluate(INK_JS, "on")
-    finally:
-        try:
-            await cdp.detach()
-        except Exception:  # the page may be closing; nothing to clean up then
-            pass
     return await asyncio.to_thread(judge, token_boxes, regions, normal, off, scale)
 
 

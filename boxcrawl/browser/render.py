@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import io
 import json
 import time
@@ -15,6 +14,7 @@ from playwright.async_api import BrowserContext, Error as PlaywrightError, Page,
 
 from ..config import BrowserConfig
 from ..records import Measurement, Outcome, RenderedPage
+from .capture import RegionCapture
 from .ink import ink_pass
 
 _JS_DIR = resources.files("boxcrawl.extract") / "js"
@@ -275,51 +275,34 @@ async def _next_document(page: Page, nav: _Navigation, commits: int, cfg: Browse
         pass
 
 
-# One CDP capture costs ~20-70 ms before it paints a pixel, and each row beyond costs ~0.05 ms at
-# 512 px wide: clips share a capture when the rows between them cost less than a capture would,
-# up to CAPTURE_SPAN rows at once.
-CAPTURE_SPAN = 8192
-CAPTURE_GAP = 512
-
-
 async def capture(page: Page, clips, scale: float) -> tuple[list[bytes], float]:
-    """PNG per clip, and ms spent decoding/cutting/encoding. Nearby clips share one CDP capture
-    (fast PNG mode), cut apart off the event loop. Captures paint beyond the viewport without
-    resizing it, so wide and long pages come out as laid out."""
+    """PNG per clip, and ms spent decoding/cutting/encoding. Clips that fit one viewport
+    together share one capture (fast PNG mode), cut apart off the event loop."""
     if not clips:
         return [], 0.0
     encode_ms = 0.0
-    cdp = await page.context.new_cdp_session(page)
-    order = sorted(range(len(clips)), key=lambda i: clips[i][1])
-    groups, current = [], [order[0]]
-    for i in order[1:]:
-        top = min(clips[j][1] for j in current)
-        bottom = max(clips[j][3] for j in current)
-        if clips[i][3] - top <= CAPTURE_SPAN and clips[i][1] - bottom <= CAPTURE_GAP:
-            current.append(i)
-        else:
-            groups.append(current)
-            current = [i]
-    groups.append(current)
     images: list[bytes] = [b""] * len(clips)
-    try:
+    async with RegionCapture(page) as cap:
+        order = sorted(range(len(clips)), key=lambda i: (clips[i][1], clips[i][0]))
+        groups: list[list[int]] = []
+        for i in order:
+            if groups and cap.fits(_union([clips[j] for j in groups[-1]] + [clips[i]])):
+                groups[-1].append(i)
+            else:
+                groups.append([i])
         for group in groups:
-            x0 = min(clips[i][0] for i in group)
-            y0 = min(clips[i][1] for i in group)
-            x1 = max(clips[i][2] for i in group)
-            y1 = max(clips[i][3] for i in group)
-            shot = await cdp.send("Page.captureScreenshot", {
-                "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": True,
-                "clip": {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0, "scale": 1}})
+            box = _union([clips[i] for i in group])
+            png = await cap.png(box)
             started = time.perf_counter()
-            parts = await asyncio.to_thread(
-                cut_png, base64.b64decode(shot["data"]), (x0, y0), [clips[i] for i in group], scale)
+            parts = await asyncio.to_thread(cut_png, png, box[:2], [clips[i] for i in group], scale)
             encode_ms += 1000 * (time.perf_counter() - started)
-            for i, png in zip(group, parts):
-                images[i] = png
-    finally:
-        await quietly(cdp.detach())
+            for i, part in zip(group, parts):
+                images[i] = part
     return images, encode_ms
+
+
+def _union(boxes) -> tuple[float, float, float, float]:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def cut_png(png: bytes, origin, boxes, scale: float) -> list[bytes]:

@@ -2,7 +2,9 @@
 
 Samples with every token box drawn and one token per sample masked in red (the
 original project's figure), plus the numbers: pages ok/failed, samples, tokens,
-visible share, and the failed pages with their errors.
+visible share, and the failed pages with their errors. Samples that fail the ink
+check (``boxcrawl audit``'s: more than 10 % of their tokens without ink under the
+box) get an orange frame, and those tokens an orange dashed box.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import html
 from collections import Counter
 from pathlib import Path
 
+from ..audit.report import FAIL_SHARE
+from ..inkcheck import Gray
 from ..write.reader import open_dataset
 
 MIME = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -25,6 +29,8 @@ td,th{border:1px solid #ddd;padding:3px 8px;text-align:left} th{background:#eee}
 .crop{position:relative;display:inline-block;line-height:0} .crop svg{position:absolute;left:0;top:0}
 figcaption{font-size:12px;max-width:512px;word-break:break-all;margin-top:4px}
 .box{fill:none;stroke:#1565c0;stroke-width:1} .mask{fill:#e53935;stroke:#e53935}
+.noink{fill:rgba(255,152,0,.25);stroke:#ef6c00;stroke-width:2;stroke-dasharray:3 2}
+figure.fails{border:3px solid #ef6c00} .fails figcaption b.warn{color:#ef6c00}
 """
 
 
@@ -77,14 +83,18 @@ def _figure(sample: dict) -> str:
     fmt = sample.get("image_format", "png")
     data = base64.b64encode(sample["image"]).decode()
     mask = masked_token(sample["key"], len(sample["tokens"]))
+    gray = Gray(sample["image"])
+    no_ink = {i for i, token in enumerate(sample["tokens"]) if not gray.token_has_ink(token["boxes"])}
+    fails = bool(sample["tokens"]) and len(no_ink) / len(sample["tokens"]) > FAIL_SHARE
     rects = []
     for i, token in enumerate(sample["tokens"]):
         for x0, y0, x1, y1 in token["boxes"]:
-            cls = "mask" if i == mask else "box"
+            cls = "mask" if i == mask else "noink" if i in no_ink else "box"
             rects.append(f'<rect class="{cls}" x="{x0}" y="{y0}" width="{x1 - x0:.2f}" height="{y1 - y0:.2f}">'
                          f"<title>{html.escape(token['token'])} ({token['id']})</title></rect>")
     masked = sample["tokens"][mask]["token"] if mask >= 0 else ""
-    return (f'<figure><div class="crop"><img src="data:{MIME.get(fmt, "image/png")};base64,{data}" '
+    warn = f' · <b class="warn">{len(no_ink)} without ink</b>' if no_ink else ""
+    return (f'<figure{" class=fails" if fails else ""}><div class="crop"><img src="data:{MIME.get(fmt, "image/png")};base64,{data}" '
             f'width="{w}" height="{h}"><svg width="{w}" height="{h}" viewBox="0 0 {w} {h}">{"".join(rects)}</svg></div>'
             f"<figcaption>{html.escape(sample['key'])} · {len(sample['tokens'])} tokens · masked "
-            f"<b>{html.escape(masked)}</b><br>{html.escape(sample['url'])}</figcaption></figure>")
+            f"<b>{html.escape(masked)}</b>{warn}<br>{html.escape(sample['url'])}</figcaption></figure>")

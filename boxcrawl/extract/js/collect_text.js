@@ -17,8 +17,12 @@
   let length = 0, pendingBreak = false, elements = 0, crossOriginFrames = 0;
 
   const isBoundary = (el) => {
+    const cs = getComputedStyle(el);
+    // content-visibility: auto skips laying out what is off screen until it is scrolled to;
+    // lay it out now, so the layout measured is the one every capture sees
+    if (cs.contentVisibility === "auto") el.style.setProperty("content-visibility", "visible", "important");
     if (BREAKING.has(el.localName)) return true;
-    const display = getComputedStyle(el).display;
+    const display = cs.display;
     return !(display.startsWith("inline") || display === "contents" || display === "ruby" ||
              display.startsWith("ruby-"));
   };

@@ -50,6 +50,35 @@
     return frameRanges.get(doc);
   };
 
+  // The shown option of a closed <select> is painted by the control, not laid out as text:
+  // its box comes from the control's geometry and the font's metrics (the pixel check confirms it).
+  const SELECT_INSET = 4;   // Chromium's menulist puts its label this far inside the padding box
+  let canvas = null;
+  const shownOption = (node) => {
+    const option = node.parentElement && node.parentElement.closest("option");
+    const select = option && option.closest("select");
+    if (!select || select.multiple || select.size > 1 || select.selectedOptions[0] !== option) return null;
+    return select;
+  };
+  const selectBox = (node, from, to) => {
+    const select = shownOption(node);
+    if (!select) return null;
+    const r = select.getBoundingClientRect(), cs = getComputedStyle(select);
+    if (r.width <= 0 || r.height <= 0) return null;
+    canvas = canvas || document.createElement("canvas").getContext("2d");
+    canvas.font = cs.font;
+    const label = (s) => s.replace(/^\s+/, "").replace(/\s+/g, " ");
+    const before = label(node.data.slice(0, from)), word = node.data.slice(from, to).replace(/\s+/g, " ");
+    const m = canvas.measureText(word);
+    const h = m.fontBoundingBoxAscent + m.fontBoundingBoxDescent;
+    const x0 = r.left + parseFloat(cs.borderLeftWidth) + parseFloat(cs.paddingLeft) + SELECT_INSET +
+               (before ? canvas.measureText(before).width : 0);
+    const y0 = r.top + (r.height - h) / 2;
+    const right = r.right - parseFloat(cs.borderRightWidth) - parseFloat(cs.paddingRight);
+    if (x0 >= right) return null;   // the label is cut off by the control
+    return [x0, y0, Math.min(x0 + m.width, right), y0 + h];
+  };
+
   const boxes = [], tokens = [];
   for (let t = 0; t < spans.length; t += 2) {
     const start = spans[t], end = spans[t + 1];
@@ -78,6 +107,11 @@
           }
         }
         fragments.push([...box, i]);
+      }
+      if (!fragments.length && node.parentElement && node.parentElement.closest("select")) {
+        const box = selectBox(node, Math.max(start - nodeStart, 0), Math.min(end, nodeEnd) - nodeStart);
+        const [ox, oy] = frameOffset(frames[i]);
+        if (box) fragments.push([box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy, i]);
       }
     }
     const flat = [];

@@ -22,8 +22,12 @@
 
   // ---------------------------------------------------------------- style helpers
   // The element whose style paints a text node (a shadow root's own text: its host).
-  const elOf = (node) => node.parentElement || (node.parentNode && node.parentNode.host) ||
-    node.ownerDocument.documentElement;
+  // (an option's text is painted by its <select>: the control's style and place decide)
+  const elOf = (node) => {
+    const el = node.parentElement || (node.parentNode && node.parentNode.host) || node.ownerDocument.documentElement;
+    const select = el.localName === "option" || el.localName === "optgroup" ? el.closest("select") : null;
+    return select || el;
+  };
   const composedParent = (el) => {
     if (el.parentElement) return el.parentElement;
     const root = el.getRootNode();

@@ -1,0 +1,115 @@
+"""Pixels of page regions (page CSS px), captured from the frozen page as it was measured.
+
+The viewport keeps its size. A region is captured by scrolling the window to it and taking a
+viewport screenshot (``captureBeyondViewport`` would resize the view to the page and re-raster
+all of it: seconds per capture on a 100,000 px page). Regions larger than the viewport are
+captured in viewport-sized tiles and stitched. While the window is scrolled, fixed and sticky
+elements are made transparent (``extract/js/anchored.js``) so they cannot paint over text that
+sits under them only when scrolled; at the top-left scroll they show, as at rest.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from importlib import resources
+
+from PIL import Image
+from playwright.async_api import CDPSession, Page
+
+ANCHORED_JS = (resources.files("boxcrawl.extract") / "js" / "anchored.js").read_text()
+
+
+class RegionCapture:
+    """``async with RegionCapture(page) as cap: png = await cap.png((x0, y0, x1, y1))``"""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.cdp: CDPSession | None = None
+        self.view = (0, 0)
+        self.scroll = (0.0, 0.0)
+        self.max_scroll = (0.0, 0.0)
+        self.hidden = False
+
+    async def __aenter__(self) -> "RegionCapture":
+        self.cdp = await self.page.context.new_cdp_session(self.page)
+        geo = await self.page.evaluate(
+            "() => { const s = document.scrollingElement || document.documentElement;"
+            " return [innerWidth, innerHeight, s.scrollWidth - innerWidth, s.scrollHeight - innerHeight,"
+            " scrollX, scrollY]; }")
+        self.view = (int(geo[0]), int(geo[1]))
+        self.max_scroll = (max(geo[2], 0), max(geo[3], 0))
+        self.scroll = (geo[4], geo[5])
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        try:
+            await self._scroll_to(0, 0)
+            if self.hidden:
+                await self.page.evaluate(ANCHORED_JS, "show")
+        finally:
+            try:
+                await self.cdp.detach()
+            except Exception:  # the page may be closing; nothing to clean up then
+                pass
+
+    async def _scroll_to(self, x: float, y: float) -> None:
+        if (x, y) == self.scroll:
+            return
+        if (x, y) != (0, 0) and not self.hidden:
+            await self.page.evaluate(ANCHORED_JS, "hide")
+            self.hidden = True
+        got = await self.page.evaluate(
+            "([x, y]) => { scrollTo({left: x, top: y, behavior: 'instant'}); return [scrollX, scrollY]; }", [x, y])
+        self.scroll = (got[0], got[1])
+
+    async def _shot(self, box, beyond: bool) -> bytes:
+        x0, y0, x1, y1 = box
+        shot = await self.cdp.send("Page.captureScreenshot", {
+            "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": beyond,
+            "clip": {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0, "scale": 1}})
+        return base64.b64decode(shot["data"])
+
+    def fits(self, box) -> bool:
+        return box[2] - box[0] <= self.view[0] and box[3] - box[1] <= self.view[1]
+
+    async def png(self, box) -> bytes:
+        """PNG of ``box`` (page CSS px, x0 y0 x1 y1) as painted at the top-left scroll."""
+        if self.fits(box):
+            return await self._viewport_shot(box)
+        vw, vh = self.view
+        tiles = []
+        for ty in range(math.floor(box[1]), math.ceil(box[3]), vh):
+            for tx in range(math.floor(box[0]), math.ceil(box[2]), vw):
+                tile = (tx, ty, min(tx + vw, box[2]), min(ty + vh, box[3]))
+                tiles.append((tile, await self._viewport_shot(tile)))
+        return _stitch(box, tiles)
+
+    async def _viewport_shot(self, box) -> bytes:
+        x0, y0, x1, y1 = box
+        vw, vh = self.view
+        sx, sy = self.scroll
+        if not (x0 >= sx and x1 <= sx + vw and y0 >= sy and y1 <= sy + vh):
+            # top-left scroll when it shows the box (fixed elements then paint as at rest)
+            sx = 0.0 if x1 <= vw else min(math.floor(x0), self.max_scroll[0])
+            sy = 0.0 if y1 <= vh else min(math.floor(y0), self.max_scroll[1])
+            await self._scroll_to(sx, sy)
+            sx, sy = self.scroll
+        if x0 >= sx - 0.5 and x1 <= sx + vw + 0.5 and y0 >= sy - 0.5 and y1 <= sy + vh + 0.5:
+            return await self._shot(box, beyond=False)
+        # the window cannot scroll there (overflow: hidden on the root): paint beyond the viewport
+        return await self._shot(box, beyond=True)
+
+
+def _stitch(box, tiles) -> bytes:
+    x0, y0 = math.floor(box[0]), math.floor(box[1])
+    first = Image.open(io.BytesIO(tiles[0][1]))
+    ratio = first.width / max(tiles[0][0][2] - tiles[0][0][0], 1)   # image px per CSS px
+    out = Image.new("RGB", (round((box[2] - x0) * ratio), round((box[3] - y0) * ratio)), "white")
+    for (tx, ty, _, _), png in tiles:
+        with Image.open(io.BytesIO(png)) as im:
+            out.paste(im.convert("RGB"), (round((tx - x0) * ratio), round((ty - y0) * ratio)))
+    buf = io.BytesIO()
+    out.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()

@@ -8,6 +8,7 @@ import json
 import pytest
 
 import boxcrawl
+from boxcrawl.inkcheck import Gray
 from conftest import fast_flags, run_boxcrawl
 from site_server import SITE
 
@@ -84,6 +85,10 @@ def test_wide_pages_are_captured_right_of_the_viewport(pages, samples):
         assert pages[name]["width"] > 600, name
         right = [s for s in samples if s["url"].endswith(name) and s["crop"][2] > 560]
         assert right, f"{name}: no sample right of the 512 px viewport"
+        for s in right:
+            gray = Gray(s["image"])
+            inked = sum(gray.token_has_ink(t["boxes"]) for t in s["tokens"])
+            assert inked == len(s["tokens"]), (name, s["key"], inked, len(s["tokens"]))
 
 
 def test_a_page_over_100000_px_is_measured_to_its_end(pages):
@@ -112,3 +117,16 @@ def test_the_long_page_gives_samples_below_100000_px(site, tmp_path):
     assert max(c[3] for c in crops) > 100_000
     proc = run_boxcrawl("audit", out, "--json")
     assert json.loads(proc.stdout)["ink_share"] >= 0.995
+
+
+def test_the_pipeline_takes_out_tokens_its_own_pixels_do_not_show(site, tmp_path):
+    # --visibility none believes every laid-out word: the check of the captured crops must not
+    out = tmp_path / "out"
+    run_boxcrawl("render", f"{site.url}/unpainted.html", "--out", out, "--visibility", "none", *fast_flags())
+    (page,) = boxcrawl.open_dataset(out).pages()
+    removed = [t["text"] for t in page["tokens"] if t["hidden_reason"] == "no_ink"]
+    assert page["n_no_ink"] == len(removed) > 10
+    assert set(removed) == {"ghost"}
+    samples = list(boxcrawl.open_dataset(out).samples())
+    assert samples and all(t["text"] != "ghost" for s in samples for t in s["tokens"])
+    assert json.loads(run_boxcrawl("audit", out, "--json").stdout)["ink_share"] == 1.0

@@ -229,6 +229,8 @@ async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: Br
 # Settling: the page must go SETTLE quiet (no DOM mutation, no request in flight) before it is
 # measured, for at most settle_max; a page that navigates itself is followed this many times.
 MAX_SELF_NAVIGATIONS = 3
+FONTS_WAIT_MS = 2000
+FONTS_JS = "(ms) => Promise.race([document.fonts.ready, new Promise((r) => setTimeout(r, ms))]).then(() => 1)"
 
 
 async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
@@ -237,17 +239,14 @@ async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
     deadline = time.monotonic() + cfg.settle_max
     hops = 0
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return
         commits = nav.commits
         try:
-            # fonts change line breaks
-            state = await page.evaluate(
-                "(a) => Promise.race([document.fonts.ready, new Promise((r) => setTimeout(r, a))]).then(() => 1)",
-                int(remaining * 1000))
-            state = await page.evaluate(SETTLE_JS, {"quiet": cfg.settle * 1000,
-                                                    "cap": max(deadline - time.monotonic(), 0) * 1000})
+            # fonts change line breaks: wait for them whatever the settle budget
+            await page.evaluate(FONTS_JS, FONTS_WAIT_MS)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            state = await page.evaluate(SETTLE_JS, {"quiet": cfg.settle * 1000, "cap": remaining * 1000})
         except PlaywrightError as exc:
             if "Execution context was destroyed" not in exc.message and "navigat" not in exc.message:
                 raise

@@ -38,9 +38,9 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
                    help="wait this long for the load event, then use what rendered (s)")
     b.add_argument("--max-page-height", type=whole_number(1), default=1_048_576,
                    help="measure and capture at most this many CSS px of a page (default 1048576)")
-    b.add_argument("--settle", type=number(0), default=0.15, metavar="S",
+    b.add_argument("--settle", type=number(0), default=0.1, metavar="S",
                    help="after load, wait until the page has had no DOM change and no request "
-                        "in flight for this long, s (default 0.15)")
+                        "in flight for this long, s (default 0.1)")
     b.add_argument("--settle-max", type=number(0), default=2.0, metavar="S",
                    help="wait for that at most this long, then measure the page as it is (default 2)")
     b.add_argument("--user-agent", help="User-Agent header and navigator.userAgent")

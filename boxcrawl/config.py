@@ -18,7 +18,7 @@ class BrowserConfig:
     scale: float = 1.0                   # device scale factor of captures
     page_timeout: float = 30.0           # hard deadline for everything done to one page (s)
     load_timeout: float = 15.0           # wait for the load event at most this long, then use what rendered
-    settle: float = 0.15                 # after load, wait until the page is this quiet (s): no DOM change, no request
+    settle: float = 0.1                  # after load, wait until the page is this quiet (s): no DOM change, no request
     settle_max: float = 2.0              # ... but at most this long (s); then it is frozen as it is
     allow_hosts: tuple[str, ...] = ()    # when set, the browser reaches only these hosts
     user_agent: str | None = None

@@ -60,9 +60,12 @@ class RegionCapture:
         if (x, y) != (0, 0) and not self.hidden:
             await self.page.evaluate(ANCHORED_JS, "hide")
             self.hidden = True
-        got = await self.page.evaluate(
-            "([x, y]) => { scrollTo({left: x, top: y, behavior: 'instant'}); return [scrollX, scrollY]; }", [x, y])
-        self.scroll = (got[0], got[1])
+        # straight on the CDP session: one round trip less than a Playwright evaluate
+        got = await self.cdp.send("Runtime.evaluate", {
+            "expression": f"scrollTo({{left: {x}, top: {y}, behavior: 'instant'}}); [scrollX, scrollY]",
+            "returnByValue": True})
+        sx, sy = got["result"]["value"]
+        self.scroll = (sx, sy)
 
     async def _shot(self, box, beyond: bool) -> bytes:
         x0, y0, x1, y1 = box

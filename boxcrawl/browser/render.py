@@ -81,8 +81,6 @@ class _Navigation:
         self.in_flight = max(self.in_flight - 1, 0)
         self.last_request = time.monotonic()
 
-    def network_quiet(self, seconds: float) -> bool:
-        return self.in_flight == 0 and time.monotonic() - self.last_request >= seconds
 
     def _on_response(self, response: Response) -> None:
         if not response.request.is_navigation_request() or response.frame != self._main:
@@ -238,6 +236,7 @@ async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
     document it lands on is the one measured: the record says where the page ended."""
     deadline = time.monotonic() + cfg.settle_max
     hops = 0
+    window = cfg.settle
     while True:
         commits = nav.commits
         try:
@@ -246,7 +245,7 @@ async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            state = await page.evaluate(SETTLE_JS, {"quiet": cfg.settle * 1000, "cap": remaining * 1000})
+            state = await page.evaluate(SETTLE_JS, {"quiet": window * 1000, "cap": remaining * 1000})
         except PlaywrightError as exc:
             if "Execution context was destroyed" not in exc.message and "navigat" not in exc.message:
                 raise
@@ -256,10 +255,14 @@ async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
             if hops > MAX_SELF_NAVIGATIONS:
                 return
             await _next_document(page, nav, commits, cfg)
+            window = cfg.settle
             continue
-        if not state["quiet"] or nav.network_quiet(cfg.settle):
-            return   # quiet, or out of time
-        await asyncio.sleep(min(cfg.settle, max(deadline - time.monotonic(), 0)))
+        if not state["quiet"]:
+            return   # out of time
+        # The DOM has been quiet; keep it so until the network has been quiet as long.
+        window = cfg.settle if nav.in_flight else cfg.settle - (time.monotonic() - nav.last_request)
+        if window <= 0:
+            return
 
 
 async def _next_document(page: Page, nav: _Navigation, commits: int, cfg: BrowserConfig) -> None:

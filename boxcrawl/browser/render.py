@@ -277,6 +277,16 @@ async def _next_document(page: Page, nav: _Navigation, commits: int, cfg: Browse
         pass
 
 
+# Two ways to get pixels (see browser/capture.py): on pages up to BEYOND_PAGE_HEIGHT, clips
+# within CAPTURE_SPAN rows and CAPTURE_GAP of each other share one capture painted beyond the
+# viewport (half the time of one scrolled capture per clip, measured on python3-doc and
+# postgresql-doc pages); on longer pages that relayout costs more than it saves (seconds per
+# capture at 275,000 px), and each viewport-sized group of clips gets its own scrolled capture.
+BEYOND_PAGE_HEIGHT = 16384
+CAPTURE_SPAN = 8192
+CAPTURE_GAP = 512
+
+
 async def capture(page: Page, clips, scale: float) -> tuple[list[bytes], float]:
     """PNG per clip, and ms spent decoding/cutting/encoding. Clips that fit one viewport
     together share one capture (fast PNG mode), cut apart off the event loop."""
@@ -286,15 +296,20 @@ async def capture(page: Page, clips, scale: float) -> tuple[list[bytes], float]:
     images: list[bytes] = [b""] * len(clips)
     async with RegionCapture(page) as cap:
         order = sorted(range(len(clips)), key=lambda i: (clips[i][1], clips[i][0]))
+        beyond = cap.page_height <= BEYOND_PAGE_HEIGHT
         groups: list[list[int]] = []
         for i in order:
-            if groups and cap.fits(_union([clips[j] for j in groups[-1]] + [clips[i]])):
-                groups[-1].append(i)
-            else:
-                groups.append([i])
+            if groups:
+                current = _union([clips[j] for j in groups[-1]])
+                union = _union([current, clips[i]])
+                near = union[3] - union[1] <= CAPTURE_SPAN and clips[i][1] - current[3] <= CAPTURE_GAP
+                if cap.fits(union) or (beyond and near):
+                    groups[-1].append(i)
+                    continue
+            groups.append([i])
         for group in groups:
             box = _union([clips[i] for i in group])
-            png = await cap.png(box)
+            png = await (cap.png(box) if cap.fits(box) or not beyond else cap.beyond(box))
             started = time.perf_counter()
             parts = await asyncio.to_thread(cut_png, png, box[:2], [clips[i] for i in group], scale)
             encode_ms += 1000 * (time.perf_counter() - started)

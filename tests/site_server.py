@@ -85,6 +85,11 @@ class Handler(SimpleHTTPRequestHandler):
             return self._send(200, ('<html><head><meta charset="utf-8"><style>body{font:16px/1.5 "DejaVu Sans",'
                                     'sans-serif;margin:8px}</style></head><body>' + "".join(paras)
                                     + "</body></html>").encode())
+        if path == "/deep":   # text only after 105,000 px of nothing: every crop must come from there
+            text = " ".join(("winter", "lantern", "compass", "meadow", "falcon", "copper")[k % 6] for k in range(90))
+            return self._send(200, ('<html><head><meta charset="utf-8"><style>body{font:16px/1.5 "DejaVu Sans",'
+                                    'sans-serif;margin:8px}</style></head><body><div style="height:105000px"></div>'
+                                    + f"<p>{text}.</p>" * 6 + "</body></html>").encode())
         if path == "/huge":
             rows = "".join(f"<div><span>cell {i}</span></div>" for i in range(60000))
             return self._send(200, f"<html><body><p>{'many elements here ' * 40}</p>{rows}</body></html>".encode())

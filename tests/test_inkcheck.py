@@ -116,3 +116,24 @@ def test_audit_of_a_folder_without_samples_is_one_line(tmp_path):
     proc = run_boxcrawl("audit", tmp_path, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "no samples" in proc.stderr
+
+
+def test_the_gallery_frames_the_samples_that_fail_the_ink_check(tmp_path):
+    import webdataset as wds
+
+    from boxcrawl.show.gallery import write_gallery
+
+    (tmp_path / "wds").mkdir()
+    with wds.TarWriter(str(tmp_path / "wds" / "part-000000.tar")) as tar:
+        for key, fills in (("good_000", ["black"] * 4), ("bad_000", ["black", None, None, "black"])):
+            png, boxes = _png([(f"w{i}", fill) for i, fill in enumerate(fills)])
+            tokens = [{"text": f"w{i}", "token": f"w{i}", "id": i, "box": b, "boxes": [b]} for i, b in enumerate(boxes)]
+            meta = {"key": key, "url": f"http://example.test/{key}", "width": 300, "height": 120,
+                    "image_format": "png", "tokens": tokens}
+            tar.write({"__key__": key, "png": png, "json": json.dumps(meta).encode()})
+    html = write_gallery(tmp_path).read_text()
+    figures = html.split("<figure")[1:]
+    good = next(f for f in figures if "good_000" in f)
+    bad = next(f for f in figures if "bad_000" in f)
+    assert "fails" not in good.split(">")[0] and 'noink"' not in good
+    assert bad.startswith(" class=fails") and bad.count(' noink"') == 2 and "2 without ink" in bad

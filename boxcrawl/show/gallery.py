@@ -89,7 +89,7 @@ def _figure(sample: dict) -> str:
     rects = []
     for i, token in enumerate(sample["tokens"]):
         for x0, y0, x1, y1 in token["boxes"]:
-            cls = "mask" if i == mask else "noink" if i in no_ink else "box"
+            cls = ("mask" if i == mask else "box") + (" noink" if i in no_ink else "")
             rects.append(f'<rect class="{cls}" x="{x0}" y="{y0}" width="{x1 - x0:.2f}" height="{y1 - y0:.2f}">'
                          f"<title>{html.escape(token['token'])} ({token['id']})</title></rect>")
     masked = sample["tokens"][mask]["token"] if mask >= 0 else ""

@@ -236,7 +236,7 @@ async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
     document it lands on is the one measured: the record says where the page ended."""
     deadline = time.monotonic() + cfg.settle_max
     hops = 0
-    window = cfg.settle
+    wait = 0.0
     while True:
         commits = nav.commits
         try:
@@ -245,7 +245,8 @@ async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            state = await page.evaluate(SETTLE_JS, {"quiet": window * 1000, "cap": remaining * 1000})
+            state = await page.evaluate(SETTLE_JS, {"quiet": cfg.settle * 1000, "wait": wait * 1000,
+                                                    "cap": remaining * 1000})
         except PlaywrightError as exc:
             if "Execution context was destroyed" not in exc.message and "navigat" not in exc.message:
                 raise
@@ -255,13 +256,13 @@ async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
             if hops > MAX_SELF_NAVIGATIONS:
                 return
             await _next_document(page, nav, commits, cfg)
-            window = cfg.settle
+            wait = 0.0
             continue
         if not state["quiet"]:
             return   # out of time
-        # The DOM has been quiet; keep it so until the network has been quiet as long.
-        window = cfg.settle if nav.in_flight else cfg.settle - (time.monotonic() - nav.last_request)
-        if window <= 0:
+        # The DOM is quiet; it must stay so until the network has been quiet as long.
+        wait = cfg.settle if nav.in_flight else cfg.settle - (time.monotonic() - nav.last_request)
+        if wait <= 0:
             return
 
 

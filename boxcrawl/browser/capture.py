@@ -27,10 +27,13 @@ ANCHORED_JS = (resources.files("boxcrawl.extract") / "js" / "anchored.js").read_
 
 
 class RegionCapture:
-    """``async with RegionCapture(page) as cap: png = await cap.png((x0, y0, x1, y1))``"""
+    """``async with RegionCapture(page, scale) as cap: png = await cap.png((x0, y0, x1, y1))``
+    gives the region at ``scale`` image pixels per CSS px (the context's device scale factor:
+    CDP's clip scale is relative to CSS px, so it must be passed, or a 2x page comes out 1x)."""
 
-    def __init__(self, page: Page):
+    def __init__(self, page: Page, scale: float = 1.0):
         self.page = page
+        self.scale = scale
         self.cdp: CDPSession | None = None
         self.view = (0, 0)
         self.scroll = (0.0, 0.0)
@@ -77,7 +80,7 @@ class RegionCapture:
         x0, y0, x1, y1 = box
         shot = await self.cdp.send("Page.captureScreenshot", {
             "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": beyond,
-            "clip": {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0, "scale": 1}})
+            "clip": {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0, "scale": self.scale}})
         return base64.b64decode(shot["data"])
 
     async def beyond(self, box) -> bytes:

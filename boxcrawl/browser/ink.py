@@ -63,7 +63,7 @@ async def ink_pass(page: Page, token_boxes: dict[int, list[list[float]]], width:
     if not regions:
         return {t: Ink(False, []) for t in token_boxes}
     await page.evaluate(INK_JS, "freeze")
-    async with RegionCapture(page) as cap:
+    async with RegionCapture(page, scale) as cap:
         normal = [await cap.png(r) for r in regions]
         await page.evaluate(INK_JS, "off")
         try:

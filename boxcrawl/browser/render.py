@@ -295,7 +295,7 @@ async def capture(page: Page, clips, scale: float) -> tuple[list[bytes], float]:
         return [], 0.0
     encode_ms = 0.0
     images: list[bytes] = [b""] * len(clips)
-    async with RegionCapture(page) as cap:
+    async with RegionCapture(page, scale) as cap:
         order = sorted(range(len(clips)), key=lambda i: (clips[i][1], clips[i][0]))
         beyond = cap.page_height <= BEYOND_PAGE_HEIGHT
         groups: list[list[int]] = []

@@ -130,3 +130,16 @@ def test_the_pipeline_takes_out_tokens_its_own_pixels_do_not_show(site, tmp_path
     samples = list(boxcrawl.open_dataset(out).samples())
     assert samples and all(t["text"] != "ghost" for s in samples for t in s["tokens"])
     assert json.loads(run_boxcrawl("audit", out, "--json").stdout)["ink_share"] == 1.0
+
+
+def test_a_2x_capture_matches_its_boxes(site, tmp_path):
+    out = tmp_path / "out"
+    run_boxcrawl("render", f"{site.url}/pixels/fixed-width.html", f"{site.url}/long", "--out", out,
+                 "--scale", "2", "--crop-max", "1024x512", *fast_flags(), timeout=200)  # same CSS px crops
+    samples = list(boxcrawl.open_dataset(out).samples())
+    assert {s["url"].rsplit("/", 1)[1] for s in samples} == {"fixed-width.html", "long"}
+    for s in samples:
+        x0, y0, x1, y1 = s["crop"]
+        assert s["image"].size == (round(2 * (x1 - x0)), round(2 * (y1 - y0))), (s["key"], s["image"].size)
+    report = json.loads(run_boxcrawl("audit", out, "--json").stdout)
+    assert report["ink_share"] >= 0.995 and report["failing_samples"] == 0, report

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..inkcheck import Gray
-from ..write.reader import IMAGE_EXTS, _read_tar
+from ..write.reader import IMAGE_EXTS, read_shard
 
 FAIL_SHARE = 0.10    # a sample fails when more than this share of its tokens has no ink
 BLANK_SHARE = 0.50   # ... and is counted blank above this share
@@ -72,7 +72,7 @@ def _samples(root: Path) -> Iterator[dict]:
     shards = sorted((root / "wds").glob("*.tar")) if (root / "wds").is_dir() else sorted(root.glob("*.tar"))
     if shards:
         for shard in shards:
-            yield from _read_tar(shard, decode=False)
+            yield from read_shard(shard, decode=False)
         return
     if (root / "img").is_dir() and (root / "csv").is_dir():
         for table in sorted((root / "csv").glob("*.csv")):
@@ -116,8 +116,8 @@ def _page_figures(root: Path, report: AuditReport) -> None:
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    table = ds.dataset(root / "pages", format="parquet").to_table(
-        columns=["tokens", *(["n_no_ink"] if "n_no_ink" in ds.dataset(root / "pages").schema.names else [])])
+    pages = ds.dataset(root / "pages", format="parquet")
+    table = pages.to_table(columns=["tokens", *(["n_no_ink"] if "n_no_ink" in pages.schema.names else [])])
     reasons = pc.list_flatten(table["tokens"]).combine_chunks().field("hidden_reason")
     counts = pc.value_counts(reasons.fill_null("")).to_pylist()
     report.pages = table.num_rows

@@ -38,17 +38,17 @@ class RegionCapture:
         self.view = (0, 0)
         self.scroll = (0.0, 0.0)
         self.max_scroll = (0.0, 0.0)
+        self.page_height = 0.0
         self.hidden = False
 
     async def __aenter__(self) -> "RegionCapture":
         self.cdp = await self.page.context.new_cdp_session(self.page)
         geo = await self.page.evaluate(
             "() => { const s = document.scrollingElement || document.documentElement;"
-            " return [innerWidth, innerHeight, s.scrollWidth - innerWidth, s.scrollHeight - innerHeight,"
-            " scrollX, scrollY]; }")
+            " return [innerWidth, innerHeight, s.scrollWidth, s.scrollHeight, scrollX, scrollY]; }")
         self.view = (int(geo[0]), int(geo[1]))
-        self.page_height = geo[3] + geo[1]
-        self.max_scroll = (max(geo[2], 0), max(geo[3], 0))
+        self.page_height = geo[3]
+        self.max_scroll = (max(geo[2] - geo[0], 0), max(geo[3] - geo[1], 0))
         self.scroll = (geo[4], geo[5])
         return self
 

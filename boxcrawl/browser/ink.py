@@ -3,8 +3,9 @@
 Render the regions holding the tokens to check once as they are, then again with those tokens'
 text made transparent by paint-only inline styles (``extract/js/ink.js``); a token shows when
 enough pixels inside its box change. Covers, clips, masks, filters, blending and text coloured
-like its background all leave no change, whatever caused them. Animations are paused first so
-the two renders differ only in the text.
+like its background all leave no change, whatever caused them. The page is frozen before it is
+measured (``extract/js/freeze.js``: no script runs, animations are paused or finished), so the
+two renders differ only in the text.
 """
 
 from __future__ import annotations
@@ -62,7 +63,6 @@ async def ink_pass(page: Page, token_boxes: dict[int, list[list[float]]], width:
     regions = regions_for(flat, width, height)
     if not regions:
         return {t: Ink(False, []) for t in token_boxes}
-    await page.evaluate(INK_JS, "freeze")
     async with RegionCapture(page, scale) as cap:
         normal = [await cap.png(r) for r in regions]
         await page.evaluate(INK_JS, "off")

@@ -81,7 +81,6 @@ class _Navigation:
         self.in_flight = max(self.in_flight - 1, 0)
         self.last_request = time.monotonic()
 
-
     def _on_response(self, response: Response) -> None:
         if not response.request.is_navigation_request() or response.frame != self._main:
             return
@@ -234,36 +233,38 @@ FONTS_JS = "(ms) => Promise.race([document.fonts.ready, new Promise((r) => setTi
 async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
     """Fonts, then quiet. A page that navigates itself away while settling is followed and the
     document it lands on is the one measured: the record says where the page ended."""
-    deadline = time.monotonic() + cfg.settle_max
-    hops = 0
-    wait = 0.0
-    while True:
+    for hop in range(MAX_SELF_NAVIGATIONS + 1):
         commits = nav.commits
         try:
-            # fonts change line breaks: wait for them whatever the settle budget
-            await page.evaluate(FONTS_JS, FONTS_WAIT_MS)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if not await _quiet(page, nav, cfg):
                 return
-            state = await page.evaluate(SETTLE_JS, {"quiet": cfg.settle * 1000, "wait": wait * 1000,
-                                                    "cap": remaining * 1000})
         except PlaywrightError as exc:
             if "Execution context was destroyed" not in exc.message and "navigat" not in exc.message:
                 raise
-            state = {"navigating": True}
+        if hop == MAX_SELF_NAVIGATIONS:
+            return
+        await _next_document(page, nav, commits, cfg)
+
+
+async def _quiet(page: Page, nav: _Navigation, cfg: BrowserConfig) -> bool:
+    """Wait for this document's fonts, then (for at most settle_max) until it has been quiet.
+    True when it started navigating away instead."""
+    # fonts change line breaks: waited for outside the settle budget, which a slow font would eat
+    await page.evaluate(FONTS_JS, FONTS_WAIT_MS)
+    deadline = time.monotonic() + cfg.settle_max
+    wait = 0.0
+    while (remaining := deadline - time.monotonic()) > 0:
+        state = await page.evaluate(SETTLE_JS, {"quiet": cfg.settle * 1000, "wait": wait * 1000,
+                                                "cap": remaining * 1000})
         if state["navigating"]:
-            hops += 1
-            if hops > MAX_SELF_NAVIGATIONS:
-                return
-            await _next_document(page, nav, commits, cfg)
-            wait = 0.0
-            continue
+            return True
         if not state["quiet"]:
-            return   # out of time
+            return False   # out of time
         # The DOM is quiet; it must stay so until the network has been quiet as long.
         wait = cfg.settle if nav.in_flight else cfg.settle - (time.monotonic() - nav.last_request)
         if wait <= 0:
-            return
+            return False
+    return False
 
 
 async def _next_document(page: Page, nav: _Navigation, commits: int, cfg: BrowserConfig) -> None:

@@ -42,7 +42,7 @@ class Dataset:
         """One dict per crop: key, url, crop, tokens (text, token, id, box, boxes, ...) and
         image (a PIL image when ``decode``, else the encoded bytes)."""
         for shard in self.shards:
-            yield from _read_tar(shard, decode)
+            yield from read_shard(shard, decode)
 
     def pages_table(self):
         """All pages as one pyarrow Table (``.to_pandas()`` if you have pandas)."""
@@ -57,7 +57,8 @@ class Dataset:
         return f"Dataset({str(self.root)!r}, shards={len(self.shards)})"
 
 
-def _read_tar(path: Path, decode: bool) -> Iterator[dict]:
+def read_shard(path: Path, decode: bool) -> Iterator[dict]:
+    """The samples of one WebDataset tar shard, in order (image decoded to PIL when ``decode``)."""
     with tarfile.open(path) as tar:
         current, parts = None, {}
         for member in tar:

@@ -4,9 +4,11 @@
 // settles in; endless ones pause where they are), media, marquees; and the scroll position goes
 // to the top left, where fixed and sticky elements are at rest and the captures expect them.
 () => {
-  const docs = [document];
-  for (const f of document.querySelectorAll("iframe, frame")) {
-    try { if (f.contentDocument) docs.push(f.contentDocument); } catch (e) { /* cross-origin */ }
+  const docs = [document];   // and every same-origin frame's, however deep
+  for (let i = 0; i < docs.length; i++) {
+    for (const f of docs[i].querySelectorAll("iframe, frame")) {
+      try { if (f.contentDocument) docs.push(f.contentDocument); } catch (e) { /* cross-origin */ }
+    }
   }
   let finished = 0, paused = 0;
   for (const doc of docs) {

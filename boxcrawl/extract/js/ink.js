@@ -1,21 +1,10 @@
-// The ink pass's page side. "freeze": pause every animation and transition, so the two renders
-// differ only in what "off" changes. "off": stop painting the text of the elements measure.js
-// listed (colour, fill, stroke, shadow, decoration, background-clip:text backgrounds) with inline
-// !important styles: paint-only properties, so the layout stays exactly as measured, and inline
-// styles reach into shadow roots and iframes where a document stylesheet would not.
-// "on": restore the inline styles.
+// The ink pass's page side (the page is already frozen: extract/js/freeze.js). "off": stop
+// painting the text of the elements measure.js listed (colour, fill, stroke, shadow, decoration,
+// background-clip:text backgrounds) with inline !important styles: paint-only properties, so the
+// layout stays exactly as measured, and inline styles reach into shadow roots and iframes where a
+// document stylesheet would not. "on": restore the inline styles.
 (action) => {
   const state = window.__boxcrawl;
-  if (action === "freeze") {
-    const docs = [document, ...(state.frames || []).filter(Boolean).map((f) => {
-      try { return f.element.contentDocument; } catch (e) { return null; }
-    })];
-    for (const doc of new Set(docs)) {
-      if (!doc || !doc.getAnimations) continue;
-      for (const a of doc.getAnimations()) { try { a.pause(); } catch (e) { /* finished or idle */ } }
-    }
-    return true;
-  }
   const OFF = {"color": "transparent", "-webkit-text-fill-color": "transparent", "text-shadow": "none",
                "-webkit-text-stroke-color": "transparent", "text-decoration-color": "transparent",
                "caret-color": "transparent", "fill": "transparent", "stroke": "transparent",

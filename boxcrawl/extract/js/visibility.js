@@ -340,17 +340,23 @@
     return v;
   };
   const view = {x: 0, y: 0, w: window.innerWidth, h: window.innerHeight};
-  // Scroll so the top document's page box `f` is in the viewport; false when the page cannot
-  // scroll that far (e.g. overflow: hidden on the root) and hit testing cannot see it.
-  const bringIntoView = (f) => {
-    const inside = () => f[0] >= view.x - 0.5 && f[2] <= view.x + view.w + 0.5 &&
-                         f[1] >= view.y - 0.5 && f[3] <= view.y + view.h + 0.5;
-    if (inside()) return true;
-    const left = f[2] <= view.w ? 0 : Math.max(0, Math.floor(f[0]) - 8);
-    const top = f[3] <= view.h ? 0 : Math.max(0, Math.floor(f[1]) - 8);
+  const inView = (f) => f[0] >= view.x - 0.5 && f[2] <= view.x + view.w + 0.5 &&
+                        f[1] >= view.y - 0.5 && f[3] <= view.y + view.h + 0.5;
+  const scrollTo = (left, top) => {
+    if (left === view.x && top === view.y) return;
     window.scrollTo({left, top, behavior: "instant"});
     view.x = window.scrollX; view.y = window.scrollY;
-    return inside();
+  };
+  // Scroll so the top document's page box `f` is in the viewport (an anchored token moves with
+  // the window: it stays at the top-left scroll, where it rests); false when it is not in view
+  // then (e.g. overflow: hidden on the root) and hit testing cannot see it.
+  const bringIntoView = (f, anchoredToken) => {
+    if (anchoredToken) scrollTo(0, 0);
+    else if (!inView(f)) {
+      scrollTo(f[2] <= view.w ? 0 : Math.max(0, Math.floor(f[0]) - 8),
+               f[3] <= view.h ? 0 : Math.max(0, Math.floor(f[1]) - 8));
+    }
+    return inView(f);
   };
   const seesText = (stack, textEls, el) => {
     const peNone = getComputedStyle(el).pointerEvents === "none";
@@ -487,14 +493,10 @@
           const textEls = new Set(nodeIndexes.map((i) => elOf(nodes[i])));
           const f = fragments[0];
           const node = nodes[f[4]], frame = frames[f[4]];
-          // an anchored token moves with the window: test it only where it rests
-          const reachable = anchored(elOf(node)) || (frame && anchored(frame.element))
-            ? (view.x === 0 && view.y === 0) || (window.scrollTo({left: 0, top: 0, behavior: "instant"}),
-                                                   view.x = view.y = 0, true)
-            : bringIntoView(f);
-          const inView = f[0] - view.x >= -0.5 && f[2] - view.x <= view.w + 0.5 &&
-                         f[1] - view.y >= -0.5 && f[3] - view.y <= view.h + 0.5;
-          if (!reachable || !inView) { hitTestsSkipped += 1; continue; }  // the pixels still check it
+          if (!bringIntoView(f, anchored(elOf(node)) || (frame && anchored(frame.element)))) {
+            hitTestsSkipped += 1;   // the pixels still check it
+            continue;
+          }
           // page -> client: the top document's offset is the live scroll; a frame's own
           // client space does not move when the top document scrolls
           const [ox, oy] = frameOffset(frame);
@@ -504,7 +506,7 @@
         }
       } finally {
         restoreOverlays();
-        window.scrollTo({left: 0, top: 0, behavior: "instant"});
+        scrollTo(0, 0);
       }
     }
     // the ink pass turns off the paint of exactly these elements' text

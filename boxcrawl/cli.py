@@ -11,7 +11,7 @@ from pathlib import Path
 from . import __version__
 from .argtypes import host_list, number, size, whole_number
 from .browser.chromium import ChromiumNotFound, find_chromium
-from .browser.network_guard import NetworkGuard
+from .egress.guard import NetworkGuard
 from .config import VISIBILITY_METHODS, BrowserConfig, CrawlConfig, SelectConfig, WriteConfig
 from .extract.tokenizer import TokenizerError
 from .fleet import cli as fleet

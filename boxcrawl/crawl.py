@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .browser.network_guard import NetworkGuard, Refused
+from .egress.guard import NetworkGuard, Refused
 from .browser.pool import BrowserPool
 from .config import CrawlConfig
 from .extract.plan import TokenBoxPlan

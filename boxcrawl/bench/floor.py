@@ -25,7 +25,7 @@ GEOMETRY_PASS_JS = """() => {
 }"""
 
 
-async def floor_page(context: BrowserContext, url: str, cfg: BrowserConfig, blocked: list[str],
+async def floor_page(context: BrowserContext, url: str, cfg: BrowserConfig,
                      timings: dict[str, float]) -> RenderedPage:
     page = await context.new_page()
     started = time.perf_counter()

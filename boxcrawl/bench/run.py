@@ -151,8 +151,8 @@ async def _floor(urls: list[str], cfg: BrowserConfig) -> tuple[int, dict[str, fl
             nonlocal ok
             while queue:
                 url = queue.pop()
-                page = await pool.run_page(url, lambda ctx, blocked, timings: floor_page(
-                    ctx, url, cfg, blocked, timings))
+                page = await pool.run_page(url, lambda ctx, door, timings: floor_page(
+                    ctx, url, cfg, timings))
                 ok += page.outcome == Outcome.OK
                 for k in stages:
                     stages[k] += page.timings.get(k, 0.0)

@@ -50,6 +50,19 @@ def find_chromium(explicit: str | None = None) -> str:
                            "or pass --chromium PATH / set BOXCRAWL_CHROMIUM")
 
 
+def egress_args(proxy_url: str, proxy_host: str) -> list[str]:
+    """Every connection through the egress proxy (`egress/proxy.py`), and no other way out:
+    loopback is proxied too (Chromium bypasses proxies for it by default), Chromium's own resolver
+    answers nothing but the proxy's address (so a path that skipped the proxy could not even
+    resolve), and WebRTC may not send UDP of its own (QUIC is already off in BASE_ARGS)."""
+    return [
+        f"--proxy-server={proxy_url}",
+        "--proxy-bypass-list=<-loopback>",
+        f"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE {proxy_host}",
+        "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    ]
+
+
 def launch_args() -> list[str]:
     args = list(BASE_ARGS)
     if hasattr(os, "geteuid") and os.geteuid() == 0:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from playwright.async_api import Browser, Error as PlaywrightError, Route, async_playwright
+from playwright.async_api import Browser, Error as PlaywrightError, async_playwright
 
 from ..config import BrowserConfig
 from ..records import Outcome, RenderedPage
-from .chromium import find_chromium, launch_args
-from .network_guard import NetworkGuard, Refused
+from ..egress import proxy as egress
+from ..egress.guard import NetworkGuard, Refused
+from .chromium import egress_args, find_chromium, launch_args
 from .render import PagePlan, quietly, render_page
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,14 @@ class BrowserPool:
         self.guard = guard or NetworkGuard(cfg.allow_hosts)
         self.executable = find_chromium(cfg.chromium)
         self._playwright = None
+        self._proxy: egress.EgressProxy | None = None
         self._handle: _Handle | None = None
         self._lock = asyncio.Lock()
         self.launches = 0
         self.version: str | None = None
 
     async def __aenter__(self) -> "BrowserPool":
+        self._proxy = egress.EgressProxy(self.guard).__enter__()
         self._playwright = await async_playwright().start()
         return self
 
@@ -58,11 +61,13 @@ class BrowserPool:
             await self._close(self._handle)
         if self._playwright is not None:
             await self._playwright.stop()
+        if self._proxy is not None:
+            self._proxy.__exit__(None, None, None)
 
     async def _launch(self) -> _Handle:
         browser = await self._playwright.chromium.launch(
             executable_path=self.executable,
-            args=launch_args() + self.guard.chromium_args() + self.extra_args,
+            args=launch_args() + egress_args(self._proxy.url, egress.HOST) + self.extra_args,
             handle_sigint=False, handle_sigterm=False, handle_sighup=False,
         )
         self.launches += 1
@@ -108,21 +113,22 @@ class BrowserPool:
     async def render(self, url: str, plan: PagePlan) -> RenderedPage:
         """Render one page under the hard per-page deadline. Never raises for page problems."""
         return await self.run_page(
-            url, lambda context, blocked, timings: render_page(context, url, plan, self.cfg, blocked, timings))
+            url, lambda context, door, timings: render_page(context, url, plan, self.cfg, door, timings))
 
     async def run_page(self, url: str, work, context_options: dict | None = None,
                        timeout: float | None = None) -> RenderedPage:
-        """Run ``work(context, blocked, timings)`` in a fresh guarded context under the deadline.
+        """Run ``work(context, door, timings)`` in a fresh context under the deadline; all its traffic
+        goes through its own door of the egress proxy.
         ``render`` uses it; so does the benchmark's floor, so both pay the same browser costs.
         ``context_options`` override the context's settings (device emulation); ``timeout`` the deadline."""
-        try:
-            self.guard.check(url)
+        try:   # may resolve a name: off the event loop
+            await asyncio.to_thread(self.guard.check, url)
         except Refused as exc:
             return RenderedPage(url=url, final_url=url, status=None, content_type=None,
                                 outcome=Outcome.REFUSED, error=str(exc))
         handle = await self._acquire()
         context = None
-        blocked: list[str] = []
+        door = await self._proxy.open_door()
         timings: dict[str, float] = {}
         try:
             async with asyncio.timeout(timeout or self.cfg.page_timeout):
@@ -134,12 +140,12 @@ class BrowserPool:
                 options.update(context_options or {})
                 context = await handle.browser.new_context(
                     **options,
-                    service_workers="block",   # their requests would bypass the guard
+                    proxy={"server": door.url},   # this context's door: its refusals are this page's
+                    service_workers="block",      # a page's code should not outlive the page
                     accept_downloads=False,
                 )
                 context.on("page", self._close_popup)
-                await context.route("**/*", self._guard_route(blocked))
-                return await work(context, blocked, timings)
+                return await work(context, door, timings)
         except TimeoutError:
             return RenderedPage(url=url, final_url=url, status=None, content_type=None,
                                 outcome=Outcome.TIMEOUT, retryable=True, timings=timings,
@@ -155,25 +161,8 @@ class BrowserPool:
                     await asyncio.wait_for(context.close(), timeout=10)
                 except (PlaywrightError, asyncio.TimeoutError):
                     handle.retired = True  # a context that will not close: start a fresh browser
+            await self._proxy.close_door(door)
             await self._release(handle)
-
-    def _guard_route(self, blocked: list[str]):
-        guard = self.guard
-
-        async def handle(route: Route) -> None:
-            url = route.request.url
-            try:
-                if guard.strict:
-                    guard.check(url)
-                else:  # may resolve a name: keep DNS off the event loop
-                    await asyncio.to_thread(guard.check, url)
-            except Refused as exc:
-                blocked.append(f"{exc} [{url[:200]}]")
-                await quietly(route.abort("blockedbyclient"))
-                return
-            await quietly(route.continue_())
-
-        return handle
 
     @staticmethod
     async def _close_popup(page) -> None:

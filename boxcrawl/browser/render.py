@@ -13,6 +13,7 @@ from PIL import Image
 from playwright.async_api import BrowserContext, Error as PlaywrightError, Page, Response
 
 from ..config import BrowserConfig
+from ..egress.proxy import Door
 from ..records import Measurement, Outcome, RenderedPage
 from .capture import RegionCapture
 from .ink import ink_pass
@@ -112,7 +113,7 @@ def classify_error(message: str) -> tuple[Outcome, bool]:
     """Playwright error text -> (outcome, retryable)."""
     if "Download is starting" in message:
         return Outcome.NOT_HTML, False
-    if "ERR_BLOCKED_BY_CLIENT" in message:
+    if message.startswith("refused:") or "ERR_BLOCKED_BY_CLIENT" in message:
         return Outcome.REFUSED, False
     if "crash" in message.lower() or "Target closed" in message or "has been closed" in message:
         return Outcome.CRASH, True
@@ -133,8 +134,21 @@ def _short(message: str) -> str:
     return message.strip().splitlines()[0][:300] if message.strip() else "unknown error"
 
 
+def load_error(message: str, door: Door) -> str:
+    """What a failed load really met. Every connection goes through the egress proxy, so Chromium
+    only says ERR_SOCKS_CONNECTION_FAILED; the proxy's door knows whether the guard refused a hop
+    (then nothing of the page may be kept) or the server could not be reached."""
+    message = _short(message)
+    if "ERR_SOCKS_CONNECTION_FAILED" in message or "ERR_BLOCKED_BY_CLIENT" in message:
+        if door.refused:
+            return door.refused[-1]
+        if door.failed:
+            return f"{door.failed[-1]} ({message})"
+    return message
+
+
 async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: BrowserConfig,
-                      blocked: list[str], timings: dict[str, float]) -> RenderedPage:
+                      door: Door, timings: dict[str, float]) -> RenderedPage:
     """Load ``url`` in ``context`` and return what it showed. Never raises for page errors.
     ``timings`` fills in as stages finish, so a caller that times out still sees how far it got."""
     clock = time.perf_counter()
@@ -152,15 +166,13 @@ async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: Br
         return RenderedPage(url=url, final_url=page.url if page.url != "about:blank" else url,
                             status=nav.status, content_type=nav.content_type, outcome=outcome,
                             error=error, retryable=retryable, timings=timings, dialogs=nav.dialogs,
-                            blocked_requests=len(blocked), **kw)
+                            blocked_requests=len(door.refused), **kw)
 
     try:
         await page.goto(url, wait_until="domcontentloaded", timeout=cfg.page_timeout * 1000)
     except PlaywrightError as exc:
         lap("load")
-        message = _short(exc.message)
-        if blocked and "ERR_BLOCKED_BY_CLIENT" in message:
-            message = blocked[0]
+        message = load_error(exc.message, door)
         outcome, retryable = classify_error(message)
         if nav.crashed:
             outcome, retryable = Outcome.CRASH, True
@@ -188,6 +200,11 @@ async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: Br
     try:
         await settle(page, nav, cfg)
         lap("settle")
+        if page.url.startswith("chrome-error:"):
+            # the page navigated itself (meta refresh, script, form) somewhere that failed or was refused
+            message = load_error("navigation after load failed: net::ERR_SOCKS_CONNECTION_FAILED", door)
+            outcome, retryable = classify_error(message)
+            return result(outcome, message, retryable, load_complete=load_complete)
         cdp = await page.context.new_cdp_session(page)
         await cdp.send("Emulation.setScriptExecutionDisabled", {"value": True})
         await page.evaluate(FREEZE_JS)

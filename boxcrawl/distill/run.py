@@ -90,7 +90,7 @@ def write_features(out: OutDir, entry: Entry, kind: str, record: dict) -> None:
     atomic_write_json(out.path(entry.index, f".{kind}-derived"), derived)
 
 
-async def _noop(context, blocked, timings) -> None:
+async def _noop(context, door, timings) -> None:
     return None
 
 
@@ -160,7 +160,7 @@ class Runner:
         t0 = time.monotonic()
         opts = self.opts
 
-        async def work(context, blocked, timings):
+        async def work(context, door, timings):
             try:
                 if opts.load_mhtml:
                     return await self._mhtml_entry(context, entry)

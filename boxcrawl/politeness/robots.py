@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from ..browser.network_guard import NetworkGuard, Refused
+from ..egress.guard import NetworkGuard, Refused
 
 MAX_BYTES = 512 * 1024          # RFC 9309: parse at least 500 KiB
 CACHE_SECONDS = 24 * 3600

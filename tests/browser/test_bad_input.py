@@ -257,7 +257,7 @@ def test_render_refuses_a_bad_url(tmp_path, bad):
 
 def test_crawl_refuses_an_internal_address_before_any_request(tmp_path):
     # Safety gate: the refusal must happen in-process before we let the CLI near 10.0.0.1.
-    from boxcrawl.browser.network_guard import NetworkGuard
+    from boxcrawl.egress.guard import NetworkGuard
     from boxcrawl.crawl import validate_seeds
     from boxcrawl.frontier.urls import BadURL
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import shutil
+import tempfile
 
-from playwright.async_api import Browser, Error as PlaywrightError, async_playwright
+from playwright.async_api import Browser, BrowserContext, Error as PlaywrightError, async_playwright
 
 from ..config import BrowserConfig
 from ..records import Outcome, RenderedPage
@@ -22,15 +25,29 @@ from .render import PagePlan, quietly, render_page
 
 log = logging.getLogger(__name__)
 
+# WebRTC opens UDP sockets of its own, which no proxy sees. Tabs are kept off UDP by a flag
+# (browser/chromium.py), but Chromium applies it to tabs only, not to the hidden page its DOM
+# distiller loads (in the browser's default context, with the page's scripts running again).
+# So every document of every context starts without the constructors that open such sockets:
+# ours through their init script, hidden pages through the default context's, which Playwright
+# gives them once PW_CHROMIUM_ATTACH_TO_OTHER makes it adopt them.
+ATTACH_TO_OTHER = "PW_CHROMIUM_ATTACH_TO_OTHER"
+NO_UDP_JS = """for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "WebTransport"]) {
+  try { delete globalThis[name]; } catch (e) {}
+}"""
+
 
 class _Handle:
-    def __init__(self, browser: Browser):
-        self.browser = browser
+    def __init__(self, default: BrowserContext, profile: str):
+        self.default = default          # the browser's own context: Chromium's hidden pages live here
+        self.profile = profile          # its temporary user data dir
+        self.browser: Browser = default.browser
         self.pages = 0
         self.in_flight = 0
         self.retired = False
         self.dead = False
-        browser.on("disconnected", self._on_disconnected)
+        self.closed = False
+        self.browser.on("disconnected", self._on_disconnected)
 
     def _on_disconnected(self, _browser) -> None:
         self.dead = True
@@ -53,7 +70,15 @@ class BrowserPool:
 
     async def __aenter__(self) -> "BrowserPool":
         self._proxy = egress.EgressProxy(self.guard).__enter__()
-        self._playwright = await async_playwright().start()
+        saved = os.environ.get(ATTACH_TO_OTHER)
+        os.environ[ATTACH_TO_OTHER] = "1"     # read once, by the Playwright driver started here
+        try:
+            self._playwright = await async_playwright().start()
+        finally:
+            if saved is None:
+                del os.environ[ATTACH_TO_OTHER]
+            else:
+                os.environ[ATTACH_TO_OTHER] = saved
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -65,14 +90,22 @@ class BrowserPool:
             self._proxy.__exit__(None, None, None)
 
     async def _launch(self) -> _Handle:
-        browser = await self._playwright.chromium.launch(
-            executable_path=self.executable,
-            args=launch_args() + egress_args(self._proxy.url, egress.HOST) + self.extra_args,
-            handle_sigint=False, handle_sigterm=False, handle_sighup=False,
-        )
+        # A persistent context, only so that the default context is ours to configure.
+        profile = tempfile.mkdtemp(prefix="boxcrawl-chromium-")
+        try:
+            default = await self._playwright.chromium.launch_persistent_context(
+                profile, executable_path=self.executable,
+                args=launch_args() + egress_args(self._proxy.url, egress.HOST) + self.extra_args,
+                no_viewport=True, service_workers="block", accept_downloads=False,
+                handle_sigint=False, handle_sigterm=False, handle_sighup=False,
+            )
+            await default.add_init_script(NO_UDP_JS)
+        except BaseException:
+            shutil.rmtree(profile, ignore_errors=True)
+            raise
         self.launches += 1
-        self.version = browser.version
-        return _Handle(browser)
+        self.version = default.browser.version
+        return _Handle(default, profile)
 
     async def _launch_with_retries(self, attempts: int = 3) -> _Handle:
         # Right after Chromium was killed, or on a loaded machine, a launch can fail once with
@@ -86,10 +119,14 @@ class BrowserPool:
         return await self._launch()
 
     async def _close(self, handle: _Handle) -> None:
+        if handle.closed:
+            return
+        handle.closed = True
         try:
-            await asyncio.wait_for(handle.browser.close(), timeout=10)
+            await asyncio.wait_for(handle.default.close(), timeout=10)
         except (PlaywrightError, asyncio.TimeoutError):
             log.warning("browser did not close cleanly")
+        shutil.rmtree(handle.profile, ignore_errors=True)
 
     async def _acquire(self) -> _Handle:
         async with self._lock:
@@ -97,6 +134,7 @@ class BrowserPool:
             if handle is None or handle.dead or handle.retired:
                 if handle is not None and handle.dead and not handle.retired:   # a retired one was closed by us
                     log.warning("Chromium disconnected; relaunching")
+                    await self._close(handle)
                 self._handle = handle = await self._launch_with_retries()
             handle.in_flight += 1
             handle.pages += 1
@@ -106,7 +144,7 @@ class BrowserPool:
 
     async def _release(self, handle: _Handle) -> None:
         handle.in_flight -= 1
-        if handle.retired and handle.in_flight == 0 and not handle.dead:
+        if handle.retired and handle.in_flight == 0:
             handle.dead = True
             await self._close(handle)
 
@@ -145,6 +183,7 @@ class BrowserPool:
                     accept_downloads=False,
                 )
                 context.on("page", self._close_popup)
+                await context.add_init_script(NO_UDP_JS)
                 return await work(context, door, timings)
         except TimeoutError:
             return RenderedPage(url=url, final_url=url, status=None, content_type=None,

@@ -147,6 +147,14 @@ def load_error(message: str, door: Door) -> str:
     return message
 
 
+def left_for_an_error(page: Page, door: Door) -> str | None:
+    """Why the page, after it loaded, navigated itself (meta refresh, script, form) onto Chromium's
+    error page; None while it still shows a document of its own."""
+    if not page.url.startswith("chrome-error:"):
+        return None
+    return load_error("navigation after load failed: net::ERR_SOCKS_CONNECTION_FAILED", door)
+
+
 async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: BrowserConfig,
                       door: Door, timings: dict[str, float]) -> RenderedPage:
     """Load ``url`` in ``context`` and return what it showed. Never raises for page errors.
@@ -200,9 +208,7 @@ async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: Br
     try:
         await settle(page, nav, cfg)
         lap("settle")
-        if page.url.startswith("chrome-error:"):
-            # the page navigated itself (meta refresh, script, form) somewhere that failed or was refused
-            message = load_error("navigation after load failed: net::ERR_SOCKS_CONNECTION_FAILED", door)
+        if message := left_for_an_error(page, door):
             outcome, retryable = classify_error(message)
             return result(outcome, message, retryable, load_complete=load_complete)
         cdp = await page.context.new_cdp_session(page)

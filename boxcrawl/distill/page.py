@@ -12,7 +12,10 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 
-from playwright.async_api import BrowserContext, Error as PlaywrightError, Page
+from playwright.async_api import BrowserContext, Error as PlaywrightError, Page, Route
+
+from ..browser.render import left_for_an_error, load_error
+from ..egress.proxy import Door
 
 from .distiller import (CHROME, FAILURE_MARKERS, PYTHON, VIEWER_STATE_JS, chrome_distiller_url, python_distill,
                         reader_view_html, viewer_failure)
@@ -92,7 +95,7 @@ async def extract(page: Page, url_override: str | None = None) -> tuple[dict, di
     return raw, native
 
 
-async def capture_original(context: BrowserContext, url: str, opts: DistillOptions) -> PageCapture:
+async def capture_original(context: BrowserContext, url: str, opts: DistillOptions, door: Door) -> PageCapture:
     cap = PageCapture(url=url)
     t0 = time.monotonic()
     page = await context.new_page()
@@ -102,7 +105,7 @@ async def capture_original(context: BrowserContext, url: str, opts: DistillOptio
     try:
         response = await page.goto(url, wait_until="load", timeout=opts.load_timeout * 1000)
     except PlaywrightError as exc:
-        message = exc.message.splitlines()[0]
+        message = load_error(exc.message, door)
         if "Timeout" not in message:
             raise EntryFailed(message[:300]) from None
         response = None       # slow page: use what has rendered, like the original's timeout handling
@@ -115,6 +118,8 @@ async def capture_original(context: BrowserContext, url: str, opts: DistillOptio
         raise EntryFailed(f"not an HTML page ({content_type})")
     cap.timings["load"] = round(time.monotonic() - t0, 3)
     await asyncio.sleep(opts.settle)
+    if error := left_for_an_error(page, door):
+        raise EntryFailed(error)
     t1 = time.monotonic()
     cap.screenshot = await page.screenshot()
     cap.timings["screenshot"] = round(time.monotonic() - t1, 3)
@@ -134,21 +139,29 @@ async def capture_original(context: BrowserContext, url: str, opts: DistillOptio
 
 
 async def capture_mhtml(context: BrowserContext, mhtml_path: str, original_url: str,
-                        opts: DistillOptions) -> PageCapture:
+                        opts: DistillOptions, door: Door) -> PageCapture:
     """Reload a saved MHTML offline; URL features describe the original URL, not file://."""
     cap = PageCapture(url=original_url)
     page = await context.new_page()
     _dismiss_dialogs(page)
     await page.set_viewport_size(opts.original_viewport())
     file_url = "file://" + mhtml_path
-    # this one local file may load; the context's guard still refuses every other file:// URL
-    await page.route(file_url, lambda route: route.continue_())
+    # this one local file may load, no other: a page from a file may otherwise load any file
+    async def files(route: Route) -> None:
+        if route.request.url == file_url:
+            await route.continue_()
+        else:
+            door.refused.append(f"refused: file scheme [{route.request.url[:200]}]")
+            await route.abort("blockedbyclient")
+    await page.route("file://**", files)
     try:
         await page.goto(file_url, wait_until="load", timeout=opts.load_timeout * 1000)
     except PlaywrightError as exc:
         raise EntryFailed(f"MHTML did not load: {exc.message.splitlines()[0][:200]}") from None
     cap.final_url = page.url
     await asyncio.sleep(opts.mhtml_settle)
+    if error := left_for_an_error(page, door):
+        raise EntryFailed(f"MHTML {error}")
     cap.features, cap.native_raw = await extract(page, url_override=original_url)
     if not cap.features["numElements"] and not cap.features["innerText"].strip():
         raise EntryFailed("MHTML reloaded to an empty page")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..browser.pool import BrowserPool
 from ..config import BrowserConfig
+from ..egress.proxy import Door
 from ..records import RenderedPage
 from .distiller import DISTILLER_FLAGS
 from .features import derived_features
@@ -163,8 +164,8 @@ class Runner:
         async def work(context, door, timings):
             try:
                 if opts.load_mhtml:
-                    return await self._mhtml_entry(context, entry)
-                return await self._live_entry(context, entry)
+                    return await self._mhtml_entry(context, entry, door)
+                return await self._live_entry(context, entry, door)
             except EntryFailed as exc:
                 return str(exc)
 
@@ -189,9 +190,9 @@ class Runner:
         self.summary.processed += 1
         self.log(f"ok   {entry.index} {entry.url} ({elapsed:.1f}s)")
 
-    async def _live_entry(self, context, entry: Entry) -> str | None:
+    async def _live_entry(self, context, entry: Entry, door: Door) -> str | None:
         opts, out, i = self.opts, self.out, entry.index
-        cap: PageCapture = await capture_original(context, entry.url, opts)
+        cap: PageCapture = await capture_original(context, entry.url, opts, door)
         native = self._native(cap.final_url or entry.url, cap.native_raw, cap.chrome_console)
         mozilla = await asyncio.to_thread(readerable, cap.html)   # Firefox's signal, on the live DOM
         mozilla = {"readerable": mozilla.readerable, "score": round(mozilla.score, 4), "counted": mozilla.counted}
@@ -229,11 +230,11 @@ class Runner:
         atomic_write_json(out.path(i, ".info"), info, indent=None)   # last: marks the entry done
         return None
 
-    async def _mhtml_entry(self, context, entry: Entry) -> str | None:
+    async def _mhtml_entry(self, context, entry: Entry, door: Door) -> str | None:
         opts, out, i = self.opts, self.out, entry.index
         feature_path = out.path(i, ".feature")
         original_url = read_json(feature_path)["features"]["url"] if feature_path.exists() else entry.url
-        cap = await capture_mhtml(context, str(out.path(i, ".mhtml").resolve()), original_url, opts)
+        cap = await capture_mhtml(context, str(out.path(i, ".mhtml").resolve()), original_url, opts, door)
         native = self._native(original_url, cap.native_raw, {})
         write_features(out, entry, "mfeature", _feature_record(entry, cap.features, native))
         if opts.skip_distillation:

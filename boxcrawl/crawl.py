@@ -116,6 +116,8 @@ class Crawler:
                     await writer.commit()
                 finally:
                     heartbeat.cancel()
+                    if self.robots is not None:
+                        self.robots.close()
                 frontier.release(self.owner)
                 self.stats.write_seconds = writer.seconds
             finally:
@@ -171,6 +173,19 @@ class Crawler:
                 self._held.discard(leases[0].url)
                 self._in_flight -= 1
 
+    async def _unless_stopped(self, coro):
+        """``await coro``, or None as soon as the crawl stops (a slow robots.txt holds no one up)."""
+        task = asyncio.ensure_future(coro)
+        stop = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if not task.done():
+            task.cancel()
+            return None
+        return task.result()
+
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
@@ -181,7 +196,10 @@ class Crawler:
         url = lease.url
         if self.robots is not None:
             try:
-                allowed, crawl_delay = await self.robots.check(url)
+                checked = await self._unless_stopped(self.robots.check(url))
+                if checked is None:
+                    return None
+                allowed, crawl_delay = checked
             except RobotsUnavailable as exc:
                 return RenderedPage(url=url, final_url=url, status=None, content_type=None,
                                     outcome=Outcome.NETWORK, error=str(exc), retryable=True)

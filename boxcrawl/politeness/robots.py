@@ -4,15 +4,21 @@ A 4xx robots.txt allows everything; a 5xx makes the page a retryable failure, so
 again later instead of being crawled against rules we could not read. When the host cannot be
 reached at all, the browser tries the page anyway: it fails the same way and records the real
 network error (ERR_CONNECTION_REFUSED, ...), and the retry asks for robots.txt again.
-Requests go through the same network guard as the browser, redirects included.
+Every connection, redirects included, goes to the one address the network guard approved for
+its host, and a fetch ends at its deadline however slowly the server sends; fetches run on
+threads of their own, one per origin however many pages wait for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.client
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -22,33 +28,98 @@ from ..egress.guard import NetworkGuard, Refused
 MAX_BYTES = 512 * 1024          # RFC 9309: parse at least 500 KiB
 CACHE_SECONDS = 24 * 3600
 DEFAULT_AGENT = "boxcrawl"
+DEADLINE_SECONDS = 10.0         # for the whole fetch, redirects and a server sending a byte at a time included
+FETCHERS = 4                    # threads of our own: slow robots servers never hold up the event loop's pool
 
 
 class RobotsUnavailable(Exception):
-    """robots.txt could not be read (5xx, a redirect we refuse): try the page again later."""
+    """robots.txt could not be read (5xx, a redirect we refuse, too slow): try the page again later."""
 
 
 class HostUnreachable(Exception):
     """No answer at all for robots.txt: nothing is cached and the page goes to the browser."""
 
 
-class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
-    def __init__(self, guard: NetworkGuard):
-        self.guard = guard
+class _Deadline:
+    """Shuts every socket of one fetch when its time is up, so no read can outlast it."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        self.guard.check(newurl)   # Refused propagates: never follow into the private network
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    def __init__(self, seconds: float):
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        with self._lock:
+            if self.expired:
+                sock.close()
+                raise TimeoutError("deadline passed")
+            self._sockets.append(sock)
+        return sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _pinned(guard: NetworkGuard, deadline: _Deadline):
+    """socket.create_connection that connects only where the guard allows, to the one address it
+    approved (the name is not resolved a second time), under the fetch's deadline."""
+    def connect(address, timeout=None, source_address=None):
+        host, port = address
+        approved = guard.resolve(host)        # Refused propagates
+        return deadline.watch(socket.create_connection((str(approved), port), timeout, source_address))
+    return connect
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, connect, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = connect
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, connect, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = connect
+
+
+class _PinnedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    def __init__(self, connect):
+        urllib.request.HTTPHandler.__init__(self)
+        urllib.request.HTTPSHandler.__init__(self)
+        self.connect = connect
+
+    def http_open(self, req):
+        return self.do_open(lambda *a, **kw: _PinnedHTTPConnection(*a, connect=self.connect, **kw), req)
+
+    def https_open(self, req):
+        return self.do_open(lambda *a, **kw: _PinnedHTTPSConnection(*a, connect=self.connect, **kw), req,
+                            context=self._context)
 
 
 class RobotsPolicy:
-    def __init__(self, agent: str | None, guard: NetworkGuard, shared=None, timeout: float = 10.0):
+    def __init__(self, agent: str | None, guard: NetworkGuard, shared=None, timeout: float = DEADLINE_SECONDS):
         self.agent = agent or DEFAULT_AGENT
         self.guard = guard
         self.shared = shared if shared is not None and hasattr(shared, "cache_get") else None
         self.timeout = timeout
         self._parsed: dict[str, tuple[Protego, float]] = {}
-        self._opener = urllib.request.build_opener(_GuardedRedirects(guard))
+        self._loading: dict[str, asyncio.Future] = {}   # one fetch per origin, however many pages wait
+        self._pool = ThreadPoolExecutor(FETCHERS, thread_name_prefix="robots")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def check(self, url: str) -> tuple[bool, float | None]:
         """(allowed, crawl delay in s or None). Raises RobotsUnavailable."""
@@ -56,33 +127,60 @@ class RobotsPolicy:
         origin = f"{parts.scheme}://{parts.netloc}"
         parsed = self._parsed.get(origin)
         if parsed is None or parsed[1] < time.monotonic():
-            body = self.shared.cache_get("robots:" + origin) if self.shared else None
-            if body is None:
-                try:
-                    body = await asyncio.to_thread(self._fetch, origin + "/robots.txt")
-                except HostUnreachable:
-                    return True, None
-                if self.shared:
-                    self.shared.cache_set("robots:" + origin, body, CACHE_SECONDS)
+            loading = self._loading.get(origin)
+            if loading is None:
+                loading = self._loading[origin] = asyncio.ensure_future(self._load(origin))
+                loading.add_done_callback(lambda _: self._loading.pop(origin, None))
+            try:
+                body = await asyncio.shield(loading)
+            except HostUnreachable:
+                return True, None
             parsed = (Protego.parse(body), time.monotonic() + CACHE_SECONDS)
             self._parsed[origin] = parsed
         rules = parsed[0]
         return rules.can_fetch(url, self.agent), rules.crawl_delay(self.agent)
+
+    async def _load(self, origin: str) -> str:
+        body = self.shared.cache_get("robots:" + origin) if self.shared else None
+        if body is None:
+            try:   # the fetch ends itself at the deadline; this bound is for a DNS lookup that hangs
+                body = await asyncio.wait_for(
+                    asyncio.get_running_loop().run_in_executor(self._pool, self._fetch, origin + "/robots.txt"),
+                    self.timeout + 5)
+            except TimeoutError:
+                raise RobotsUnavailable(f"robots.txt took longer than {self.timeout:g}s") from None
+            if self.shared:
+                self.shared.cache_set("robots:" + origin, body, CACHE_SECONDS)
+        return body
 
     def _fetch(self, robots_url: str) -> str:
         try:
             self.guard.check(robots_url)
         except Refused:
             return ""   # the page itself is refused by the guard; nothing to read
+        deadline = _Deadline(self.timeout)
+        opener = urllib.request.build_opener(_PinnedHandler(_pinned(self.guard, deadline)))
         request = urllib.request.Request(robots_url, headers={"User-Agent": self.agent})
         try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                return response.read(MAX_BYTES).decode("utf-8", "replace")
+            with opener.open(request, timeout=self.timeout) as response:
+                body = response.read(MAX_BYTES)
+            if deadline.expired:
+                raise TimeoutError
+            return body.decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
             if 400 <= exc.code < 500:
                 return ""     # no robots.txt: everything is allowed
             raise RobotsUnavailable(f"robots.txt answered HTTP {exc.code}") from None
         except Refused as exc:
             raise RobotsUnavailable(f"robots.txt redirect {exc}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise HostUnreachable(str(getattr(exc, "reason", exc))) from None
+        except (TimeoutError, socket.timeout):
+            raise RobotsUnavailable(f"robots.txt took longer than {self.timeout:g}s") from None
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+            if deadline.expired:
+                raise RobotsUnavailable(f"robots.txt took longer than {self.timeout:g}s") from None
+            reason = getattr(exc, "reason", exc)
+            if isinstance(reason, Refused):
+                raise RobotsUnavailable(f"robots.txt redirect {reason}") from None
+            raise HostUnreachable(str(reason)) from None
+        finally:
+            deadline.cancel()

@@ -1,5 +1,9 @@
 """robots.txt (on by default), X-Robots-Tag noai, and 429 + Retry-After, on a real crawl."""
 
+import threading
+import time
+from http.server import ThreadingHTTPServer
+
 import pytest
 
 import boxcrawl
@@ -45,3 +49,48 @@ def test_robots_noai_and_retry_after(tmp_path):
         run_boxcrawl("crawl", f"{site.url}/index.html", "--out", ignoring, "--ignore-robots", *fast_flags())
         again = {p["url"].removeprefix(site.url): p for p in boxcrawl.open_dataset(ignoring).pages()}
         assert again["/private/x.html"]["outcome"] == "ok"
+
+
+class _Drip(Handler):
+    """robots.txt one byte every 2 s, for ever; every other path is a normal page."""
+
+    def do_GET(self):
+        if self.path != "/robots.txt":
+            return self._send(200, b"<html><body><p>" + b"a page behind a slow robots.txt " * 30 + b"</p></body></html>")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        try:
+            for _ in range(100000):
+                self.wfile.write(b"#")
+                self.wfile.flush()
+                time.sleep(2)
+        except OSError:
+            pass
+
+
+def test_a_slow_robots_txt_delays_its_host_not_the_crawl(tmp_path):
+    drip = ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
+    drip.daemon_threads = True
+    threading.Thread(target=drip.serve_forever, daemon=True).start()
+    slow = f"http://127.0.0.1:{drip.server_address[1]}/page.html"
+    try:
+        with SiteServer(make_site(tmp_path / "site")) as site:
+            # the time limit holds although a robots.txt never finishes
+            started = time.monotonic()
+            run_boxcrawl("crawl", slow, "--out", tmp_path / "limited", "--time-limit", "5", "--page-timeout", "5",
+                         *fast_flags(), timeout=120)
+            assert time.monotonic() - started < 30
+
+            # on the defaults, the other host is crawled meanwhile, and the slow one fails after the
+            # fetch's deadline, as a retryable failure that the last attempt records
+            run_boxcrawl("crawl", slow, f"{site.url}/index.html", "--out", tmp_path / "out", "--max-attempts", "1",
+                         "--scope", "any", "--max-pages", "2", *fast_flags(), timeout=120)
+            pages = {p["url"]: p for p in boxcrawl.open_dataset(tmp_path / "out").pages()}
+            assert pages[f"{site.url}/index.html"]["outcome"] == "ok"
+            assert pages[slow]["outcome"] == "network_error"
+            assert "robots.txt took longer than 10s" in pages[slow]["error"]
+    finally:
+        drip.shutdown()
+        drip.server_close()

@@ -18,7 +18,7 @@ def is_redis(spec: str) -> bool:
 def check_spec(spec: str) -> str:
     """Raise FrontierUnavailable for a --frontier value that names no backend."""
     if spec != "sqlite" and not is_redis(spec):
-        raise FrontierUnavailable(f"--frontier {spec!r}: use sqlite, or redis://[:PASSWORD@]HOST:PORT/DB "
+        raise FrontierUnavailable(f"--frontier '{describe(spec)}': use sqlite, or redis://[:PASSWORD@]HOST:PORT/DB "
                                   "(rediss:// for TLS)")
     return spec
 
@@ -31,5 +31,6 @@ def open_frontier(spec: str, out: Path, lease_seconds: float):
 
 
 def describe(spec: str) -> str:
-    """The --frontier value as it may be printed or saved (no password)."""
-    return redact(spec) if is_redis(spec) else spec
+    """The --frontier value as it may be printed or saved (no password, whatever its form: any
+    value but the embedded backend's name goes through ``redact``, mistyped URLs included)."""
+    return spec if spec == "sqlite" else redact(spec)

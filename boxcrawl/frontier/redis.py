@@ -20,13 +20,16 @@ Keys (all under one hash tag, so they stay in one slot of a Redis Cluster):
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import time
 from importlib import resources
 from typing import Iterable
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 import redis
+from redis.connection import parse_url
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
@@ -41,16 +44,106 @@ class FrontierUnavailable(RuntimeError):
     """Redis cannot be used (unreachable, wrong password, ...): one line for the user."""
 
 
+_SECRET_PARAM = re.compile(r"pass|secret|token|auth|cred", re.IGNORECASE)
+# key=value after "?", "&", ";" or "#"; a value runs on over "&", ";" and "#" until one starts a
+# new key=value, so a password with those characters in it is taken whole
+_PARAM = re.compile(r"(?P<lead>[?&;#])(?P<key>[^=&;#?]*)="
+                    r"(?P<value>(?:[^&;#]|[&;#](?![A-Za-z_][A-Za-z0-9_.%-]*=))*)")
+MASK = "***"
+MIN_SECRET = 4
+
+
+def _secret_key(raw: str) -> bool:
+    return bool(_SECRET_PARAM.search(unquote_plus(raw)))
+
+
+def _secrets(url: str) -> set[str]:
+    """Every string of ``url`` that may be a password, raw and decoded, however it is spelled: what
+    redis-py would send, what urllib reads, and all that the redaction takes out."""
+    found: set[str] = set()
+    with contextlib.suppress(Exception):
+        found.add(parse_url(url).get("password") or "")
+    with contextlib.suppress(Exception):
+        scheme, sep, rest = url.partition("://")
+        found.add(parse_url(scheme.lower() + sep + rest).get("password") or "")
+    with contextlib.suppress(Exception):
+        found.add(urlsplit(url).password or "")
+    with contextlib.suppress(Exception):
+        found |= _redaction(url)[1]
+    found |= {unquote(s) for s in found} | {unquote_plus(s) for s in found}
+    # shorter ones are left to the structured redaction: replacing "1" everywhere would mangle a
+    # message (and a password that short protects nothing)
+    return {s for s in found if len(s) >= MIN_SECRET and s != MASK}
+
+
+def _redaction(url: str) -> tuple[str, set[str]]:
+    """The URL with its secrets masked, and the strings masked."""
+    removed: set[str] = set()
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    # user info: up to the last "@" of the authority (user:password -> user:***)
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, end)
+    if at >= 0:
+        user, colon, password = rest[:at].partition(":")
+        removed.add(password)
+        user_info, tail = (f"{user}:{MASK}" if colon else user) + "@", rest[at + 1:]
+    else:
+        user_info, tail = "", rest
+        host, colon, port = rest[:end].rpartition(":")
+        if colon and port and not port.isdigit() and not port.endswith("]"):
+            removed.add(port)                          # "redis://:PASSWORD" with the "@host" left out
+            tail = f"{host}:{MASK}{rest[end:]}"
+
+    def param(m: re.Match) -> str:
+        if not _secret_key(m["key"]):
+            return m[0]
+        removed.add(m["value"])
+        return f"{m['lead']}{m['key']}={MASK}"
+
+    # password-like parameters, in the query and in the fragment
+    q = min((i for i in (tail.find("?"), tail.find("#")) if i >= 0), default=len(tail))
+    tail = tail[:q] + _PARAM.sub(param, tail[q:])
+    # an "@" still there means a password with "/", "?" or "#" in it: all before the "@" goes
+    at = tail.rfind("@")
+    if at >= 0:
+        removed.add(tail[:at])
+        user_info, tail = f"{MASK}@", tail[at + 1:]
+    return scheme + sep + user_info + tail, removed
+
+
 def redact(url: str) -> str:
-    """The Redis URL without its password, for messages and config.json."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    netloc = f"{parts.username or ''}:***@{netloc}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The Redis URL as it may be shown or saved: no password, in any of the forms redis-py reads
+    (redis://:PW@host, redis://user:PW@host, ?password=PW in any case, rediss://, unix://,
+    percent-encoded), and never an exception, however malformed the URL."""
+    url = str(url)
+    try:
+        shown = _redaction(url)[0]
+        for secret in sorted(_secrets(url), key=len, reverse=True):
+            shown = shown.replace(secret, MASK)
+    except Exception:  # noqa: BLE001 - a URL this odd is shown as its scheme only
+        return url.partition("://")[0][:20] + "://" + MASK
+    return shown
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (an error message, a log line) with ``url`` and anything secret in it redacted."""
+    text = str(text).replace(url, redact(url))
+    for secret in sorted(_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _first_line(exc: BaseException, url: str) -> str:
+    text = str(exc).strip()
+    return scrub(text.splitlines()[0], url) if text else type(exc).__name__
+
+
+def _has_password(url: str) -> bool:
+    with contextlib.suppress(Exception):
+        return bool(parse_url(url).get("password"))
+    return False
 
 
 class RedisFrontier:
@@ -67,7 +160,7 @@ class RedisFrontier:
                 retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries),
                 retry_on_error=[redis.ConnectionError, redis.TimeoutError])
         except ValueError as exc:
-            raise FrontierUnavailable(f"bad Redis URL {redact(url)}: {exc}") from None
+            raise FrontierUnavailable(f"bad Redis URL {redact(url)}: {scrub(exc, url)}") from None
         self._check(url, connect_timeout)
         self.prefix = PREFIX
         lua = resources.files("boxcrawl.frontier") / "lua"
@@ -77,20 +170,26 @@ class RedisFrontier:
     @staticmethod
     def _check(url: str, timeout: float) -> None:
         """Fail fast, without the reconnect loop, when Redis is unreachable or refuses us."""
+        shown = redact(url)
         probe = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         try:
             probe.ping()
         except redis.AuthenticationError as exc:  # its text says little: tell which case
-            if urlsplit(url).password is None or "required" in str(exc).lower():
-                raise FrontierUnavailable(f"Redis at {redact(url)} needs a password (redis://:PASSWORD@host)") from None
-            raise FrontierUnavailable(f"Redis at {redact(url)} refused the password") from None
+            if not _has_password(url) or "required" in str(exc).lower():
+                raise FrontierUnavailable(f"Redis at {shown} needs a password (redis://:PASSWORD@host)") from None
+            raise FrontierUnavailable(f"Redis at {shown} refused the password") from None
         except redis.ResponseError as exc:
             if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
-                raise FrontierUnavailable(f"Redis at {redact(url)} needs a password (redis://:PASSWORD@host)") from None
-            raise FrontierUnavailable(f"Redis at {redact(url)}: {exc}") from None
+                raise FrontierUnavailable(f"Redis at {shown} needs a password (redis://:PASSWORD@host)") from None
+            raise FrontierUnavailable(f"Redis at {shown}: {_first_line(exc, url)}") from None
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise FrontierUnavailable(f"cannot reach Redis at {redact(url)}: {reason}") from None
+            raise FrontierUnavailable(f"cannot reach Redis at {shown}: {_first_line(exc, url)}") from None
+        except TypeError as exc:   # an option in the URL's query that redis-py does not take
+            option = re.search(r"argument '([^']*)'", str(exc))
+            raise FrontierUnavailable(f"bad Redis URL {shown}: unknown option "
+                                      f"{scrub(option[1], url) if option else ''}".rstrip()) from None
+        except ValueError as exc:
+            raise FrontierUnavailable(f"bad Redis URL {shown}: {_first_line(exc, url)}") from None
         finally:
             probe.close()
 

@@ -155,8 +155,11 @@ class _BadRequest(Exception):
 
 async def _handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> tuple[str, int]:
     version, n_methods = await reader.readexactly(2)
+    if version != 5:
+        writer.write(b"\x05\xff")
+        raise _BadRequest
     methods = await reader.readexactly(n_methods)
-    if version != 5 or 0 not in methods:
+    if 0 not in methods:
         writer.write(b"\x05\xff")   # no acceptable method
         raise _BadRequest
     writer.write(b"\x05\x00")

@@ -4,7 +4,11 @@ API
 - `GET  /api/entries`            every entry with its current label, and the sequence number to poll from
 - `GET  /api/updates?since=SEQ`  label changes after SEQ (anyone's), oldest first
 - `POST /api/label`              `{"index": I, "good": 1|0|2|-1|null, "labeler": NAME}`; answers once committed
-- `GET  /images/NAME`            a screenshot from the data dir (flat names only)
+- `GET  /images/NAME`            a screenshot an entry names, from the data dir itself
+
+A malformed request (a number out of range, a body that is not the JSON asked for, a path no entry names) gets
+a 4xx with one short `{"error": ...}`; nothing a client sends may end in a 500. The only redirect is the
+token link's (security.py), to a path on this server.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
+import unicodedata
 from importlib import resources
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
@@ -31,6 +37,9 @@ log = logging.getLogger("boxcrawl.label")
 DB_FILE = "labels.sqlite"
 MAX_BODY = 16 * 1024
 MAX_UPDATES = 2000          # a client further behind than this reloads everything
+INT64_MIN, INT64_MAX = -2**63, 2**63 - 1   # what SQLite stores in an INTEGER column
+_DIGITS = re.compile(r"[0-9]{1,19}")       # ASCII digits only: int() would also take "+1", " 1", "1_0", "٣"
+_NOT_IN_NAMES = {"Cc", "Cs", "Zl", "Zp"}   # controls, lone surrogates, line and paragraph separators
 STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
@@ -45,6 +54,17 @@ class BadRequest(Exception):
     pass
 
 
+def _whole_number(text: str | None, name: str, low: int = 0, high: int = INT64_MAX) -> int:
+    """`text` as an integer from `low` to `high`, written in plain ASCII digits; BadRequest otherwise."""
+    if text is None or not _DIGITS.fullmatch(text) or not low <= int(text) <= high:
+        raise BadRequest(f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def _static_text(name: str) -> str:
     return resources.files("boxcrawl.label").joinpath("static", name).read_text(encoding="utf-8")
 
@@ -56,6 +76,8 @@ class LabelApp:
         self.data_dir = data_dir.resolve()
         self.entries = entries
         self.by_index = {e.index: e for e in entries}
+        # The only names /images/ serves: a set lookup, so no name a client makes up reaches the file system.
+        self.images = {name for e in entries for name in (e.screenshot, e.distilled) if name}
         self.store = LabelStore(self.data_dir / DB_FILE)
         self.archive_every = archive_every
         self.restored_from: Path | None = None
@@ -157,10 +179,16 @@ class LabelApp:
 
     async def image(self, request: Request) -> Response:
         name = request.path_params["name"]
-        path = (self.data_dir / name).resolve()
-        # Flat names only, an image suffix, and (after following links) still inside the data dir.
-        if ("/" in name or "\\" in name or name.startswith(".") or not name.lower().endswith(IMAGE_SUFFIXES)
-                or not path.is_relative_to(self.data_dir) or not path.is_file()):
+        # A name an entry uses, flat, with an image suffix, and (after following links) still inside the data dir.
+        if (name not in self.images or "/" in name or "\\" in name or name.startswith(".")
+                or not name.lower().endswith(IMAGE_SUFFIXES)):
+            return JSONResponse({"error": "not found"}, status_code=404)
+        try:
+            path = (self.data_dir / name).resolve()
+            found = path.is_relative_to(self.data_dir) and path.is_file()
+        except (OSError, ValueError):   # a file system that refuses the name (too long, NUL, permissions)
+            found = False
+        if not found:
             return JSONResponse({"error": "not found"}, status_code=404)
         return FileResponse(path, headers={"Cache-Control": "private, max-age=3600",
                                            "X-Content-Type-Options": "nosniff"})
@@ -173,9 +201,9 @@ class LabelApp:
 
     async def updates(self, request: Request) -> Response:
         try:
-            since = int(request.query_params.get("since", "0"))
-        except ValueError:
-            return JSONResponse({"error": "since must be a whole number"}, status_code=400)
+            since = _whole_number(request.query_params.get("since", "0"), "since")
+        except BadRequest as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
         events = self.store.events_since(since, MAX_UPDATES + 1)
         if len(events) > MAX_UPDATES or since > self.store.last_seq():
             return JSONResponse({"resync": True, "seq": self.store.last_seq()})
@@ -195,24 +223,33 @@ class LabelApp:
         return JSONResponse(label.as_json())
 
     async def _parse_label(self, request: Request) -> tuple[int, int | None, str]:
+        declared = request.headers.get("content-length", "").lstrip("0")   # the server checked it is digits
+        if len(declared) > 9 or (declared.isdigit() and int(declared) > MAX_BODY):
+            raise BadRequest("request body too large")   # refused before reading any of it
         body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                raise BadRequest("request body too large")
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise BadRequest("request body too large")
+        except ClientDisconnect:
+            raise BadRequest("request body incomplete") from None
+        try:
+            # NaN and Infinity are not JSON; a number past Python's digit limit or nesting past its recursion
+            # limit is a ValueError or RecursionError rather than a JSONDecodeError.
+            data = json.loads(body, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
             raise BadRequest("body is not valid JSON") from None
         if not isinstance(data, dict):
             raise BadRequest("body must be a JSON object")
         index, good, labeler = data.get("index"), data.get("good"), data.get("labeler")
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise BadRequest("'index' must be an integer")
-        if good is not None and (isinstance(good, bool) or good not in LABEL_NAMES):
+        if type(index) is not int or not INT64_MIN <= index <= INT64_MAX:
+            raise BadRequest("'index' must be a 64-bit integer")
+        if good is not None and (type(good) is not int or good not in LABEL_NAMES):   # not 1.0, not true
             raise BadRequest("'good' must be 1 (good), 0 (bad), 2 (good with mistakes), -1 (error) or null (reset)")
-        if not isinstance(labeler, str) or not labeler.strip() or len(labeler) > 64:
-            raise BadRequest("'labeler' must be a name of 1-64 characters")
+        if (not isinstance(labeler, str) or not labeler.strip() or len(labeler) > 64
+                or any(unicodedata.category(c) in _NOT_IN_NAMES for c in labeler)):
+            raise BadRequest("'labeler' must be a name of 1-64 printable characters")
         return index, good, labeler.strip()
 
     async def health(self, request: Request) -> Response:
@@ -233,4 +270,7 @@ class LabelApp:
             ],
             lifespan=self.lifespan,
         )
+        # No "add or drop the trailing slash" redirects: Starlette builds them from the Host header, which is not
+        # checked off loopback, and no client of this app needs them.
+        app.router.redirect_slashes = False
         return SecurityMiddleware(app, bind_host=bind_host, port=port, token=token, csrf_token=self.csrf_token)

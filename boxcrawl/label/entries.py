@@ -36,8 +36,11 @@ def _image_name(data_dir: Path, recorded: object, fallback: str) -> str | None:
     names = [Path(recorded).name] if isinstance(recorded, str) and recorded else []
     names.append(fallback)
     for name in names:
-        if name.lower().endswith(IMAGE_SUFFIXES) and (data_dir / name).is_file():
-            return name
+        try:
+            if name.lower().endswith(IMAGE_SUFFIXES) and (data_dir / name).is_file():
+                return name
+        except OSError:   # a name the file system refuses (too long): no such file here
+            continue
     return None
 
 

@@ -4,13 +4,15 @@
 - Host header must name the loopback server when it is bound there (no DNS-rebinding from a web page).
 - State-changing requests carry the page's CSRF token in a header and a JSON content type, and a
   same-origin `Origin` when the browser sends one: a cross-site form or fetch cannot do all three.
+- The one redirect (the printed token link, to drop the token from the address bar) goes to a path on this
+  server, never to a host taken from the request.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, unquote
 
 from starlette.responses import JSONResponse, RedirectResponse
 
@@ -40,6 +42,19 @@ def check_bind(host: str, token: str | None) -> str | None:
 
 def _same(a: str | None, b: str) -> bool:
     return a is not None and hmac.compare_digest(a.encode(), b.encode())
+
+
+def same_site_location(scope) -> str:
+    """The address a request asked for, as a redirect target that can only stay on this server, without any
+    `token` parameter: the path as sent (still percent-encoded, everything but unreserved characters, `/` and `%`
+    escaped, so no `\\`, `:`, control or space survives), with its leading slashes collapsed to one, so that
+    `//other.host/` or an absolute-form `http://other.host/` target cannot become a link to another host."""
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+    path = "/" + quote(raw, safe="/%").lstrip("/")
+    kept = [part for part in scope.get("query_string", b"").split(b"&")
+            if part and unquote(part.split(b"=", 1)[0].decode("latin-1").replace("+", " ")) != "token"]
+    query = quote(b"&".join(kept), safe="&=%+/:@,;!$'()*?")
+    return path + (f"?{query}" if query else "")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -97,8 +112,7 @@ class SecurityMiddleware:
         given = query.pop("token", [None])[0]
         if scope["method"] == "GET" and _same(given, self.token):
             # First visit through the link the server printed: keep the token in a cookie, drop it from the URL.
-            rest = urlencode(query, doseq=True)
-            response = RedirectResponse(scope["path"] + (f"?{rest}" if rest else ""), status_code=303)
+            response = RedirectResponse(same_site_location(scope), status_code=303)
             response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
             return response
         return _error(401, "access token required: open the link the server printed, or send "

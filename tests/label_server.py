@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -31,15 +32,18 @@ class LabelServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> "LabelServer":
+        # the server's output goes to a file: a pipe nobody reads would block it after 64 KB of log
+        self.log = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "boxcrawl", "label", "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
              "--port", str(self.port), *self.extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=self.log, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"label server exited {self.proc.returncode}: {self.proc.stdout.read()}")
+                self.log.seek(0)
+                raise AssertionError(f"label server exited {self.proc.returncode}: {self.log.read()}")
             try:
                 status, _, _ = self.request("/api/health", headers=self.auth_headers())
                 if status == 200:

@@ -23,12 +23,14 @@ import logging
 import socket
 import struct
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from .guard import NetworkGuard, Refused
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
+RESOLVERS = 32                  # lookups at once: a page names dozens of hosts, and a slow DNS answer takes seconds
 HANDSHAKE_SECONDS = 10.0
 CONNECT_SECONDS = 30.0
 CHUNK = 256 * 1024
@@ -62,6 +64,7 @@ class EgressProxy:
         self.guard = guard
         self.connections = 0
         self._loop = asyncio.new_event_loop()
+        self._resolvers = ThreadPoolExecutor(RESOLVERS, thread_name_prefix="egress-dns")
         self._thread = threading.Thread(target=self._loop.run_forever, name="egress-proxy", daemon=True)
         self._shared: Door | None = None
 
@@ -77,6 +80,7 @@ class EgressProxy:
         self._thread.join(timeout=10)
         if not self._thread.is_alive():
             self._loop.close()
+        self._resolvers.shutdown(wait=False, cancel_futures=True)
 
     @property
     def url(self) -> str:
@@ -123,7 +127,7 @@ class EgressProxy:
             except (_BadRequest, asyncio.IncompleteReadError, TimeoutError, ConnectionError):
                 return
             try:
-                address = await self._loop.run_in_executor(None, self.guard.resolve, host)
+                address = await self._loop.run_in_executor(self._resolvers, self.guard.resolve, host)
             except Refused as exc:
                 door.refused.append(f"{exc} [{host}:{port}]")
                 await _reply(writer, NOT_ALLOWED)

@@ -4,6 +4,8 @@ One browser is shared by all tabs; each page gets a fresh context (no cookies,
 cache or storage leak between pages). A crashed or disconnected browser is
 relaunched on the next page; after `pages_per_browser` pages the browser is
 retired and replaced once its last page finishes, so memory stays flat.
+Every connection the browser opens leaves through the pool's egress proxy
+(egress/proxy.py), each context through a door of its own.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import tempfile
 from playwright.async_api import Browser, BrowserContext, Error as PlaywrightError, async_playwright
 
 from ..config import BrowserConfig
-from ..records import Outcome, RenderedPage
 from ..egress import proxy as egress
 from ..egress.guard import NetworkGuard, Refused
+from ..records import Outcome, RenderedPage
 from .chromium import egress_args, find_chromium, launch_args
 from .render import PagePlan, quietly, render_page
 
@@ -164,9 +166,13 @@ class BrowserPool:
         except Refused as exc:
             return RenderedPage(url=url, final_url=url, status=None, content_type=None,
                                 outcome=Outcome.REFUSED, error=str(exc))
-        handle = await self._acquire()
-        context = None
         door = await self._proxy.open_door()
+        try:
+            handle = await self._acquire()
+        except BaseException:
+            await self._proxy.close_door(door)
+            raise
+        context = None
         timings: dict[str, float] = {}
         try:
             async with asyncio.timeout(timeout or self.cfg.page_timeout):

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # ours through their init script, hidden pages through the default context's, which Playwright
 # gives them once PW_CHROMIUM_ATTACH_TO_OTHER makes it adopt them.
 ATTACH_TO_OTHER = "PW_CHROMIUM_ATTACH_TO_OTHER"
+LAUNCH_SECONDS = 30      # a start takes about a second; one that hangs (right after a crash) is retried
 NO_UDP_JS = """for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "WebTransport"]) {
   try { delete globalThis[name]; } catch (e) {}
 }"""
@@ -100,6 +101,7 @@ class BrowserPool:
                 args=launch_args() + egress_args(self._proxy.url, egress.HOST) + self.extra_args,
                 no_viewport=True, service_workers="block", accept_downloads=False,
                 handle_sigint=False, handle_sigterm=False, handle_sighup=False,
+                timeout=LAUNCH_SECONDS * 1000,
             )
             await default.add_init_script(NO_UDP_JS)
         except BaseException:
@@ -136,7 +138,10 @@ class BrowserPool:
             if handle is None or handle.dead or handle.retired:
                 if handle is not None and handle.dead and not handle.retired:   # a retired one was closed by us
                     log.warning("Chromium disconnected; relaunching")
-                    await self._close(handle)
+                    # no close() on a browser that is gone: Playwright may still be tearing it down, and
+                    # a launch issued meanwhile can hang; its profile is all there is to clean up
+                    handle.closed = True
+                    shutil.rmtree(handle.profile, ignore_errors=True)
                 self._handle = handle = await self._launch_with_retries()
             handle.in_flight += 1
             handle.pages += 1

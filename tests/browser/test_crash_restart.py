@@ -35,8 +35,9 @@ def descendants(pid):
 
 
 def chromium_processes(pid, renderer):
-    return [p for p, a in descendants(pid) if "chromium" in a and ("--type=renderer" in a) == renderer
-            and (renderer or "--type=" not in a)]
+    # the browser process or renderers; not Chromium's crash reporter, which is short-lived here
+    return [p for p, a in descendants(pid) if "chromium" in a and "crashpad" not in a
+            and ("--type=renderer" in a) == renderer and (renderer or "--type=" not in a)]
 
 
 @pytest.mark.parametrize("target", ["browser", "renderer"])

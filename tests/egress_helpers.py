@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+import site_server
 
 WORDS = "<p>" + "the attacker page shows ordinary looking words " * 30 + "</p>"
 
@@ -148,25 +150,13 @@ class Attacker:
         victim_origin = f"http://127.0.0.1:{victim.port}"
         self.pages = [name for name in pages]
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _send(self, status, body=b"", ctype="text/html; charset=utf-8", headers=()):
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(site_server.Handler):   # its quiet log and _send; every path answered here
             def do_GET(self):
                 path = self.path.split("?")[0].lstrip("/")
                 if path == "main-302.html":
-                    return self._send(302, headers=[("Location", f"{victim_origin}/main-302")])
+                    return self._send(302, b"", headers=[("Location", f"{victim_origin}/main-302")])
                 if path.startswith("to-victim/"):
-                    return self._send(302, headers=[("Location", f"{victim_origin}/{path[len('to-victim/'):]}")])
+                    return self._send(302, b"", headers=[("Location", f"{victim_origin}/{path[len('to-victim/'):]}")])
                 if path in scripts:
                     return self._send(200, scripts[path].encode(), "text/javascript")
                 if pages.get(path):

@@ -82,16 +82,20 @@ def _pinned(guard: NetworkGuard, deadline: _Deadline):
     return connect
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
+class _Pinned:
+    """An http.client connection that opens its socket with ``connect`` (see `_pinned`)."""
+
     def __init__(self, *args, connect, **kwargs):
         super().__init__(*args, **kwargs)
         self._create_connection = connect
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args, connect, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._create_connection = connect
+class _PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
+    pass
 
 
 class _PinnedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):

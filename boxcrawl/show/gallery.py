@@ -33,7 +33,7 @@ from PIL import Image
 
 from ..audit.report import FAIL_SHARE
 from ..inkcheck import Gray
-from ..write.reader import IMAGE_EXTS, open_dataset
+from ..write.reader import IMAGE_EXTS, open_dataset, shard_members
 
 # PIL's format name -> MIME type: the only images the gallery embeds
 MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
@@ -151,18 +151,8 @@ def _sample_groups(shards: list[Path], problems: Counter) -> Iterator[tuple[str,
     for shard in shards:
         try:
             with tarfile.open(shard) as tar:
-                current, parts = None, {}
-                for member in tar:
-                    if not member.isfile():
-                        continue
-                    key, _, ext = member.name.partition(".")
-                    if key != current and parts:
-                        yield current, parts, tar
-                        parts = {}
-                    current = key
-                    parts[ext] = member
-                if parts:
-                    yield current, parts, tar
+                for key, parts in shard_members(tar):
+                    yield key, parts, tar
         except Exception:  # noqa: BLE001 - untrusted file
             problems["shards that could not be read (whole or in part)"] += 1
 

@@ -60,18 +60,25 @@ class Dataset:
 def read_shard(path: Path, decode: bool) -> Iterator[dict]:
     """The samples of one WebDataset tar shard, in order (image decoded to PIL when ``decode``)."""
     with tarfile.open(path) as tar:
-        current, parts = None, {}
-        for member in tar:
-            if not member.isfile():
-                continue
-            key, _, ext = member.name.partition(".")
-            if key != current and parts:
-                yield _sample(parts, decode)
-                parts = {}
-            current = key
-            parts[ext] = tar.extractfile(member).read()
-        if parts:
-            yield _sample(parts, decode)
+        for _key, members in shard_members(tar):
+            yield _sample({ext: tar.extractfile(m).read() for ext, m in members.items()}, decode)
+
+
+def shard_members(tar: tarfile.TarFile) -> Iterator[tuple[str, dict[str, tarfile.TarInfo]]]:
+    """(key, {extension: member}) per sample of an open shard, grouped the WebDataset way
+    (consecutive files sharing the name before the first dot); nothing is read yet."""
+    current, parts = None, {}
+    for member in tar:
+        if not member.isfile():
+            continue
+        key, _, ext = member.name.partition(".")
+        if key != current and parts:
+            yield current, parts
+            parts = {}
+        current = key
+        parts[ext] = member
+    if parts:
+        yield current, parts
 
 
 def _sample(parts: dict, decode: bool) -> dict:

@@ -54,6 +54,8 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     t.add_argument("--crop-min-height", type=whole_number(0), default=100, help="image px (default 100)")
     t.add_argument("--min-tokens", type=whole_number(0), default=50, help="visible tokens per crop (default 50)")
     t.add_argument("--max-crops", type=whole_number(0), default=16, help="per page, 0 = no limit (default 16)")
+    t.add_argument("--no-ink-check", dest="ink_check", action="store_false",
+                   help="keep tokens whose boxes show no ink in their crop's pixels (faster; see README)")
     o = p.add_argument_group("output")
     o.add_argument("--image-format", choices=("png", "jpeg", "webp"), default="png")
     o.add_argument("--seed-layout", action="store_true", help="also write img/<key>.png + csv/<key>.csv")
@@ -151,7 +153,7 @@ def _config(args, follow_links: bool) -> CrawlConfig:
             ink_boxes=args.ink_boxes, settle=args.settle, settle_max=args.settle_max),
         select=SelectConfig(max_width=args.crop_max[0], max_height=args.crop_max[1],
                             min_height=min(args.crop_min_height, args.crop_max[1]),
-                            min_tokens=args.min_tokens, max_crops=args.max_crops),
+                            min_tokens=args.min_tokens, max_crops=args.max_crops, ink_check=args.ink_check),
         write=WriteConfig(image_format=args.image_format, seed_layout=args.seed_layout,
                           shard_samples=args.shard_samples, shard_pages=args.shard_pages),
         **fleet.config_fields(args),

@@ -35,6 +35,7 @@ class SelectConfig:
     min_tokens: int = 50                 # visible tokens fully inside a crop
     max_crops: int = 16                  # per page; 0 = no limit
     max_overlap: float = 0.1             # of the smaller crop's area
+    ink_check: bool = True               # check every token of a crop against the crop's pixels
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,13 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .egress.guard import NetworkGuard, Refused
 from .browser.pool import BrowserPool
-from .config import CrawlConfig
+from .config import BrowserConfig, CrawlConfig
 from .extract.plan import TokenBoxPlan
 from .extract.tokenizer import load_tokenizer
 from .files import atomic_write_json, exclusive_lock
@@ -73,8 +74,10 @@ def locked_output(out: Path):
 
 
 class Crawler:
-    def __init__(self, cfg: CrawlConfig, seeds: list[str], on_progress=None, scope_seeds: list[str] | None = None):
+    def __init__(self, cfg: CrawlConfig, seeds: list[str], on_progress=None, scope_seeds: list[str] | None = None,
+                 pool_factory: Callable[[BrowserConfig, NetworkGuard], BrowserPool] = BrowserPool):
         self.cfg = cfg
+        self.pool_factory = pool_factory   # the benchmark measures variants of the pool
         self.out = Path(cfg.out)
         self.seeds = seeds
         self.scope = Scope(cfg.scope, scope_seeds if scope_seeds is not None else seeds)
@@ -110,7 +113,7 @@ class Crawler:
                     asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop)
                 heartbeat = asyncio.create_task(self._heartbeat(frontier, writer))
                 try:
-                    async with BrowserPool(self.cfg.browser, self.guard) as pool:
+                    async with self.pool_factory(self.cfg.browser, self.guard) as pool:
                         await asyncio.gather(*(self._tab(pool, frontier, writer)
                                                for _ in range(self.cfg.browser.tabs)))
                     await writer.commit()

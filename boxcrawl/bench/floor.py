@@ -1,15 +1,22 @@
-"""The floor: what rendering a page costs before boxcrawl does anything of its own.
+"""The floors: what rendering a page costs before boxcrawl does anything of its own.
 
-Load the page, run one in-page geometry pass (every text node's client rects), take one
-viewport screenshot. Same pool, same Chromium, same flags and guard as the pipeline.
+Both load the page, run one in-page geometry pass (every text node's client rects) and take
+one PNG viewport screenshot, in the same Chromium with the same flags and viewport.
+
+- ``strict_floor``: the browser alone. One page per tab, reused from page to page, no egress
+  proxy, nothing cleared between pages: the fastest way this Chromium renders these pages.
+- ``floor_page`` through ``BrowserPool.run_page``: a fresh guarded context per page, as
+  ``distill`` gets; what the pool's own isolation costs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 
-from playwright.async_api import BrowserContext, Error as PlaywrightError
+from playwright.async_api import BrowserContext, Error as PlaywrightError, Page, async_playwright
 
+from ..browser.chromium import find_chromium, launch_args
 from ..config import BrowserConfig
 from ..records import Outcome, RenderedPage
 
@@ -25,25 +32,59 @@ GEOMETRY_PASS_JS = """() => {
 }"""
 
 
+async def _load_measure_shoot(page: Page, url: str, cfg: BrowserConfig, timings: dict[str, float]):
+    started = time.perf_counter()
+    response = await page.goto(url, wait_until="domcontentloaded", timeout=cfg.page_timeout * 1000)
+    try:
+        await page.wait_for_load_state("load", timeout=cfg.load_timeout * 1000)
+    except PlaywrightError:
+        pass
+    loaded = time.perf_counter()
+    await page.evaluate(GEOMETRY_PASS_JS)
+    measured = time.perf_counter()
+    await page.screenshot(type="png")
+    done = time.perf_counter()
+    timings.update(load=1000 * (loaded - started), measure=1000 * (measured - loaded),
+                   capture=1000 * (done - measured))
+    return response
+
+
 async def floor_page(context: BrowserContext, url: str, cfg: BrowserConfig,
                      timings: dict[str, float]) -> RenderedPage:
     page = await context.new_page()
-    started = time.perf_counter()
     try:
-        response = await page.goto(url, wait_until="domcontentloaded", timeout=cfg.page_timeout * 1000)
-        try:
-            await page.wait_for_load_state("load", timeout=cfg.load_timeout * 1000)
-        except PlaywrightError:
-            pass
-        loaded = time.perf_counter()
-        await page.evaluate(GEOMETRY_PASS_JS)
-        measured = time.perf_counter()
-        await page.screenshot(type="png")
-        done = time.perf_counter()
+        response = await _load_measure_shoot(page, url, cfg, timings)
     except PlaywrightError as exc:
         return RenderedPage(url=url, final_url=url, status=None, content_type=None, outcome=Outcome.ERROR,
                             error=exc.message.splitlines()[0][:300])
-    timings.update(load=1000 * (loaded - started), measure=1000 * (measured - loaded),
-                   capture=1000 * (done - measured))
     return RenderedPage(url=url, final_url=page.url, status=response.status if response else None,
                         content_type=None, outcome=Outcome.OK, error=None, timings=timings)
+
+
+async def strict_floor(urls: list[str], cfg: BrowserConfig) -> tuple[int, dict[str, float]]:
+    """Render ``urls`` over ``cfg.tabs`` reused pages; (pages ok, ms per stage summed over pages)."""
+    queue = list(reversed(urls))
+    ok, stages = 0, {"load": 0.0, "measure": 0.0, "capture": 0.0}
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=find_chromium(cfg.chromium), args=launch_args())
+        try:
+            async def tab() -> None:
+                nonlocal ok
+                context = await browser.new_context(
+                    viewport={"width": cfg.viewport_width, "height": cfg.viewport_height},
+                    device_scale_factor=cfg.scale, user_agent=cfg.user_agent)
+                page = await context.new_page()
+                while queue:
+                    timings: dict[str, float] = {}
+                    try:
+                        await _load_measure_shoot(page, queue.pop(), cfg, timings)
+                    except PlaywrightError:
+                        continue
+                    ok += 1
+                    for k in stages:
+                        stages[k] += timings[k]
+                await context.close()
+            await asyncio.gather(*(tab() for _ in range(cfg.tabs)))
+        finally:
+            await browser.close()
+    return ok, stages

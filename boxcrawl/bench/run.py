@@ -1,11 +1,13 @@
 """`boxcrawl bench`: the floor and the full pipeline, in one run, on the same pages.
 
 Serves Debian's python3-doc and postgresql-doc-15 HTML on 127.0.0.1, then renders the same
-URL list twice with the same Chromium, flags and tab count: once as the floor (load + one
-geometry pass + one viewport screenshot, nothing written) and once through the whole
-pipeline (tokens, boxes, visibility, crops, shards). Prints pages/min for each, their ratio,
-peak memory of the whole process tree and where the pipeline's time goes. ``--soak N``
-then runs the pipeline over N pages and compares memory at page 100 and page N.
+URL list several times with the same Chromium and tab count: as the strict floor (the browser
+alone: load + one geometry pass + one viewport screenshot on a reused page per tab, nothing
+written; bench/floor.py), as the floor through the pool, and through the whole pipeline
+(tokens, boxes, visibility, crops, ink check, shards), with and without its costliest parts.
+Prints pages/min for each, their ratio to the strict floor, peak memory of the whole process
+tree and where the pipeline's time goes. ``--soak N`` then runs the pipeline over N pages
+and compares memory at page 100 and page N.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import socket
 import subprocess
 import sys
@@ -33,7 +36,7 @@ from ..crawl import Crawler
 from ..records import Outcome
 from ..write.reader import open_dataset
 from ..write.rows import TIMING_STAGES
-from .floor import floor_page
+from .floor import floor_page, strict_floor
 
 SITES = {
     "python3-doc": Path("/usr/share/doc/python3.11/html"),
@@ -143,7 +146,7 @@ def pick_urls(bases: dict[str, str], n: int) -> list[str]:
     return urls
 
 
-async def _floor(urls: list[str], cfg: BrowserConfig) -> tuple[int, dict[str, float]]:
+async def _pool_floor(urls: list[str], cfg: BrowserConfig) -> tuple[int, dict[str, float]]:
     queue = list(reversed(urls))
     ok, stages = 0, {"load": 0.0, "measure": 0.0, "capture": 0.0}
     async with BrowserPool(cfg) as pool:
@@ -160,25 +163,27 @@ async def _floor(urls: list[str], cfg: BrowserConfig) -> tuple[int, dict[str, fl
     return ok, stages
 
 
-def run_floor(urls: list[str], cfg: BrowserConfig) -> RunResult:
+def run_floor(urls: list[str], cfg: BrowserConfig, strict: bool = True) -> RunResult:
+    """The strict floor (the browser alone), or with ``strict=False`` the floor through the pool."""
     with MemorySampler() as mem:
         started = time.perf_counter()
-        ok, stages = asyncio.run(_floor(urls, cfg))
+        ok, stages = asyncio.run(strict_floor(urls, cfg) if strict else _pool_floor(urls, cfg))
         seconds = time.perf_counter() - started
-    return RunResult("floor", len(urls), ok, seconds, mem.peak, stages)
+    return RunResult("strict floor" if strict else "pool floor", len(urls), ok, seconds, mem.peak, stages)
 
 
 def run_pipeline(urls: list[str], cfg: CrawlConfig, name: str = "pipeline",
-                 rss_at: tuple[int, ...] = ()) -> tuple[RunResult, dict[int, float]]:
+                 rss_at: tuple[int, ...] = (), unguarded: bool = False) -> tuple[RunResult, dict[int, float]]:
     rss: dict[int, float] = {}
 
     def on_progress(stats) -> None:
         if stats.pages in rss_at and stats.pages not in rss:
             rss[stats.pages] = MemorySampler.now_mb()
 
+    factory = functools.partial(BrowserPool, unguarded=True) if unguarded else BrowserPool
     with MemorySampler() as mem:
         started = time.perf_counter()
-        stats = asyncio.run(Crawler(cfg, urls, on_progress=on_progress).run())
+        stats = asyncio.run(Crawler(cfg, urls, on_progress=on_progress, pool_factory=factory).run())
         seconds = time.perf_counter() - started
     stages = dict.fromkeys(TIMING_STAGES, 0.0)
     for page in open_dataset(cfg.out).pages(columns=["timings"]):
@@ -189,33 +194,52 @@ def run_pipeline(urls: list[str], cfg: CrawlConfig, name: str = "pipeline",
     return RunResult(name, stats.pages, ok, seconds, mem.peak, stages), rss
 
 
+def _mean(a: RunResult, b: RunResult) -> RunResult:
+    return RunResult(a.name, a.pages, min(a.ok, b.ok), (a.seconds + b.seconds) / 2, max(a.peak_mb, b.peak_mb),
+                     {k: (a.stages_ms[k] + b.stages_ms[k]) / 2 for k in a.stages_ms})
+
+
 def bench(pages: int, tabs: int, chromium: str | None, report) -> dict:
+    """Every run on the same pages, in one process, one after the other: the strict floor first and
+    last (its figure is the mean of the two, so a machine that gets busier or quieter during the
+    run does not tilt the ratios), the pool's floor, the pipeline on its defaults, and the
+    pipeline without each of its costliest guarantees (visibility, the ink check, the egress
+    guard), so the price of each is measured, not guessed."""
     browser = BrowserConfig(chromium=chromium, tabs=tabs, allow_hosts=("127.0.0.1",))
     with serve_sites() as bases, tempfile.TemporaryDirectory(prefix="boxcrawl-bench-") as tmp:
         urls = pick_urls(bases, pages)
         report(f"{len(urls)} pages from {', '.join(bases)}; {tabs} tabs; Chromium {chromium or 'system'}")
-        # Warm-up: start Chromium once and read every page from disk once, so neither run pays it alone.
-        run_floor(urls[: min(len(urls), 4)], browser)
-        # floor, pipeline, floor again: the floor is the mean of the two, so a machine that
-        # gets busier or quieter during the run does not tilt the ratio
+        # Warm-up: start Chromium once and read every page from disk once, so no run pays it alone.
+        run_floor(urls, browser)
         first = run_floor(urls, browser)
-        report(f"floor:    {first.pages_per_min:.1f} pages/min")
-        cfg = CrawlConfig(out=str(Path(tmp) / "pipeline"), follow_links=False, browser=browser,
-                          write=WriteConfig(shard_seconds=3600), politeness=NO_POLITENESS)
-        pipeline, _ = run_pipeline(urls, cfg)
-        report(f"pipeline: {pipeline.pages_per_min:.1f} pages/min")
+        report(f"strict floor: {first.pages_per_min:.1f} pages/min")
+        runs = [run_floor(urls, browser, strict=False)]
+        report(f"pool floor:   {runs[0].pages_per_min:.1f} pages/min")
+        default = CrawlConfig(out="", follow_links=False, browser=browser,
+                              write=WriteConfig(shard_seconds=3600), politeness=NO_POLITENESS)
+        variants = [
+            ("pipeline", default, False),
+            ("  without visibility", dataclasses.replace(
+                default, browser=dataclasses.replace(browser, visibility="none")), False),
+            ("  without the ink check", dataclasses.replace(
+                default, select=dataclasses.replace(default.select, ink_check=False)), False),
+            ("  without the egress guard", default, True),
+        ]
+        for i, (name, cfg, unguarded) in enumerate(variants):
+            run, _ = run_pipeline(urls, dataclasses.replace(cfg, out=str(Path(tmp) / f"run{i}")), name,
+                                  unguarded=unguarded)
+            runs.append(run)
+            report(f"{name.strip()}: {run.pages_per_min:.1f} pages/min")
         second = run_floor(urls, browser)
-        report(f"floor:    {second.pages_per_min:.1f} pages/min (again)")
-        floor = RunResult("floor", len(urls), min(first.ok, second.ok), (first.seconds + second.seconds) / 2,
-                          max(first.peak_mb, second.peak_mb),
-                          {k: (first.stages_ms[k] + second.stages_ms[k]) / 2 for k in first.stages_ms})
-        result = {"date": time.strftime("%Y-%m-%d"), "cores": psutil.cpu_count(), "pages": len(urls), "tabs": tabs,
-                  "floor": dataclasses.asdict(floor) | {"pages_per_min": floor.pages_per_min,
-                                                        "runs_pages_per_min": [first.pages_per_min,
-                                                                               second.pages_per_min]},
-                  "pipeline": dataclasses.asdict(pipeline) | {"pages_per_min": pipeline.pages_per_min},
-                  "ratio": pipeline.pages_per_min / floor.pages_per_min if floor.pages_per_min else 0.0}
-        return result
+        report(f"strict floor: {second.pages_per_min:.1f} pages/min (again)")
+        floor = _mean(first, second)
+        as_dict = lambda run: dataclasses.asdict(run) | {  # noqa: E731
+            "pages_per_min": run.pages_per_min, "ratio": run.pages_per_min / floor.pages_per_min}
+        return {"date": time.strftime("%Y-%m-%d"), "cores": psutil.cpu_count(), "pages": len(urls), "tabs": tabs,
+                "floor": as_dict(floor) | {"runs_pages_per_min": [first.pages_per_min, second.pages_per_min]},
+                "runs": [as_dict(run) for run in runs],
+                "pipeline": as_dict(runs[1]),
+                "ratio": runs[1].pages_per_min / floor.pages_per_min}
 
 
 def soak(pages: int, tabs: int, chromium: str | None, report) -> dict:

@@ -1,7 +1,8 @@
 """BrowserPool: owns Playwright and one Chromium for its whole lifetime.
 
-One browser is shared by all tabs; each page gets a fresh context (no cookies,
-cache or storage leak between pages). A crashed or disconnected browser is
+One browser is shared by all tabs. ``render`` reuses tabs (browser/tab.py: a context and
+its page, reset between pages so nothing of one page reaches the next); ``run_page`` gives
+its work a fresh context. A crashed or disconnected browser is
 relaunched on the next page; after `pages_per_browser` pages the browser is
 retired and replaced once its last page finishes, so memory stays flat.
 Every connection the browser opens leaves through the pool's egress proxy
@@ -24,6 +25,7 @@ from ..egress.guard import NetworkGuard, Refused
 from ..records import Outcome, RenderedPage
 from .chromium import egress_args, find_chromium, launch_args
 from .render import PagePlan, quietly, render_page
+from .tab import MAX_PAGES as TAB_PAGES, RESET_SECONDS, Tab
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 # gives them once PW_CHROMIUM_ATTACH_TO_OTHER makes it adopt them.
 ATTACH_TO_OTHER = "PW_CHROMIUM_ATTACH_TO_OTHER"
 LAUNCH_SECONDS = 30      # a start takes about a second; one that hangs (right after a crash) is retried
+# After these a tab's page is on a document (or an error page) of its own and can be reset;
+# after a crash, a deadline or an error its state is unknown and the tab is closed.
+REUSABLE_AFTER = frozenset({Outcome.OK, Outcome.NO_TEXT, Outcome.HTTP_ERROR, Outcome.NOT_HTML,
+                            Outcome.REFUSED, Outcome.NETWORK})
 NO_UDP_JS = """for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "WebTransport"]) {
   try { delete globalThis[name]; } catch (e) {}
 }"""
@@ -50,6 +56,7 @@ class _Handle:
         self.retired = False
         self.dead = False
         self.closed = False
+        self.idle: list[Tab] = []       # reset tabs, waiting for a page
         self.browser.on("disconnected", self._on_disconnected)
 
     def _on_disconnected(self, _browser) -> None:
@@ -59,8 +66,12 @@ class _Handle:
 class BrowserPool:
     """``async with BrowserPool(cfg, guard) as pool: page = await pool.render(url, plan)``"""
 
-    def __init__(self, cfg: BrowserConfig, guard: NetworkGuard | None = None, extra_args: tuple[str, ...] = ()):
+    def __init__(self, cfg: BrowserConfig, guard: NetworkGuard | None = None, extra_args: tuple[str, ...] = (),
+                 unguarded: bool = False):
         self.cfg = cfg
+        # unguarded: no egress proxy at all, so `boxcrawl bench` can say what the guard costs.
+        # Nothing that renders pages from the network may set it.
+        self.unguarded = unguarded
         self.extra_args = list(extra_args)   # e.g. --enable-dom-distiller
         self.guard = guard or NetworkGuard(cfg.allow_hosts)
         self.executable = find_chromium(cfg.chromium)
@@ -69,10 +80,12 @@ class BrowserPool:
         self._handle: _Handle | None = None
         self._lock = asyncio.Lock()
         self.launches = 0
+        self.tabs_opened = 0
         self.version: str | None = None
 
     async def __aenter__(self) -> "BrowserPool":
-        self._proxy = egress.EgressProxy(self.guard).__enter__()
+        if not self.unguarded:
+            self._proxy = egress.EgressProxy(self.guard).__enter__()
         saved = os.environ.get(ATTACH_TO_OTHER)
         os.environ[ATTACH_TO_OTHER] = "1"     # read once, by the Playwright driver started here
         try:
@@ -98,7 +111,8 @@ class BrowserPool:
         try:
             default = await self._playwright.chromium.launch_persistent_context(
                 profile, executable_path=self.executable,
-                args=launch_args() + egress_args(self._proxy.url, egress.HOST) + self.extra_args,
+                args=launch_args() + (egress_args(self._proxy.url, egress.HOST) if self._proxy else [])
+                + self.extra_args,
                 no_viewport=True, service_workers="block", accept_downloads=False,
                 handle_sigint=False, handle_sigterm=False, handle_sighup=False,
                 timeout=LAUNCH_SECONDS * 1000,
@@ -126,6 +140,7 @@ class BrowserPool:
         if handle.closed:
             return
         handle.closed = True
+        await self._drop_idle(handle, close=True)
         try:
             await asyncio.wait_for(handle.default.close(), timeout=10)
         except (PlaywrightError, asyncio.TimeoutError):
@@ -141,6 +156,7 @@ class BrowserPool:
                     # no close() on a browser that is gone: Playwright may still be tearing it down, and
                     # a launch issued meanwhile can hang; its profile is all there is to clean up
                     handle.closed = True
+                    await self._drop_idle(handle, close=False)
                     shutil.rmtree(handle.profile, ignore_errors=True)
                 self._handle = handle = await self._launch_with_retries()
             handle.in_flight += 1
@@ -149,6 +165,13 @@ class BrowserPool:
                 handle.retired = True
             return handle
 
+    async def _drop_idle(self, handle: _Handle, close: bool) -> None:
+        tabs, handle.idle = handle.idle, []
+        for tab in tabs:
+            if close:
+                await tab.close()
+            await self._close_door(tab.door)
+
     async def _release(self, handle: _Handle) -> None:
         handle.in_flight -= 1
         if handle.retired and handle.in_flight == 0:
@@ -156,46 +179,37 @@ class BrowserPool:
             await self._close(handle)
 
     async def render(self, url: str, plan: PagePlan) -> RenderedPage:
-        """Render one page under the hard per-page deadline. Never raises for page problems."""
-        return await self.run_page(
-            url, lambda context, door, timings: render_page(context, url, plan, self.cfg, door, timings))
+        """Render one page under the hard per-page deadline, in a reused tab (browser/tab.py).
+        Never raises for page problems."""
+        return await self._run(url, lambda tab, timings: render_page(tab, url, plan, self.cfg, timings),
+                               reuse=True)
 
     async def run_page(self, url: str, work, context_options: dict | None = None,
                        timeout: float | None = None) -> RenderedPage:
         """Run ``work(context, door, timings)`` in a fresh context under the deadline; all its traffic
-        goes through its own door of the egress proxy.
-        ``render`` uses it; so does the benchmark's floor, so both pay the same browser costs.
-        ``context_options`` override the context's settings (device emulation); ``timeout`` the deadline."""
+        goes through its own door of the egress proxy. ``context_options`` override the context's
+        settings (device emulation); ``timeout`` the deadline."""
+        return await self._run(url, lambda tab, timings: work(tab.context, tab.door, timings),
+                               context_options=context_options, timeout=timeout)
+
+    async def _run(self, url: str, work, reuse: bool = False, context_options: dict | None = None,
+                   timeout: float | None = None) -> RenderedPage:
         try:   # may resolve a name: off the event loop
             await asyncio.to_thread(self.guard.check, url)
         except Refused as exc:
             return RenderedPage(url=url, final_url=url, status=None, content_type=None,
                                 outcome=Outcome.REFUSED, error=str(exc))
-        door = await self._proxy.open_door()
-        try:
-            handle = await self._acquire()
-        except BaseException:
-            await self._proxy.close_door(door)
-            raise
-        context = None
+        handle = await self._acquire()
+        tab: Tab | None = None
+        clean = False
         timings: dict[str, float] = {}
         try:
             async with asyncio.timeout(timeout or self.cfg.page_timeout):
-                options = dict(
-                    viewport={"width": self.cfg.viewport_width, "height": self.cfg.viewport_height},
-                    device_scale_factor=self.cfg.scale,
-                    user_agent=self.cfg.user_agent,
-                )
-                options.update(context_options or {})
-                context = await handle.browser.new_context(
-                    **options,
-                    proxy={"server": door.url},   # this context's door: its refusals are this page's
-                    service_workers="block",      # a page's code should not outlive the page
-                    accept_downloads=False,
-                )
-                context.on("page", self._close_popup)
-                await context.add_init_script(NO_UDP_JS)
-                return await work(context, door, timings)
+                tab = (handle.idle.pop() if reuse and handle.idle else
+                       await self._open_tab(handle, context_options, with_page=reuse))
+                page = await work(tab, timings)
+                clean = reuse and page.outcome in REUSABLE_AFTER
+                return page
         except TimeoutError:
             return RenderedPage(url=url, final_url=url, status=None, content_type=None,
                                 outcome=Outcome.TIMEOUT, retryable=True, timings=timings,
@@ -206,13 +220,60 @@ class BrowserPool:
                                 outcome=Outcome.CRASH if crashed else Outcome.ERROR, retryable=True,
                                 error=("browser crashed: " if crashed else "") + exc.message.splitlines()[0][:300])
         finally:
-            if context is not None:
-                try:
-                    await asyncio.wait_for(context.close(), timeout=10)
-                except (PlaywrightError, asyncio.TimeoutError):
-                    handle.retired = True  # a context that will not close: start a fresh browser
-            await self._proxy.close_door(door)
+            if tab is not None:
+                await self._put_back(handle, tab, clean)
             await self._release(handle)
+
+    async def _open_tab(self, handle: _Handle, context_options: dict | None, with_page: bool) -> Tab:
+        door = await self._open_door()
+        try:
+            options = dict(
+                viewport={"width": self.cfg.viewport_width, "height": self.cfg.viewport_height},
+                device_scale_factor=self.cfg.scale,
+                user_agent=self.cfg.user_agent,
+            )
+            options.update(context_options or {})
+            if self._proxy:   # this context's door: its refusals are this context's pages'
+                options["proxy"] = {"server": door.url}
+            context = await handle.browser.new_context(
+                **options,
+                service_workers="block",      # a page's code should not outlive the page
+                accept_downloads=False,
+            )
+            context.on("page", self._close_popup)
+            await context.add_init_script(NO_UDP_JS)
+            self.tabs_opened += 1
+            if with_page:
+                return await Tab.open(context, door)
+            return Tab(context, None, None, door)
+        except BaseException:
+            await self._close_door(door)
+            raise
+
+    async def _open_door(self) -> egress.Door:
+        return await self._proxy.open_door() if self._proxy else egress.Door()
+
+    async def _close_door(self, door: egress.Door) -> None:
+        if self._proxy:
+            await self._proxy.close_door(door)
+
+    async def _put_back(self, handle: _Handle, tab: Tab, clean: bool) -> None:
+        """A tab that ended cleanly is reset and kept for the next page; any other is closed."""
+        tab.pages += 1
+        if clean and not handle.retired and not handle.dead and tab.pages < TAB_PAGES:
+            try:
+                await asyncio.wait_for(tab.reset(), timeout=RESET_SECONDS)
+                handle.idle.append(tab)
+                return
+            except (PlaywrightError, asyncio.TimeoutError):
+                log.debug("a tab did not reset; closing it")
+        await self._close_tab(tab)
+
+    async def _close_tab(self, tab: Tab) -> None:
+        try:
+            await tab.close()
+        finally:
+            await self._close_door(tab.door)
 
     @staticmethod
     async def _close_popup(page) -> None:

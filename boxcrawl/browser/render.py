@@ -10,13 +10,14 @@ from importlib import resources
 from typing import Protocol
 
 from PIL import Image
-from playwright.async_api import BrowserContext, Error as PlaywrightError, Page, Response
+from playwright.async_api import Error as PlaywrightError, Page, Response
 
 from ..config import BrowserConfig
 from ..egress.proxy import Door
 from ..records import Measurement, Outcome, RenderedPage
 from .capture import RegionCapture
 from .ink import ink_pass
+from .tab import Tab
 
 _JS_DIR = resources.files("boxcrawl.extract") / "js"
 COLLECT_TEXT_JS = (_JS_DIR / "collect_text.js").read_text()
@@ -61,14 +62,18 @@ class _Navigation:
         self.commits = 0                  # main-frame documents committed so far
         self.in_flight = 0                # requests started and not yet finished or failed
         self.last_request = time.monotonic()
-        page.on("response", self._on_response)
-        page.on("dialog", self._on_dialog)
-        page.on("crash", self._on_crash)
-        page.on("framenavigated", self._on_frame_navigated)
-        page.on("request", self._on_request)
-        page.on("requestfinished", self._on_request_done)
-        page.on("requestfailed", self._on_request_done)
+        self._page = page
+        self._listeners = {"response": self._on_response, "dialog": self._on_dialog, "crash": self._on_crash,
+                           "framenavigated": self._on_frame_navigated, "request": self._on_request,
+                           "requestfinished": self._on_request_done, "requestfailed": self._on_request_done}
+        for event, listener in self._listeners.items():
+            page.on(event, listener)
         self._main = page.main_frame
+
+    def detach(self) -> None:
+        """Stop listening: the tab's page goes on to other documents."""
+        for event, listener in self._listeners.items():
+            self._page.remove_listener(event, listener)
 
     def _on_frame_navigated(self, frame) -> None:
         if frame == self._main:
@@ -155,10 +160,20 @@ def left_for_an_error(page: Page, door: Door) -> str | None:
     return load_error("navigation after load failed: net::ERR_SOCKS_CONNECTION_FAILED", door)
 
 
-async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: BrowserConfig,
-                      door: Door, timings: dict[str, float]) -> RenderedPage:
-    """Load ``url`` in ``context`` and return what it showed. Never raises for page errors.
+async def render_page(tab: Tab, url: str, plan: PagePlan, cfg: BrowserConfig,
+                      timings: dict[str, float]) -> RenderedPage:
+    """Load ``url`` in the tab and return what it showed. Never raises for page errors.
     ``timings`` fills in as stages finish, so a caller that times out still sees how far it got."""
+    nav = _Navigation(tab.page)
+    try:
+        return await _render(tab.page, tab, nav, url, plan, cfg, timings)
+    finally:
+        nav.detach()
+
+
+async def _render(page: Page, tab: Tab, nav: _Navigation, url: str, plan: PagePlan, cfg: BrowserConfig,
+                  timings: dict[str, float]) -> RenderedPage:
+    door = tab.door
     clock = time.perf_counter()
 
     def lap(stage: str) -> None:
@@ -166,9 +181,6 @@ async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: Br
         now = time.perf_counter()
         timings[stage] = round((now - clock) * 1000, 1)
         clock = now
-
-    page = await context.new_page()
-    nav = _Navigation(page)
 
     def result(outcome: Outcome, error: str | None, retryable: bool = False, **kw) -> RenderedPage:
         return RenderedPage(url=url, final_url=page.url if page.url != "about:blank" else url,
@@ -211,8 +223,7 @@ async def render_page(context: BrowserContext, url: str, plan: PagePlan, cfg: Br
         if message := left_for_an_error(page, door):
             outcome, retryable = classify_error(message)
             return result(outcome, message, retryable, load_complete=load_complete)
-        cdp = await page.context.new_cdp_session(page)
-        await cdp.send("Emulation.setScriptExecutionDisabled", {"value": True})
+        await tab.freeze_scripts()
         await page.evaluate(FREEZE_JS)
         measurement = await _measure(page, plan, cfg, lap)
     except PlaywrightError as exc:

@@ -1,5 +1,7 @@
 """The benchmark's machinery on the local test site (figures themselves come from `boxcrawl bench`)."""
 
+import dataclasses
+
 import pytest
 
 from boxcrawl.bench.run import MemorySampler, run_floor, run_pipeline
@@ -12,10 +14,11 @@ pytestmark = pytest.mark.browser
 def test_floor_and_pipeline_runs_report_pages_stages_and_memory(site, tmp_path):
     urls = [f"{site.url}/{name}" for name in ("a.html", "b.html", "c.html")]
     browser = BrowserConfig(tabs=2, allow_hosts=("127.0.0.1",))
-    floor = run_floor(urls, browser)
-    assert (floor.pages, floor.ok) == (3, 3)
-    assert floor.stages_ms["load"] > 0 and floor.stages_ms["capture"] > 0
-    assert floor.peak_mb > 50, "Chromium's processes are counted, not only Python"
+    for strict in (True, False):
+        floor = run_floor(urls, browser, strict=strict)
+        assert (floor.pages, floor.ok) == (3, 3)
+        assert floor.stages_ms["load"] > 0 and floor.stages_ms["capture"] > 0
+        assert floor.peak_mb > 50, "Chromium's processes are counted, not only Python"
 
     cfg = CrawlConfig(out=str(tmp_path / "out"), follow_links=False, browser=browser)
     pipeline, rss = run_pipeline(urls, cfg, rss_at=(1, 3))
@@ -24,6 +27,9 @@ def test_floor_and_pipeline_runs_report_pages_stages_and_memory(site, tmp_path):
     assert pipeline.stages_ms["encode"] > 0 and pipeline.stages_ms["write"] > 0
     assert set(rss) == {1, 3} and all(v > 50 for v in rss.values())
     assert pipeline.pages_per_min > 0 and floor.pages_per_min > 0
+
+    unguarded, _ = run_pipeline(urls, dataclasses.replace(cfg, out=str(tmp_path / "unguarded")), unguarded=True)
+    assert (unguarded.pages, unguarded.ok) == (3, 3)
 
 
 def test_memory_sampler_sees_children():

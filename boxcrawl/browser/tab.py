@@ -1,0 +1,83 @@
+"""A tab that renders page after page without carrying anything from one page to the next.
+
+A fresh browser context per page is the safe default and the slow one: Chromium starts a new
+renderer process for each (about 400 ms of a 2-core machine's time per page, more than loading
+a documentation page). A tab keeps its context, its page and so its renderer across pages, and
+between two pages takes away everything a page could leave for the next:
+
+- the document itself: the tab goes to about:blank, which ends the page's scripts, timers,
+  workers, WebSockets and connections (Playwright turns the back/forward cache off, so the
+  page is not kept alive behind the tab either); page scripts, stopped to freeze the page, run
+  again only for the next document;
+- cookies, first- and third-party, of every site;
+- storage (local and session storage, IndexedDB, Cache Storage, file systems, ...) of every
+  origin the page made a request to, ``window.name`` and the tab's history.
+
+What stays is the HTTP cache, which Chromium keys by the top-level site: a later page of the
+same site loads its stylesheets from it, and a page of another site cannot see an entry of it.
+Service workers are blocked in every context, and permissions are never granted.
+A tab that failed in a way that leaves its state unknown (crash, deadline, an error) is closed,
+not reset; a tab is also replaced after ``MAX_PAGES`` pages, so what a context accumulates
+(connection pools, cache) stays bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+from playwright.async_api import BrowserContext, CDPSession, Error as PlaywrightError, Page, Request
+
+from ..egress.proxy import Door
+
+MAX_PAGES = 100
+RESET_SECONDS = 10      # a reset takes a few ms; a tab that will not reset in this long is closed
+FORGET_JS = "() => { try { sessionStorage.clear(); } catch (e) {} window.name = ''; }"
+
+
+class Tab:
+    """One context with one page, and the egress door all its traffic leaves through."""
+
+    def __init__(self, context: BrowserContext, page: Page | None, cdp: CDPSession | None, door: Door):
+        self.context = context
+        self.page = page
+        self.cdp = cdp           # the page's DevTools session (script switch, storage clearing)
+        self.door = door
+        self.pages = 0           # pages rendered so far
+        self.origins: set[str] = set()   # every origin the current page sent a request to
+        if page is not None:   # a bare context (BrowserPool.run_page) opens its own pages
+            page.on("request", self._on_request)
+
+    @classmethod
+    async def open(cls, context: BrowserContext, door: Door) -> "Tab":
+        page = await context.new_page()
+        cdp = await context.new_cdp_session(page)
+        return cls(context, page, cdp, door)
+
+    def _on_request(self, request: Request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in ("http", "https"):
+            self.origins.add(f"{parts.scheme}://{parts.netloc}")
+
+    async def freeze_scripts(self) -> None:
+        """Stop the page's scripts (timers, handlers, new scripts): the page holds still to be measured."""
+        await self.cdp.send("Emulation.setScriptExecutionDisabled", {"value": True})
+
+    async def reset(self) -> None:
+        """Make the tab as a fresh one for the next page (see the module docstring)."""
+        await self.page.evaluate(FORGET_JS)
+        await self.page.goto("about:blank")
+        await self.cdp.send("Emulation.setScriptExecutionDisabled", {"value": False})
+        await self.cdp.send("Page.resetNavigationHistory")
+        await self.context.clear_cookies()
+        origins, self.origins = self.origins, set()
+        await asyncio.gather(*(self.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+                               for origin in sorted(origins)))
+        self.door.refused.clear()
+        self.door.failed.clear()
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self.context.close(), timeout=RESET_SECONDS)
+        except (PlaywrightError, asyncio.TimeoutError):
+            pass    # the browser is going away, or will be retired by the pool

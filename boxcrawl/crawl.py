@@ -57,6 +57,7 @@ class CrawlStats:
     outcomes: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False      # stopped by SIGINT/SIGTERM before the crawl was finished
     write_seconds: float = 0.0     # spent committing shards
+    waiting_on: tuple[str, ...] = ()   # hosts whose politeness delay holds tabs back right now
 
     @property
     def elapsed(self) -> float:
@@ -112,6 +113,7 @@ class Crawler:
                 if self.cfg.time_limit:
                     asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop)
                 heartbeat = asyncio.create_task(self._heartbeat(frontier, writer))
+                ticker = asyncio.create_task(self._tick())
                 try:
                     async with self.pool_factory(self.cfg.browser, self.guard) as pool:
                         await asyncio.gather(*(self._tab(pool, frontier, writer)
@@ -119,6 +121,7 @@ class Crawler:
                     await writer.commit()
                 finally:
                     heartbeat.cancel()
+                    ticker.cancel()
                     if self.robots is not None:
                         self.robots.close()
                 frontier.release(self.owner)
@@ -132,6 +135,15 @@ class Crawler:
         name = f"config-{self.owner}.json" if self.shared else "config.json"
         doc = {"seeds": self.seeds, **self.cfg.to_dict(), "frontier": describe(self.cfg.frontier)}
         atomic_write_json(self.out / name, doc, sort_keys=False)
+
+    async def _tick(self) -> None:
+        """The progress line changes between pages too: which hosts' delays the tabs are waiting out."""
+        while True:
+            await asyncio.sleep(1.0)
+            waiting = tuple(sorted(self.gate.waiting))
+            if waiting != self.stats.waiting_on:
+                self.stats.waiting_on = waiting
+                self.on_progress(self.stats)
 
     async def _heartbeat(self, frontier, writer: DatasetWriter) -> None:
         """Keep the leases of pages still rendering or waiting for their shard alive."""

@@ -11,7 +11,7 @@ def print_bench(r: dict) -> None:
     floor, pipe = r["floor"], r["pipeline"]
     table = Table(title=f"boxcrawl bench {r['date']}: {r['pages']} pages, {r['tabs']} tabs, {r['cores']} cores")
     for col in ("run", "pages/min", "x strict floor", "ok pages", "seconds", "peak memory (PSS, MB)"):
-        table.add_column(col, justify="right" if col != "run" else "left")
+        table.add_column(col, justify="right" if col != "run" else "left", no_wrap=col == "run")
     for run in (floor, *r["runs"]):
         table.add_row(run["name"], f"{run['pages_per_min']:.1f}", f"{run['ratio']:.2f}", f"{run['ok']}/{run['pages']}",
                       f"{run['seconds']:.1f}", f"{run['peak_mb']:.0f}")

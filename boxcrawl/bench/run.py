@@ -67,7 +67,7 @@ class MemorySampler:
     every Chromium process). Uses PSS where the kernel reports it, so pages Chromium's
     processes share are counted once, not once per process."""
 
-    def __init__(self, interval: float = 0.25):
+    def __init__(self, interval: float = 1.0):   # reading smaps of ~20 processes costs CPU the runs need
         self.interval = interval
         self.peak = 0.0
         self._stop = threading.Event()

@@ -24,7 +24,7 @@ from ..egress import proxy as egress
 from ..egress.guard import NetworkGuard, Refused
 from ..records import Outcome, RenderedPage
 from .chromium import egress_args, find_chromium, launch_args
-from .render import PagePlan, quietly, render_page
+from .render import SETTLE_WATCH_JS, PagePlan, quietly, render_page
 from .tab import MAX_PAGES as TAB_PAGES, RESET_SECONDS, Tab
 
 log = logging.getLogger(__name__)
@@ -244,6 +244,7 @@ class BrowserPool:
             await context.add_init_script(NO_UDP_JS)
             self.tabs_opened += 1
             if with_page:
+                await context.add_init_script(SETTLE_WATCH_JS)   # quiet counts from the document's start
                 return await Tab.open(context, door)
             return Tab(context, None, None, door)
         except BaseException:

@@ -21,7 +21,8 @@ from .tab import Tab
 
 _JS_DIR = resources.files("boxcrawl.extract") / "js"
 COLLECT_TEXT_JS = (_JS_DIR / "collect_text.js").read_text()
-SETTLE_JS = (_JS_DIR / "settle.js").read_text()
+SETTLE_WATCH_JS = (_JS_DIR / "settle_watch.js").read_text()
+SETTLE_JS = (_JS_DIR / "settle.js").read_text().replace("/*SETTLE_WATCH_JS*/", SETTLE_WATCH_JS)
 FREEZE_JS = (_JS_DIR / "freeze.js").read_text()
 MEASURE_JS = (_JS_DIR / "measure.js").read_text().replace(
     "/*VISIBILITY_JS*/", (_JS_DIR / "visibility.js").read_text() + "\n")
@@ -44,7 +45,7 @@ class PagePlan(Protocol):
     def clips(self, measurement: Measurement) -> list[tuple[float, float, float, float]]:
         """Choose the regions (page CSS px) to capture."""
 
-    def verify(self, measurement: Measurement, images: list[bytes]) -> list[bytes]:
+    def verify(self, measurement: Measurement, images: list[Image.Image]) -> list[Image.Image]:
         """Check the chosen regions against their captured pixels; return the images kept."""
 
 
@@ -179,7 +180,7 @@ async def _render(page: Page, tab: Tab, nav: _Navigation, url: str, plan: PagePl
     def lap(stage: str) -> None:
         nonlocal clock
         now = time.perf_counter()
-        timings[stage] = round((now - clock) * 1000, 1)
+        timings[stage] = round(timings.get(stage, 0.0) + (now - clock) * 1000, 1)   # stages may lap again
         clock = now
 
     def result(outcome: Outcome, error: str | None, retryable: bool = False, **kw) -> RenderedPage:
@@ -242,17 +243,17 @@ async def _render(page: Page, tab: Tab, nav: _Navigation, url: str, plan: PagePl
     clips = await asyncio.to_thread(plan.clips, measurement)
     lap("select")
     try:
-        images, encode_ms = await capture(page, clips, cfg.scale)
+        crops = await capture(page, clips, cfg.scale, lap)
     except PlaywrightError as exc:
         outcome, retryable = classify_error(exc.message)
         if nav.crashed:
             outcome, retryable = Outcome.CRASH, True
         return result(outcome, _short(exc.message), retryable)
     lap("capture")
-    timings["capture"] = round(timings["capture"] - encode_ms, 1)
-    timings["encode"] = round(encode_ms, 1)
-    images = await asyncio.to_thread(plan.verify, measurement, images)
+    crops = await asyncio.to_thread(plan.verify, measurement, crops)
     lap("verify")
+    images = await asyncio.to_thread(encode_png, crops)   # only the crops kept are encoded
+    lap("encode")
     return result(Outcome.OK, None, measurement=measurement, images=images,
                   load_complete=load_complete)
 
@@ -323,13 +324,13 @@ CAPTURE_SPAN = 8192
 CAPTURE_GAP = 512
 
 
-async def capture(page: Page, clips, scale: float) -> tuple[list[bytes], float]:
-    """PNG per clip, and ms spent decoding/cutting/encoding. Clips that fit one viewport
-    together share one capture (fast PNG mode), cut apart off the event loop."""
+async def capture(page: Page, clips, scale: float, lap) -> list[Image.Image]:
+    """The pixels of every clip, decoded. Clips that fit one viewport together share one capture
+    (fast PNG mode), cut apart off the event loop; the time spent decoding and cutting is lapped
+    as "encode", the rest as "capture"."""
     if not clips:
-        return [], 0.0
-    encode_ms = 0.0
-    images: list[bytes] = [b""] * len(clips)
+        return []
+    images: list[Image.Image | None] = [None] * len(clips)
     async with RegionCapture(page, scale) as cap:
         order = sorted(range(len(clips)), key=lambda i: (clips[i][1], clips[i][0]))
         beyond = cap.page_height <= BEYOND_PAGE_HEIGHT
@@ -346,29 +347,35 @@ async def capture(page: Page, clips, scale: float) -> tuple[list[bytes], float]:
         for group in groups:
             box = _union([clips[i] for i in group])
             png = await (cap.png(box) if cap.fits(box) or not beyond else cap.beyond(box))
-            started = time.perf_counter()
-            parts = await asyncio.to_thread(cut_png, png, box[:2], [clips[i] for i in group], scale)
-            encode_ms += 1000 * (time.perf_counter() - started)
+            lap("capture")
+            parts = await asyncio.to_thread(cut, png, box[:2], [clips[i] for i in group], scale)
+            lap("encode")
             for i, part in zip(group, parts):
                 images[i] = part
-    return images, encode_ms
+    return images
 
 
 def _union(boxes) -> tuple[float, float, float, float]:
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
-def cut_png(png: bytes, origin, boxes, scale: float) -> list[bytes]:
+def cut(png: bytes, origin, boxes, scale: float) -> list[Image.Image]:
     with Image.open(io.BytesIO(png)) as im:
         im.load()
         out = []
         for x0, y0, x1, y1 in boxes:
             left, top = round((x0 - origin[0]) * scale), round((y0 - origin[1]) * scale)
-            crop = im.crop((left, top, left + round((x1 - x0) * scale), top + round((y1 - y0) * scale)))
-            buf = io.BytesIO()
-            crop.save(buf, format="PNG", compress_level=1)  # ~2x faster than 6; same size on text crops
-            out.append(buf.getvalue())
+            out.append(im.crop((left, top, left + round((x1 - x0) * scale), top + round((y1 - y0) * scale))))
         return out
+
+
+def encode_png(images: list[Image.Image]) -> list[bytes]:
+    out = []
+    for image in images:
+        buf = io.BytesIO()
+        image.save(buf, format="PNG", compress_level=1)  # ~2x faster than 6; same size on text crops
+        out.append(buf.getvalue())
+    return out
 
 
 async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap) -> Measurement:

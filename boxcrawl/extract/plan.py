@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PIL import Image
+
 from ..config import SelectConfig
 from ..records import Crop, Measurement
 from ..select.crops import select_crops
@@ -27,7 +29,7 @@ class TokenBoxPlan:
         self.crops = select_crops(measurement, self.select, self.scale)
         return [c.box for c in self.crops]
 
-    def verify(self, measurement: Measurement, images: list[bytes]) -> list[bytes]:
+    def verify(self, measurement: Measurement, images: list[Image.Image]) -> list[Image.Image]:
         if not self.select.ink_check:
             return images
         self.crops, images = verify_crops(measurement, self.crops, images, self.scale, self.select.min_tokens)

@@ -55,6 +55,7 @@ class HostGate:
         self.slot_seconds = slot_seconds          # a slot frees itself after this (its worker died)
         self.state = shared if shared is not None and hasattr(shared, "host_slot") else _LocalState()
         self.delays: dict[str, float] = {}        # robots.txt Crawl-delay, per host
+        self.waiting: dict[str, int] = {}         # host -> tabs of this process waiting for it now
 
     def set_crawl_delay(self, url: str, seconds: float | None) -> None:
         if seconds:
@@ -63,16 +64,26 @@ class HostGate:
     async def acquire(self, url: str, stopping: asyncio.Event) -> bool:
         """Wait for a slot on the URL's host; False if the crawl is stopping meanwhile."""
         host = host_key(url)
+        waiting = False
         delay = max(self.cfg.host_delay, self.delays.get(host, 0.0))
-        while not stopping.is_set():
-            wait = self.state.host_slot(host, url, self.cfg.host_concurrency, delay, self.slot_seconds)
-            if wait <= 0:
-                return True
-            try:
-                await asyncio.wait_for(stopping.wait(), timeout=min(wait, 2.0))
-            except asyncio.TimeoutError:
-                pass
-        return False
+        try:
+            while not stopping.is_set():
+                wait = self.state.host_slot(host, url, self.cfg.host_concurrency, delay, self.slot_seconds)
+                if wait <= 0:
+                    return True
+                if not waiting:   # the progress line says which hosts hold the crawl back
+                    waiting = True
+                    self.waiting[host] = self.waiting.get(host, 0) + 1
+                try:
+                    await asyncio.wait_for(stopping.wait(), timeout=min(wait, 2.0))
+                except asyncio.TimeoutError:
+                    pass
+            return False
+        finally:
+            if waiting:
+                self.waiting[host] -= 1
+                if not self.waiting[host]:
+                    del self.waiting[host]
 
     def release(self, url: str) -> None:
         self.state.host_done(host_key(url), url)

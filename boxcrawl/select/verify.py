@@ -2,17 +2,19 @@
 
 A token whose box shows no ink in the captured image is not a target: it becomes hidden on the
 page with the reason ``no_ink`` (and leaves every crop), and a crop left with fewer than
-``min_tokens`` visible tokens is dropped with its image. Pure numpy on the PNGs already captured.
+``min_tokens`` visible tokens is dropped with its image. Pure numpy on the pixels already captured.
 """
 
 from __future__ import annotations
+
+from PIL import Image
 
 from ..inkcheck import Gray
 from ..records import Crop, Measurement
 
 
-def verify_crops(m: Measurement, crops: list[Crop], images: list[bytes], scale: float,
-                 min_tokens: int) -> tuple[list[Crop], list[bytes]]:
+def verify_crops(m: Measurement, crops: list[Crop], images: list[Image.Image | bytes], scale: float,
+                 min_tokens: int) -> tuple[list[Crop], list[Image.Image | bytes]]:
     """Return the crops and images kept; marks tokens without ink in ``m.hidden``."""
     no_ink: set[int] = set()
     for crop, png in zip(crops, images):

@@ -1,27 +1,16 @@
 // Settling: makes lazy images and frames load, then resolves once the document has gone
 // `quiet` ms without a DOM mutation and at least `wait` ms have passed, or after `cap` ms, or at
-// once when the page starts navigating itself away. The observer and the navigation listener
-// are installed once per document and stay, so a mutation or navigation that happens between
-// two calls (while Python decides) is never missed. The Navigation API's `navigate` event fires
-// synchronously in the page's own timeline: a navigation scheduled by the page always wins
-// against the quiet window, whatever the machine's load.
+// once when the page starts navigating itself away. The watcher (settle_watch.js) stays for the
+// document's life, so a mutation or navigation that happens between two calls (while Python
+// decides) is never missed.
 // Argument: {quiet, wait, cap} in ms. Returns {navigating, quiet, mutations, waited}.
 (arg) => new Promise((resolve) => {
   // Lazy images and frames load now, while the page may still move, not when a capture
   // reaches them after the page was measured.
+  /*SETTLE_WATCH_JS*/
+  const s = window.__boxcrawlSettle;
   for (const el of document.querySelectorAll("img[loading=lazy], iframe[loading=lazy]")) el.loading = "eager";
-  let s = window.__boxcrawlSettle;
-  if (!s) {
-    s = window.__boxcrawlSettle = {last: performance.now(), mutations: 0, navigating: false};
-    new MutationObserver((records) => { s.mutations += records.length; s.last = performance.now(); })
-      .observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
-    if (window.navigation) {
-      // same-document navigations (hash, pushState) and downloads keep this document
-      window.navigation.addEventListener("navigate", (event) => {
-        if (!event.destination.sameDocument && event.downloadRequest === null) s.navigating = true;
-      });
-    }
-  }
+  s.observer.takeRecords();   // those attribute changes are ours, not the page moving
   const started = performance.now();
   const tick = () => {
     const now = performance.now();

@@ -10,6 +10,7 @@ from boxcrawl.config import PolitenessConfig, WriteConfig
 from boxcrawl.frontier.redis import RedisFrontier
 from boxcrawl.politeness.gate import HostGate, retry_after_seconds
 from boxcrawl.records import Outcome, RenderedPage
+from boxcrawl.write.formats import pack
 from boxcrawl.write.rows import build_rows
 from boxcrawl.write.shards import DatasetWriter
 from conftest import run_boxcrawl
@@ -113,7 +114,7 @@ def test_a_dead_workers_staged_shard_is_cleaned_and_its_late_commit_is_fenced(tm
     dead.add(["http://a/1", "http://a/2"], 0)
     assert len(dead.lease("dead", 2)) == 2
     writer_dead = DatasetWriter(out, cfg, dead, prefix="dead", owner="dead", is_dead=lambda p: False)
-    staged = writer_dead._stage("dead-000000", [_rows("http://a/1"), _rows("http://a/2")])  # killed here
+    staged = writer_dead._stage("dead-000000", [pack(_rows("http://a/1")), pack(_rows("http://a/2"))])  # killed here
     assert staged.exists()
     time.sleep(0.6)
     alive = RedisFrontier(redis_url, lease_seconds=30)

@@ -30,7 +30,7 @@ from playwright.async_api import BrowserContext, CDPSession, Error as Playwright
 
 from ..egress.proxy import Door
 
-MAX_PAGES = 100
+MAX_PAGES = 20          # a renderer kept longer holds on to memory (about 3x at 100 pages), for no speed
 RESET_SECONDS = 10      # a reset takes a few ms; a tab that will not reset in this long is closed
 FORGET_JS = "() => { try { sessionStorage.clear(); } catch (e) {} window.name = ''; }"
 

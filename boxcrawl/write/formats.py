@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -45,41 +46,78 @@ CSV_COLUMNS = ["url", "key", "word", "token", "token_id", "x", "y", "width", "he
                "token_index"]
 
 
-def write_webdataset(path: Path, pages: list[PageRows]) -> None:
+@dataclass
+class PackedPage:
+    """A finished page waiting for its shard, in the form the shard's files are written from:
+    Arrow rows (boxes as float32 columns, not Python lists of floats: several times smaller)
+    and the WebDataset members already serialized. The shard column is added at commit."""
+
+    url: str
+    outcome: str
+    error: str | None
+    page: pa.RecordBatch                 # one row of PAGES_SCHEMA without `shard`
+    samples: pa.RecordBatch              # SAMPLES_SCHEMA without `shard`, one row per sample
+    members: list[tuple[str, str, bytes, bytes]]   # (key, image extension, image, json)
+
+    @property
+    def n_samples(self) -> int:
+        return self.samples.num_rows
+
+
+_PAGE_COLUMNS = pa.schema([f for f in PAGES_SCHEMA if f.name != "shard"])
+_SAMPLE_COLUMNS = pa.schema([f for f in SAMPLES_SCHEMA if f.name != "shard"])
+
+
+def pack(rows: PageRows) -> PackedPage:
+    return PackedPage(
+        url=rows.url, outcome=rows.page["outcome"], error=rows.page["error"],
+        page=pa.RecordBatch.from_pylist([rows.page], schema=_PAGE_COLUMNS),
+        samples=pa.RecordBatch.from_pylist([s.meta for s in rows.samples], schema=_SAMPLE_COLUMNS),
+        members=[(s.key, s.image_format, s.image, json.dumps(s.meta, ensure_ascii=False).encode("utf-8"))
+                 for s in rows.samples])
+
+
+def write_webdataset(path: Path, pages: list[PackedPage]) -> None:
     with wds.TarWriter(str(path)) as tar:
         for page in pages:
-            for s in page.samples:
-                tar.write({"__key__": s.key, s.image_format: s.image,
-                           "json": json.dumps(s.meta, ensure_ascii=False).encode("utf-8")})
+            for key, ext, image, meta in page.members:
+                tar.write({"__key__": key, ext: image, "json": meta})
 
 
-def write_pages_parquet(path: Path, pages: list[PageRows], shard: str) -> None:
-    rows = [{**p.page, "shard": shard} for p in pages]
-    pq.write_table(pa.Table.from_pylist(rows, schema=PAGES_SCHEMA), path, compression="zstd")
+def _table(batches: list[pa.RecordBatch], schema: pa.Schema, shard: str) -> pa.Table:
+    """The batches as one table of ``schema``, its ``shard`` column filled in."""
+    columns = pa.schema([f for f in schema if f.name != "shard"])
+    table = pa.Table.from_batches(batches, schema=columns)
+    table = table.append_column("shard", pa.array([shard] * table.num_rows, pa.string()))
+    return table.select(schema.names)
 
 
-def write_samples_parquet(path: Path, pages: list[PageRows], shard: str) -> None:
-    rows = [{**s.meta, "shard": shard} for p in pages for s in p.samples]
-    pq.write_table(pa.Table.from_pylist(rows, schema=SAMPLES_SCHEMA), path, compression="zstd")
+def write_pages_parquet(path: Path, pages: list[PackedPage], shard: str) -> None:
+    pq.write_table(_table([p.page for p in pages], PAGES_SCHEMA, shard), path, compression="zstd")
 
 
-def write_seed_layout(root: Path, pages: list[PageRows]) -> list[Path]:
+def write_samples_parquet(path: Path, pages: list[PackedPage], shard: str) -> None:
+    pq.write_table(_table([p.samples for p in pages], SAMPLES_SCHEMA, shard), path, compression="zstd")
+
+
+def write_seed_layout(root: Path, pages: list[PackedPage]) -> list[Path]:
     """The original's layout, fixed: img/<key>.<ext> + csv/<key>.csv, one CSV per image,
     header once, RFC 4180 quoting, boxes as x, y, width, height in image pixels."""
     written = []
     (root / "img").mkdir(parents=True, exist_ok=True)
     (root / "csv").mkdir(parents=True, exist_ok=True)
     for page in pages:
-        for s in page.samples:
-            img = root / "img" / f"{s.key}.{s.image_format}"
-            img.write_bytes(s.image)
-            out = root / "csv" / f"{s.key}.csv"
+        for key, ext, image, meta_json in page.members:
+            meta = json.loads(meta_json)
+            img = root / "img" / f"{key}.{ext}"
+            img.write_bytes(image)
+            out = root / "csv" / f"{key}.csv"
             with out.open("w", newline="", encoding="utf-8") as f:
                 w = csv.writer(f)  # excel dialect: CRLF, quotes doubled = RFC 4180
                 w.writerow(CSV_COLUMNS)
-                for t in s.meta["tokens"]:
+                for t in meta["tokens"]:
                     x0, y0, x1, y1 = t["box"]
-                    w.writerow([s.meta["url"], s.key, t["text"], t["token"], t["id"], x0, y0,
+                    w.writerow([meta["url"], key, t["text"], t["token"], t["id"], x0, y0,
                                 round(x1 - x0, 2), round(y1 - y0, 2), t["start"], t["end"], t["index"]])
             written += [img, out]
     return written

@@ -1,5 +1,8 @@
 """DatasetWriter: buffers finished pages and commits them as shards, atomically.
 
+Pages wait for their shard packed (write/formats.PackedPage: Arrow rows and serialized
+members), not as Python objects, so a shard of 200 pages costs little memory while it fills.
+
 A commit has three steps, so a kill at any moment leaves either a whole shard
 or none, and never a page both lost and written:
 1. every file of the shard is written into DIR/.staging/<shard>/ (readers never look there);
@@ -23,7 +26,8 @@ from pathlib import Path
 
 from ..config import WriteConfig
 from ..frontier.base import Finished
-from .formats import write_pages_parquet, write_samples_parquet, write_seed_layout, write_webdataset
+from .formats import (PackedPage, pack, write_pages_parquet, write_samples_parquet, write_seed_layout,
+                      write_webdataset)
 from .rows import PageRows
 
 STAGING = ".staging"
@@ -35,12 +39,12 @@ class DatasetWriter:
         self.out = Path(out)
         self.owner = owner
         self._is_dead = is_dead or (lambda prefix: False)   # prefix -> whether that writer is gone
-        self._committing: list[PageRows] = []
+        self._committing: list[PackedPage] = []
         self.dropped = 0               # pages another worker took over (lease lost)
         self.cfg = cfg
         self.frontier = frontier
         self.prefix = prefix
-        self._pending: list[PageRows] = []
+        self._pending: list[PackedPage] = []
         self._pending_samples = 0
         self._opened_at = time.monotonic()
         self._lock = asyncio.Lock()
@@ -73,8 +77,9 @@ class DatasetWriter:
         return [p.url for p in self._pending] + [p.url for p in self._committing]
 
     async def add(self, rows: PageRows) -> None:
-        self._pending.append(rows)
-        self._pending_samples += len(rows.samples)
+        packed = await asyncio.to_thread(pack, rows)
+        self._pending.append(packed)
+        self._pending_samples += packed.n_samples
         if (self._pending_samples >= self.cfg.shard_samples or len(self._pending) >= self.cfg.shard_pages
                 or time.monotonic() - self._opened_at >= self.cfg.shard_seconds):
             await self.commit()
@@ -92,7 +97,7 @@ class DatasetWriter:
                     shard = f"{self.prefix}-{self.frontier.next_shard_number():06d}"
                     shard_dir = await asyncio.to_thread(self._stage, shard, pages)
                     lost = self.frontier.commit(
-                        shard, [Finished(p.url, p.page["outcome"], p.page["error"]) for p in pages], owner=self.owner)
+                        shard, [Finished(p.url, p.outcome, p.error) for p in pages], owner=self.owner)
                     if not lost:
                         await asyncio.to_thread(self._publish, shard_dir)
                         self.shards_written += 1
@@ -106,13 +111,13 @@ class DatasetWriter:
             self.seconds += time.perf_counter() - started
 
     # -- files ------------------------------------------------------------------------------------
-    def _stage(self, shard: str, pages: list[PageRows]) -> Path:
+    def _stage(self, shard: str, pages: list[PackedPage]) -> Path:
         shard_dir = self.out / STAGING / shard
         if shard_dir.exists():
             shutil.rmtree(shard_dir)
         for sub in ("wds", "pages", "samples"):
             (shard_dir / sub).mkdir(parents=True)
-        if any(p.samples for p in pages):
+        if any(p.n_samples for p in pages):
             write_webdataset(shard_dir / "wds" / f"{shard}.tar", pages)
             write_samples_parquet(shard_dir / "samples" / f"{shard}.parquet", pages, shard)
             if self.cfg.seed_layout:

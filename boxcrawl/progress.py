@@ -32,13 +32,17 @@ class CrawlProgress:
 
     def update(self, stats) -> None:
         if self.enabled and self._task is not None:
-            waiting = ""
-            if stats.waiting_on:
-                hosts = ", ".join(stats.waiting_on[:3]) + (" ..." if len(stats.waiting_on) > 3 else "")
-                waiting = f"  politeness: waiting on {hosts}"
-            self._progress.update(self._task, description=(
-                f"pages {stats.pages}  failed {stats.failed}  samples {stats.samples}  "
-                f"{stats.pages_per_min:.0f} pages/min{waiting}"))
+            self._progress.update(self._task, description=progress_line(stats))
+
+
+def progress_line(stats) -> str:
+    """pages, failures, samples, pages/min, and the hosts whose turn the tabs are waiting for."""
+    waiting = ""
+    if stats.waiting_on:
+        hosts = ", ".join(stats.waiting_on[:3]) + (" ..." if len(stats.waiting_on) > 3 else "")
+        waiting = f"  politeness: waiting on {hosts}"
+    return (f"pages {stats.pages}  failed {stats.failed}  samples {stats.samples}  "
+            f"{stats.pages_per_min:.0f} pages/min{waiting}")
 
 
 def print_summary(stats, out: Path) -> None:

@@ -25,7 +25,7 @@ from ..egress.guard import NetworkGuard, Refused
 from ..records import Outcome, RenderedPage
 from .chromium import egress_args, find_chromium, launch_args
 from .render import SETTLE_WATCH_JS, PagePlan, quietly, render_page
-from .tab import MAX_PAGES as TAB_PAGES, RESET_SECONDS, Tab
+from .tab import MAX_PAGES as TAB_PAGES, RESET_SECONDS, Tab, close_context
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +226,7 @@ class BrowserPool:
 
     async def _open_tab(self, handle: _Handle, context_options: dict | None, with_page: bool) -> Tab:
         door = await self._open_door()
+        context = None
         try:
             options = dict(
                 viewport={"width": self.cfg.viewport_width, "height": self.cfg.viewport_height},
@@ -248,6 +249,8 @@ class BrowserPool:
                 return await Tab.open(context, door)
             return Tab(context, None, None, door)
         except BaseException:
+            if context is not None:   # the page or its setup failed: the context must not linger
+                await close_context(context)
             await self._close_door(door)
             raise
 

@@ -1,4 +1,4 @@
-"""One page in one fresh browser context: load, measure, capture. Every path ends in a RenderedPage."""
+"""One page in a tab (browser/tab.py): load, settle, measure, capture. Every path ends in a RenderedPage."""
 
 from __future__ import annotations
 

@@ -77,7 +77,11 @@ class Tab:
         self.door.failed.clear()
 
     async def close(self) -> None:
-        try:
-            await asyncio.wait_for(self.context.close(), timeout=RESET_SECONDS)
-        except (PlaywrightError, asyncio.TimeoutError):
-            pass    # the browser is going away, or will be retired by the pool
+        await close_context(self.context)
+
+
+async def close_context(context: BrowserContext) -> None:
+    try:
+        await asyncio.wait_for(context.close(), timeout=RESET_SECONDS)
+    except (PlaywrightError, asyncio.TimeoutError):
+        pass    # the browser is going away, or will be retired by the pool

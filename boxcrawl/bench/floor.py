@@ -5,18 +5,20 @@ one PNG viewport screenshot, in the same Chromium with the same flags and viewpo
 
 - ``strict_floor``: the browser alone. One page per tab, reused from page to page, no egress
   proxy, nothing cleared between pages: the fastest way this Chromium renders these pages.
-- ``floor_page`` through ``BrowserPool.run_page``: a fresh guarded context per page, as
-  ``distill`` gets; what the pool's own isolation costs.
+- ``pool_floor``: ``floor_page`` through ``BrowserPool.run_page``, a fresh guarded context per
+  page, as ``distill`` gets; what the pool's own isolation costs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from playwright.async_api import BrowserContext, Error as PlaywrightError, Page, async_playwright
 
 from ..browser.chromium import find_chromium, launch_args
+from ..browser.pool import BrowserPool
 from ..config import BrowserConfig
 from ..records import Outcome, RenderedPage
 
@@ -61,30 +63,68 @@ async def floor_page(context: BrowserContext, url: str, cfg: BrowserConfig,
                         content_type=None, outcome=Outcome.OK, error=None, timings=timings)
 
 
-async def strict_floor(urls: list[str], cfg: BrowserConfig) -> tuple[int, dict[str, float]]:
-    """Render ``urls`` over ``cfg.tabs`` reused pages; (pages ok, ms per stage summed over pages)."""
+STAGES = ("load", "measure", "capture")
+
+
+async def _drain(urls: list[str], tabs: int, open_tab) -> tuple[int, dict[str, float]]:
+    """``tabs`` tabs render ``urls`` between them: (pages ok, ms per stage summed over pages).
+    ``open_tab()`` is an async context giving one tab's ``render(url, timings) -> ok``."""
     queue = list(reversed(urls))
-    ok, stages = 0, {"load": 0.0, "measure": 0.0, "capture": 0.0}
+    ok, stages = 0, dict.fromkeys(STAGES, 0.0)
+
+    async def tab() -> None:
+        nonlocal ok
+        async with open_tab() as render:
+            while queue:
+                timings: dict[str, float] = {}
+                rendered = await render(queue.pop(), timings)   # not `ok += await`: ok is read before the await
+                ok += rendered
+                for k in stages:
+                    stages[k] += timings.get(k, 0.0)
+
+    await asyncio.gather(*(tab() for _ in range(tabs)))
+    return ok, stages
+
+
+async def strict_floor(urls: list[str], cfg: BrowserConfig) -> tuple[int, dict[str, float]]:
+    """The browser alone: ``urls`` over ``cfg.tabs`` reused pages, no proxy, nothing cleared."""
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=find_chromium(cfg.chromium), args=launch_args())
+
+        @contextlib.asynccontextmanager
+        async def reused_page():
+            context = await browser.new_context(
+                viewport={"width": cfg.viewport_width, "height": cfg.viewport_height},
+                device_scale_factor=cfg.scale, user_agent=cfg.user_agent)
+            page = await context.new_page()
+
+            async def render(url: str, timings: dict[str, float]) -> bool:
+                try:
+                    await _load_measure_shoot(page, url, cfg, timings)
+                except PlaywrightError:
+                    return False
+                return True
+
+            yield render
+            await context.close()
+
         try:
-            async def tab() -> None:
-                nonlocal ok
-                context = await browser.new_context(
-                    viewport={"width": cfg.viewport_width, "height": cfg.viewport_height},
-                    device_scale_factor=cfg.scale, user_agent=cfg.user_agent)
-                page = await context.new_page()
-                while queue:
-                    timings: dict[str, float] = {}
-                    try:
-                        await _load_measure_shoot(page, queue.pop(), cfg, timings)
-                    except PlaywrightError:
-                        continue
-                    ok += 1
-                    for k in stages:
-                        stages[k] += timings[k]
-                await context.close()
-            await asyncio.gather(*(tab() for _ in range(cfg.tabs)))
+            return await _drain(urls, cfg.tabs, reused_page)
         finally:
             await browser.close()
-    return ok, stages
+
+
+async def pool_floor(urls: list[str], cfg: BrowserConfig) -> tuple[int, dict[str, float]]:
+    """The same work through the pool: a fresh guarded context per page."""
+    async with BrowserPool(cfg) as pool:
+
+        @contextlib.asynccontextmanager
+        async def pool_tab():
+            async def render(url: str, timings: dict[str, float]) -> bool:
+                page = await pool.run_page(url, lambda ctx, door, t: floor_page(ctx, url, cfg, t))
+                timings.update(page.timings)
+                return page.outcome == Outcome.OK
+
+            yield render
+
+        return await _drain(urls, cfg.tabs, pool_tab)

@@ -33,10 +33,9 @@ from ..config import BrowserConfig, CrawlConfig, PolitenessConfig, WriteConfig
 # The floor knows no politeness, and the sites are local copies: the pipeline runs without it too.
 NO_POLITENESS = PolitenessConfig(host_concurrency=1000, host_delay=0.0, robots=False)
 from ..crawl import Crawler
-from ..records import Outcome
 from ..write.reader import open_dataset
 from ..write.rows import TIMING_STAGES
-from .floor import floor_page, strict_floor
+from .floor import pool_floor, strict_floor
 
 SITES = {
     "python3-doc": Path("/usr/share/doc/python3.11/html"),
@@ -146,28 +145,11 @@ def pick_urls(bases: dict[str, str], n: int) -> list[str]:
     return urls
 
 
-async def _pool_floor(urls: list[str], cfg: BrowserConfig) -> tuple[int, dict[str, float]]:
-    queue = list(reversed(urls))
-    ok, stages = 0, {"load": 0.0, "measure": 0.0, "capture": 0.0}
-    async with BrowserPool(cfg) as pool:
-        async def tab():
-            nonlocal ok
-            while queue:
-                url = queue.pop()
-                page = await pool.run_page(url, lambda ctx, door, timings: floor_page(
-                    ctx, url, cfg, timings))
-                ok += page.outcome == Outcome.OK
-                for k in stages:
-                    stages[k] += page.timings.get(k, 0.0)
-        await asyncio.gather(*(tab() for _ in range(cfg.tabs)))
-    return ok, stages
-
-
 def run_floor(urls: list[str], cfg: BrowserConfig, strict: bool = True) -> RunResult:
     """The strict floor (the browser alone), or with ``strict=False`` the floor through the pool."""
     with MemorySampler() as mem:
         started = time.perf_counter()
-        ok, stages = asyncio.run(strict_floor(urls, cfg) if strict else _pool_floor(urls, cfg))
+        ok, stages = asyncio.run(strict_floor(urls, cfg) if strict else pool_floor(urls, cfg))
         seconds = time.perf_counter() - started
     return RunResult("strict floor" if strict else "pool floor", len(urls), ok, seconds, mem.peak, stages)
 

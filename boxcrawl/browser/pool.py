@@ -249,8 +249,8 @@ class BrowserPool:
                 return await Tab.open(context, door)
             return Tab(context, None, None, door)
         except BaseException:
-            if context is not None:   # the page or its setup failed: the context must not linger
-                await close_context(context)
+            if context is not None and not await close_context(context):   # the page's setup failed
+                handle.retired = True
             await self._close_door(door)
             raise
 
@@ -271,11 +271,9 @@ class BrowserPool:
                 return
             except (PlaywrightError, asyncio.TimeoutError):
                 log.debug("a tab did not reset; closing it")
-        await self._close_tab(tab)
-
-    async def _close_tab(self, tab: Tab) -> None:
         try:
-            await tab.close()
+            if not await tab.close():
+                handle.retired = True   # a context that will not close: start a fresh browser
         finally:
             await self._close_door(tab.door)
 

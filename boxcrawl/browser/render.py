@@ -167,14 +167,14 @@ async def render_page(tab: Tab, url: str, plan: PagePlan, cfg: BrowserConfig,
     ``timings`` fills in as stages finish, so a caller that times out still sees how far it got."""
     nav = _Navigation(tab.page)
     try:
-        return await _render(tab.page, tab, nav, url, plan, cfg, timings)
+        return await _render(tab, nav, url, plan, cfg, timings)
     finally:
         nav.detach()
 
 
-async def _render(page: Page, tab: Tab, nav: _Navigation, url: str, plan: PagePlan, cfg: BrowserConfig,
+async def _render(tab: Tab, nav: _Navigation, url: str, plan: PagePlan, cfg: BrowserConfig,
                   timings: dict[str, float]) -> RenderedPage:
-    door = tab.door
+    page, door = tab.page, tab.door
     clock = time.perf_counter()
 
     def lap(stage: str) -> None:

@@ -76,12 +76,14 @@ class Tab:
         self.door.refused.clear()
         self.door.failed.clear()
 
-    async def close(self) -> None:
-        await close_context(self.context)
+    async def close(self) -> bool:
+        return await close_context(self.context)
 
 
-async def close_context(context: BrowserContext) -> None:
+async def close_context(context: BrowserContext) -> bool:
+    """Close ``context``; False when it would not close (the pool then retires its browser)."""
     try:
         await asyncio.wait_for(context.close(), timeout=RESET_SECONDS)
+        return True
     except (PlaywrightError, asyncio.TimeoutError):
-        pass    # the browser is going away, or will be retired by the pool
+        return False

@@ -84,20 +84,19 @@ def write_webdataset(path: Path, pages: list[PackedPage]) -> None:
                 tar.write({"__key__": key, ext: image, "json": meta})
 
 
-def _table(batches: list[pa.RecordBatch], schema: pa.Schema, shard: str) -> pa.Table:
-    """The batches as one table of ``schema``, its ``shard`` column filled in."""
-    columns = pa.schema([f for f in schema if f.name != "shard"])
+def _table(batches: list[pa.RecordBatch], columns: pa.Schema, schema: pa.Schema, shard: str) -> pa.Table:
+    """The batches (of ``columns``) as one table of ``schema``, its ``shard`` column filled in."""
     table = pa.Table.from_batches(batches, schema=columns)
     table = table.append_column("shard", pa.array([shard] * table.num_rows, pa.string()))
     return table.select(schema.names)
 
 
 def write_pages_parquet(path: Path, pages: list[PackedPage], shard: str) -> None:
-    pq.write_table(_table([p.page for p in pages], PAGES_SCHEMA, shard), path, compression="zstd")
+    pq.write_table(_table([p.page for p in pages], _PAGE_COLUMNS, PAGES_SCHEMA, shard), path, compression="zstd")
 
 
 def write_samples_parquet(path: Path, pages: list[PackedPage], shard: str) -> None:
-    pq.write_table(_table([p.samples for p in pages], SAMPLES_SCHEMA, shard), path, compression="zstd")
+    pq.write_table(_table([p.samples for p in pages], _SAMPLE_COLUMNS, SAMPLES_SCHEMA, shard), path, compression="zstd")
 
 
 def write_seed_layout(root: Path, pages: list[PackedPage]) -> list[Path]:

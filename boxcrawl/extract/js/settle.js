@@ -5,10 +5,10 @@
 // decides) is never missed.
 // Argument: {quiet, wait, cap} in ms. Returns {navigating, quiet, mutations, waited}.
 (arg) => new Promise((resolve) => {
-  // Lazy images and frames load now, while the page may still move, not when a capture
-  // reaches them after the page was measured.
   /*SETTLE_WATCH_JS*/
   const s = window.__boxcrawlSettle;
+  // Lazy images and frames load now, while the page may still move, not when a capture
+  // reaches them after the page was measured.
   for (const el of document.querySelectorAll("img[loading=lazy], iframe[loading=lazy]")) el.loading = "eager";
   s.observer.takeRecords();   // those attribute changes are ours, not the page moving
   const started = performance.now();

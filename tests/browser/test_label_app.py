@@ -96,10 +96,12 @@ def test_two_labelers_see_each_others_labels(browser, tmp_path):
         expect(bob.locator('#list li[data-index="5"]')).to_have_attribute("data-good", "1", timeout=6000)
         expect(bob.locator("#current-label")).to_have_text("good · ann", timeout=6000)
         bob.goto(f"{server.base}/?labeler=bob#7")
+        expect(bob.locator("#list li.current")).to_have_attribute("data-index", "7")   # keys work once it shows #7
         bob.keyboard.type("-")
         expect(ann.locator('#list li[data-index="7"]')).to_have_attribute("data-good", "0", timeout=6000)
         # Ann's reset of Bob's label reaches Bob too.
         ann.goto(f"{server.base}/?labeler=ann#7")
+        expect(ann.locator("#list li.current")).to_have_attribute("data-index", "7")
         ann.keyboard.press("Backspace")
         expect(bob.locator('#list li[data-index="7"]')).not_to_have_attribute("data-good", re.compile("."),
                                                                                timeout=6000)

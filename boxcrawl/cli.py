@@ -172,7 +172,7 @@ def _run_crawl(args, follow_links: bool, worker: bool = False) -> int:
 
     scope_seeds = None
     if worker:
-        settings = fleet.crawl_settings(args.frontier)   # fails fast: unreachable Redis, wrong password
+        settings = fleet.crawl_settings(args.frontier, args.wait)   # a wrong password fails at once
         urls, scope_seeds = [], settings["seeds"]
     elif follow_links:
         urls = _read_urls(args.seeds, args.seeds_file)

@@ -3,8 +3,10 @@
 One process, N tab workers on one asyncio loop sharing one browser. Rerunning
 the same command on the same output folder resumes where the last run stopped.
 With a Redis frontier, any number of such processes (workers) on any number of
-machines share one queue; each writes its own shards into DIR and keeps the
-leases of its unfinished pages alive, so a dead worker's pages go to the others.
+machines share one queue; each writes its own shards into DIR and beats in Redis
+(`fleet/liveness.py`), so a dead worker's pages go to the others within seconds.
+A process with nothing left to render commits what it holds, and the crawl ends
+only when every page is committed: never while another worker's pages are out.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .config import BrowserConfig, CrawlConfig
 from .extract.plan import TokenBoxPlan
 from .extract.tokenizer import load_tokenizer
 from .files import atomic_write_json, exclusive_lock
+from .fleet.liveness import Heartbeat
 from .fleet.workers import default_worker_id, is_dead, worker_lock
 from .frontier.base import Lease
 from .frontier.open import describe, is_redis, open_frontier
@@ -58,6 +61,7 @@ class CrawlStats:
     interrupted: bool = False      # stopped by SIGINT/SIGTERM before the crawl was finished
     write_seconds: float = 0.0     # spent committing shards
     waiting_on: tuple[str, ...] = ()   # hosts whose politeness delay holds tabs back right now
+    fleet: dict[str, int] | None = None   # with a shared frontier: the whole crawl's counts at the end
 
     @property
     def elapsed(self) -> float:
@@ -94,16 +98,23 @@ class Crawler:
         self._stopping = asyncio.Event()
         self._in_flight = 0
         self._held: set[str] = set()     # URLs leased and being rendered by this process
+        self._tasks: set[asyncio.Task] = set()
 
     async def run(self) -> CrawlStats:
         lock = worker_lock(self.out, self.owner) if self.shared else locked_output(self.out)
         with lock:
             frontier = open_frontier(self.cfg.frontier, self.out, self.cfg.lease_seconds)
+            heart: Heartbeat | None = None
             try:
                 self._write_config()
                 writer = DatasetWriter(self.out, self.cfg.write, frontier,
                                        prefix=self.owner if self.shared else "part", owner=self.owner,
                                        is_dead=(lambda prefix: is_dead(self.out, prefix)) if self.shared else None)
+                if self.shared:
+                    heart = Heartbeat(frontier, self.owner, lambda: self._beat_info(writer),
+                                      self._on_reaped_threadsafe(writer))
+                    await asyncio.to_thread(heart.join)
+                    heart.start()
                 if self.seeds:
                     frontier.add(self.seeds, depth=0)
                 self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=frontier)
@@ -112,21 +123,28 @@ class Crawler:
                 self._install_signals()
                 if self.cfg.time_limit:
                     asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop)
-                heartbeat = asyncio.create_task(self._heartbeat(frontier, writer))
+                extender = asyncio.create_task(self._extend_leases(frontier, writer))
                 ticker = asyncio.create_task(self._tick())
                 try:
                     async with self.pool_factory(self.cfg.browser, self.guard) as pool:
                         await asyncio.gather(*(self._tab(pool, frontier, writer)
                                                for _ in range(self.cfg.browser.tabs)))
                     await writer.commit()
+                    await asyncio.gather(*self._tasks)   # dead workers' staging still being cleaned
                 finally:
-                    heartbeat.cancel()
+                    extender.cancel()
                     ticker.cancel()
                     if self.robots is not None:
                         self.robots.close()
+                if heart is not None:
+                    heart.stop()      # before leaving the roster: a late beat would re-enter it
                 frontier.release(self.owner)
                 self.stats.write_seconds = writer.seconds
+                if self.shared:
+                    self.stats.fleet = frontier.counts()
             finally:
+                if heart is not None:
+                    heart.stop()
                 frontier.close()
         return self.stats
 
@@ -145,7 +163,26 @@ class Crawler:
                 self.stats.waiting_on = waiting
                 self.on_progress(self.stats)
 
-    async def _heartbeat(self, frontier, writer: DatasetWriter) -> None:
+    def _beat_info(self, writer: DatasetWriter) -> dict:
+        """What this process tells the others with each beat (and `status` shows): read-only."""
+        return {"host": os.uname().nodename, "pid": os.getpid(), "rendering": self._in_flight,
+                "uncommitted": writer.pending_pages, "pages": self.stats.pages}
+
+    def _on_reaped_threadsafe(self, writer: DatasetWriter):
+        """Called by the beat thread when dead workers' URLs were queued again: finish what they
+        left staged (roll forward a shard Redis recorded, drop the others) on the event loop."""
+        loop = asyncio.get_running_loop()
+
+        def on_reaped(dead: dict[str, int]) -> None:
+            loop.call_soon_threadsafe(lambda: self._background(asyncio.to_thread(writer.recover, set(dead))))
+        return on_reaped
+
+    def _background(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _extend_leases(self, frontier, writer: DatasetWriter) -> None:
         """Keep the leases of pages still rendering or waiting for their shard alive."""
         while True:
             await asyncio.sleep(max(self.cfg.lease_seconds / 3, 0.05))
@@ -176,10 +213,14 @@ class Crawler:
         while not self._stopping.is_set():
             leases = frontier.lease(self.owner, 1, self.cfg.max_pages)
             if not leases:
-                if self._in_flight == 0 and not frontier.has_work(self.cfg.max_pages, owner=self.owner):
-                    return
-                await self._sleep(0.2)  # retries waiting out their delay, or links still coming
-                continue
+                if self._in_flight == 0:
+                    # Nothing to render: commit what this process holds, so its pages count as
+                    # done (--max-pages is reached by committed pages) and no other worker waits on them.
+                    await writer.commit()
+                    if not frontier.has_work(self.cfg.max_pages, owner=self.owner):
+                        return
+                await self._sleep(0.2)  # retries waiting out their delay, links still coming, or
+                continue                # other workers' pages: they commit, or die and come back
             self._in_flight += 1
             self._held.add(leases[0].url)
             try:

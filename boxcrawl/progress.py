@@ -56,9 +56,20 @@ def print_summary(stats, out: Path) -> None:
         ("tokens", stats.tokens), ("visible share", visible),
         ("elapsed", f"{stats.elapsed:.1f} s"), ("pages/min", f"{stats.pages_per_min:.1f}"),
         ("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items())) or "-"),
+        *_fleet_rows(stats.fleet),
         ("dataset", str(out.resolve())),
     ):
         table.add_row(name, str(value))
     Console().print(table)
     if stats.interrupted:
         Console().print("stopped early: run the same command again to resume")
+
+
+def _fleet_rows(fleet: dict | None) -> list[tuple[str, str]]:
+    """With a shared frontier: the whole crawl, all workers, and what was saved from dead ones."""
+    if not fleet:
+        return []
+    return [("crawl, all workers", f"done {fleet['done']} (failed {fleet['failed']}), queued {fleet['queued']}, "
+                                   f"leased {fleet['leased']}"),
+            ("recovered from dead workers", f"{fleet['recovered']} pages (of {fleet['workers_lost']} "
+                                            f"worker{'s' if fleet['workers_lost'] != 1 else ''})")]

@@ -42,9 +42,13 @@ def test_wrong_or_missing_password_fails_fast_and_is_not_printed(tmp_path):
         one_line_error(run_boxcrawl("crawl", "http://127.0.0.1:9/", "--frontier", nopass, "--out", tmp_path / "o",
                                     "--allow-hosts", "127.0.0.1", check=False), "needs a password")
         one_line_error(run_boxcrawl("status", "--frontier", bad, check=False), "refused the password")
-        # the right password works: no crawl there yet, which is said in one line too
-        one_line_error(run_boxcrawl("worker", "--frontier", server.url(), "--out", tmp_path / "o", check=False),
-                       "no crawl in Redis at redis://:***@127.0.0.1")
+        # the right password works: no crawl there yet, which is said in one line too, once the
+        # worker has waited for one as long as it was told to
+        started = time.monotonic()
+        one_line_error(run_boxcrawl("worker", "--frontier", server.url(), "--out", tmp_path / "o", "--wait", "1.5",
+                                    check=False), f"no crawl in Redis at redis://:***@127.0.0.1:{server.port}/0 "
+                                                  "after waiting 1.5 s")
+        assert time.monotonic() - started >= 1.5
 
 
 def test_bad_frontier_spec_is_one_line(tmp_path):

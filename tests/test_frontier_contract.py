@@ -150,12 +150,19 @@ def test_has_work_counts_other_workers_leases(make):
     assert f.has_work(owner="w2")       # w1 may still add links, or die and hand the URL back
 
 
-def test_max_pages_bounds_leases_and_work(make):
+def test_max_pages_bounds_leases_and_ends_only_when_that_many_are_done(make):
     f = make()
     f.add([f"http://a/{i}" for i in range(10)], 0)
-    assert len(f.lease("w", 10, max_pages=4)) == 4
-    assert f.lease("w", 10, max_pages=4) == []
-    assert not f.has_work(max_pages=4) and f.has_work()
+    leases = f.lease("w", 10, max_pages=4)
+    assert len(leases) == 4
+    assert f.lease("w2", 10, max_pages=4) == []
+    # w's pages are not done yet: w2 waits for them (w may die and hand them back)
+    assert f.has_work(max_pages=4, owner="w2")
+    f.commit("w-000000", [Finished(x.url, "ok", None) for x in leases[:3]], owner="w")
+    assert f.has_work(max_pages=4, owner="w2")
+    f.commit("w-000001", [Finished(leases[3].url, "timeout", "deadline")], owner="w")   # failed counts too
+    assert not f.has_work(max_pages=4, owner="w2") and not f.has_work(max_pages=4) and f.has_work()
+    assert f.lease("w2", 10, max_pages=4) == []
 
 
 def test_retry_failed_puts_failed_urls_back(make):

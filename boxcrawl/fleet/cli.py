@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 
 from ..argtypes import number, whole_number
@@ -21,7 +22,8 @@ def add_options(p: argparse.ArgumentParser, *, frontier: bool) -> None:
                             "(rediss:// for TLS) shared by many workers")
         g.add_argument("--worker-id", help="names this worker's shards (default HOST-PID-xxxx)")
         g.add_argument("--lease-seconds", type=number(0.5), default=120.0,
-                       help="a worker silent this long is dead and its URLs are handed out again (default 120)")
+                       help="a lease not extended this long goes back to the queue: the last resort for a "
+                            "worker that died without a heartbeat (default 120)")
     g.add_argument("--time-limit", type=number(0), default=0.0, metavar="S",
                    help="stop gracefully after S seconds (0 = no limit)")
     g.add_argument("--host-concurrency", type=whole_number(1), default=2,
@@ -53,7 +55,11 @@ def add_parsers(sub, add_render_options) -> None:
     worker.add_argument("--frontier", required=True, metavar="redis://...", help="the crawl's Redis")
     worker.add_argument("--worker-id", help="names this worker's shards (default HOST-PID-xxxx)")
     worker.add_argument("--lease-seconds", type=number(0.5), default=120.0,
-                        help="a worker silent this long is dead (default 120)")
+                        help="a lease not extended this long goes back to the queue: the last resort for a "
+                             "worker that died without a heartbeat (default 120)")
+    worker.add_argument("--wait", type=number(0), default=60.0, metavar="S",
+                        help="wait up to S seconds for the crawl to be seeded, so workers can start before it "
+                             "(default 60; 0 = fail at once)")
     add_render_options(worker)
     add_options(worker, frontier=False)
 
@@ -106,12 +112,23 @@ def status(args) -> int:
     try:
         counts, outcomes = frontier.counts(), frontier.outcomes()
         rate, hosts = frontier.pages_per_min(), frontier.hosts()
+        shared = isinstance(frontier, RedisFrontier)
+        workers = frontier.workers() if shared else {}
     finally:
         frontier.close()
     if args.json:
-        print(json.dumps({**counts, "outcomes": outcomes, "pages_per_min": round(rate, 1), "hosts": hosts}))
+        print(json.dumps({**counts, "outcomes": outcomes, "pages_per_min": round(rate, 1), "hosts": hosts,
+                          **({"live_workers": workers} if shared else {})}))
         return 0
     print("  ".join(f"{k}: {counts[k]}" for k in ("queued", "leased", "done", "failed", "seen")))
+    if shared:   # who holds the leased pages
+        print(f"leased: {counts['rendering']} rendering, {counts['uncommitted']} finished and waiting for "
+              f"their shard's commit, {counts['held_by_dead']} held by dead workers")
+        print(f"workers: {counts['workers']} alive, {counts['workers_lost']} lost "
+              f"({counts['recovered']} of their pages queued again)")
+        for worker, beat in sorted(workers.items()):
+            print(f"  {worker} ({beat.get('host', '?')}, pid {beat.get('pid', '?')}): rendering "
+                  f"{beat.get('rendering', 0)}, uncommitted {beat.get('uncommitted', 0)}, pages {beat.get('pages', 0)}")
     if outcomes:
         print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     print(f"pages/min (last 5 min): {rate:.1f}")
@@ -143,21 +160,26 @@ def retry_failed(args) -> int:
     return 0
 
 
-def crawl_settings(frontier_url: str) -> dict:
-    """Scope, seeds and max pages a worker joins with (set by `boxcrawl crawl ... --frontier`)."""
+def crawl_settings(frontier_url: str, wait: float = 0.0) -> dict:
+    """Scope, seeds and max pages a worker joins with (set by `boxcrawl crawl ... --frontier`).
+    Waits up to ``wait`` seconds for the crawl to be seeded, so the processes of a deployment can
+    start in any order; an unreachable Redis or a wrong password fails at once."""
     from ..cli import CLIError
 
     try:
         frontier = RedisFrontier(frontier_url)
     except FrontierUnavailable as exc:
         raise CLIError(str(exc)) from None
+    deadline = time.monotonic() + wait
     try:
-        settings = frontier.load_crawl()
+        while not (settings := frontier.load_crawl()):
+            if time.monotonic() >= deadline:
+                waited = f" after waiting {wait:g} s" if wait else ""
+                raise CLIError(f"no crawl in Redis at {describe(frontier_url)}{waited}: start one with "
+                               f"boxcrawl crawl SEED --out DIR --frontier {describe(frontier_url)}")
+            time.sleep(0.5)
     finally:
         frontier.close()
-    if not settings:
-        raise CLIError(f"no crawl in Redis at {describe(frontier_url)}: start one with "
-                       f"boxcrawl crawl SEED --out DIR --frontier {describe(frontier_url)}")
     return settings
 
 

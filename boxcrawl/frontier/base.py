@@ -60,8 +60,10 @@ class Frontier(Protocol):
         """Whether ``shard`` was committed (used to roll staged files forward after a kill)."""
 
     def has_work(self, max_pages: int = 0, owner: str | None = None) -> bool:
-        """Queued URLs exist, ready or waiting out a retry delay, or URLs leased by workers other than
-        ``owner`` (they may add links or die), and ``max_pages`` is not reached."""
+        """Fewer than ``max_pages`` pages are done (committed, ok or failed), and URLs are queued
+        (ready or waiting out a retry delay) or leased by workers other than ``owner``: those may
+        add links, or die and have their URLs handed back. A crawl is over only when this is False,
+        so it never ends short while another worker's pages are outstanding."""
 
     def counts(self) -> dict[str, int]:
         """queued / leased / done / failed (done with an error outcome) / seen."""

@@ -16,6 +16,9 @@ Keys (all under one hash tag, so they stay in one slot of a Redis Cluster):
   stat, outcomes, host_done, host_failed  HASH counters for `boxcrawl status`
   host:<h>:active / host:<h>:next         politeness shared by all workers (`politeness/gate.py`)
   robots:<h>                              robots.txt cache
+  workers  HASH  worker id -> its last heartbeat (JSON);  alive:<id>  STRING with a short TTL
+           A worker whose alive key expired is dead: the next heartbeat of any worker puts its
+           leased URLs back at the front of the queue (`lua/beat.lua`), long before lease expiry.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from redis.retry import Retry
 from .base import Finished, Lease
 
 PREFIX = "{boxcrawl}:"
-SCRIPTS = ("add", "lease", "retry", "extend", "release", "commit", "retry_failed", "host_slot", "host_pause")
+SCRIPTS = ("add", "lease", "retry", "extend", "release", "commit", "retry_failed", "host_slot", "host_pause",
+           "join", "beat")
 DEFAULT_LEASE_SECONDS = 120.0
 
 
@@ -222,6 +226,27 @@ class RedisFrontier:
     def release(self, owner: str) -> None:
         self._run("release", owner)
 
+    # -- liveness ----------------------------------------------------------------------------------
+    def join(self, owner: str, info: dict, alive_seconds: float) -> int | None:
+        """Enter the roster of live workers. None when a live process already beats under ``owner``;
+        else how many URLs a dead earlier process with this id held (now queued again)."""
+        n = int(self._run("join", owner, json.dumps(info), int(alive_seconds * 1000)))
+        return None if n < 0 else n
+
+    def beat(self, owner: str, info: dict, alive_seconds: float) -> dict[str, int]:
+        """Say ``owner`` is alive for ``alive_seconds`` more, and requeue the URLs of every worker
+        whose heartbeat stopped. Returns {dead worker: URLs requeued}."""
+        flat = self._run("beat", owner, json.dumps(info), int(alive_seconds * 1000))
+        return {w.decode(): int(n) for w, n in zip(flat[::2], flat[1::2])}
+
+    def workers(self) -> dict[str, dict]:
+        """Live workers and their last heartbeat (what they render and hold uncommitted)."""
+        roster = self.client.hkeys(self.prefix + "workers")
+        if not roster:
+            return {}
+        beats = self.client.mget([self.prefix + "alive:" + w.decode() for w in roster])
+        return {w.decode(): json.loads(b) for w, b in zip(roster, beats) if b is not None}
+
     def retry_failed(self) -> int:
         return int(self._run("retry_failed"))
 
@@ -255,11 +280,12 @@ class RedisFrontier:
         stat = {k.decode(): int(v) for k, v in stat.items()}
         return {"queue": queue, "delayed": delayed, "leases": leases, "seen": seen,
                 "done": stat.get("done", 0), "failed": stat.get("failed", 0),
-                "expired": stat.get("expired", 0)}
+                "expired": stat.get("expired", 0), "recovered": stat.get("recovered", 0),
+                "workers_lost": stat.get("workers_lost", 0)}
 
     def has_work(self, max_pages: int = 0, owner: str | None = None) -> bool:
         s = self._sizes()
-        if max_pages and s["leases"] + s["done"] >= max_pages:
+        if max_pages and s["done"] >= max_pages:
             return False
         if s["queue"] or s["delayed"]:
             return True
@@ -270,9 +296,21 @@ class RedisFrontier:
         return s["leases"] > mine
 
     def counts(self) -> dict[str, int]:
+        """Besides the common counts, the leases split by who holds them: ``rendering`` and
+        ``uncommitted`` (finished, waiting for their shard) by live workers, ``held_by_dead`` by
+        workers whose heartbeat stopped and who are not reaped yet (or that never beat: expiry
+        frees those)."""
         s = self._sizes()
+        live = self.workers()
+        rendering = sum(int(b.get("rendering", 0)) for b in live.values())
+        uncommitted = sum(int(b.get("uncommitted", 0)) for b in live.values())
+        held = 0
+        if s["leases"]:
+            held = sum(1 for o in self.client.hvals(self.prefix + "owners") if o.decode() in live)
         return {"queued": s["queue"] + s["delayed"], "leased": s["leases"], "done": s["done"],
-                "failed": s["failed"], "seen": s["seen"]}
+                "failed": s["failed"], "seen": s["seen"], "rendering": rendering, "uncommitted": uncommitted,
+                "held_by_dead": s["leases"] - held, "workers": len(live), "workers_lost": s["workers_lost"],
+                "recovered": s["recovered"], "expired": s["expired"]}
 
     def outcomes(self) -> dict[str, int]:
         raw = self.client.hgetall(self.prefix + "outcomes")

@@ -171,13 +171,14 @@ class SqliteFrontier:
         return self.db.execute("SELECT count(*) FROM urls WHERE state != 'queued'").fetchone()[0]
 
     def has_work(self, max_pages: int = 0, owner: str | None = None) -> bool:
-        """Queued URLs exist, or (with ``owner``) URLs leased by anyone else, who may add links."""
-        if max_pages and self.started() >= max_pages:
+        """Queued URLs exist, or URLs leased by anyone but ``owner``, who may add links, and fewer
+        than ``max_pages`` are done."""
+        if max_pages and self.db.execute("SELECT count(*) FROM urls WHERE state='done'").fetchone()[0] >= max_pages:
             return False
         if self.db.execute("SELECT 1 FROM urls WHERE state='queued' LIMIT 1").fetchone() is not None:
             return True
-        return owner is not None and self.db.execute(
-            "SELECT 1 FROM urls WHERE state='leased' AND owner != ? LIMIT 1", (owner,)).fetchone() is not None
+        return self.db.execute("SELECT 1 FROM urls WHERE state='leased' AND owner IS NOT ? LIMIT 1",
+                               (owner,)).fetchone() is not None
 
     def counts(self) -> dict[str, int]:
         counts = {"queued": 0, "leased": 0, "done": 0, "failed": 0}

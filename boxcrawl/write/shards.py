@@ -55,16 +55,22 @@ class DatasetWriter:
         self.recover()
 
     # -- recovery -------------------------------------------------------------------------------
-    def recover(self) -> None:
+    def recover(self, prefixes: set[str] | None = None) -> None:
+        """Finish what killed writers left in DIR/.staging: a shard the frontier recorded is moved
+        into place, any other is deleted (its pages were never marked done). At open, this
+        writer's own leftovers and those of dead workers; later, only those of ``prefixes``
+        (workers found dead meanwhile), never a live worker's."""
         staging = self.out / STAGING
         if not staging.is_dir():
             return
         for shard_dir in sorted(staging.iterdir()):
+            prefix = shard_dir.name.rsplit("-", 1)[0]
+            if prefixes is not None and prefix not in prefixes:
+                continue
             if self.frontier.is_committed(shard_dir.name):
                 self._publish(shard_dir)
                 continue
-            prefix = shard_dir.name.rsplit("-", 1)[0]
-            if prefix == self.prefix or self._is_dead(prefix):   # never touch a live worker's staging
+            if (prefix == self.prefix and prefixes is None) or self._is_dead(prefix):
                 shutil.rmtree(shard_dir, ignore_errors=True)
 
     # -- buffering ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
--- Graceful stop: every URL owner holds goes back to the queue. ARGV: prefix, owner -> how many
+-- Graceful stop: every URL owner holds goes back to the queue and owner leaves the roster of live
+-- workers. ARGV: prefix, owner -> how many URLs
 local p, owner = ARGV[1], ARGV[2]
 local owners = redis.call('HGETALL', p .. 'owners')
 local n = 0
@@ -10,4 +11,6 @@ for i = 1, #owners, 2 do
     n = n + 1
   end
 end
+redis.call('DEL', p .. 'alive:' .. owner)
+redis.call('HDEL', p .. 'workers', owner)
 return n

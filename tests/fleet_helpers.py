@@ -67,11 +67,20 @@ def finish(proc: subprocess.Popen, timeout: float = 150) -> str:
     return stdout
 
 
-def assert_exactly_once(out: Path, expected_urls: set[str]) -> None:
+def default_flags(host: str = "127.0.0.1") -> list[str]:
+    """What a user runs: every lease, shard and politeness setting left at its default."""
+    return ["--allow-hosts", host, "--quiet"]
+
+
+def assert_exactly_once(out: Path, expected_urls: set[str] | None = None, count: int | None = None) -> None:
+    """Every expected page (or ``count`` pages) in the dataset once, each sample once."""
     ds = boxcrawl.open_dataset(out)
     pages = list(ds.pages(columns=["url", "outcome", "n_samples"]))
     urls = Counter(p["url"] for p in pages)
-    assert set(urls) == expected_urls, f"lost: {sorted(expected_urls - set(urls))}"
+    if expected_urls is not None:
+        assert set(urls) == expected_urls, f"lost: {sorted(expected_urls - set(urls))}"
+    if count is not None:
+        assert len(urls) == count, f"{len(urls)} pages, not {count}"
     assert max(urls.values()) == 1, f"pages twice: {[u for u, n in urls.items() if n > 1]}"
     assert all(p["outcome"] == "ok" for p in pages), [p for p in pages if p["outcome"] != "ok"]
     keys = Counter(s["key"] for s in ds.samples(decode=False))

@@ -2,6 +2,7 @@
 staged shard is cleaned by another, and its late commit changes nothing."""
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -68,6 +69,25 @@ def test_status_and_retry_failed_on_redis(redis_url):
     assert "done: 2  failed: 1" in out and "a: done 2, failed 1" in out
     assert "1 failed URL queued again" in run_boxcrawl("retry-failed", "--frontier", redis_url).stdout
     assert "queued: 1" in run_boxcrawl("status", "--frontier", redis_url).stdout
+
+
+def test_status_says_who_holds_the_leased_pages(redis_url):
+    f = RedisFrontier(redis_url)
+    f.add([f"http://a/{i}" for i in range(5)], 0)
+    f.join("w1", {"host": "m1", "pid": 7, "rendering": 1, "uncommitted": 2, "pages": 9}, 60)
+    f.lease("w1", 3)
+    f.join("gone", {}, 0.2)
+    f.lease("gone", 1)
+    time.sleep(0.4)                   # gone's heartbeat has stopped; nobody has beaten since
+    out = run_boxcrawl("status", "--frontier", redis_url).stdout
+    assert "queued: 1  leased: 4  done: 0" in out
+    assert "leased: 1 rendering, 2 finished and waiting for their shard's commit, 1 held by dead workers" in out
+    assert "workers: 1 alive, 0 lost" in out and "w1 (m1, pid 7): rendering 1, uncommitted 2, pages 9" in out
+    f.beat("w1", {}, 60)
+    status = json.loads(run_boxcrawl("status", "--frontier", redis_url, "--json").stdout)
+    assert (status["held_by_dead"], status["recovered"], status["workers_lost"]) == (0, 1, 1)
+    assert list(status["live_workers"]) == ["w1"]
+    f.close()
 
 
 @pytest.fixture(params=["local", "redis"])

@@ -66,7 +66,7 @@ class CrawlConfig:
     tokenizer: str | None = None
     frontier: str = "sqlite"             # sqlite (DIR/frontier.sqlite) or redis://... (shared by workers)
     worker_id: str | None = None         # names this worker's shards; default host-pid
-    lease_seconds: float = 120.0         # a worker that stops extending its leases for this long is dead
+    lease_seconds: float = 120.0         # a lease not extended this long is requeued (heartbeats find the dead sooner)
     time_limit: float = 0.0              # stop gracefully after this many seconds (0 = none)
     politeness: PolitenessConfig = field(default_factory=PolitenessConfig)
     browser: BrowserConfig = field(default_factory=BrowserConfig)

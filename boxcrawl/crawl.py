@@ -221,6 +221,10 @@ class Crawler:
                         return
                 await self._sleep(0.2)  # retries waiting out their delay, links still coming, or
                 continue                # other workers' pages: they commit, or die and come back
+            if leases[0].url in self._held or writer.holds(leases[0].url):
+                # Leased again after this process was taken for dead (Redis away, a long stall):
+                # the copy it already has is committed under this lease; a second one would be a duplicate.
+                continue
             self._in_flight += 1
             self._held.add(leases[0].url)
             try:

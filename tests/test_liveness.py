@@ -90,11 +90,11 @@ def test_leaving_gives_pages_back_and_leaves_the_roster(frontier):
 def test_a_restarted_worker_takes_back_what_its_killed_run_held(frontier):
     f = frontier()
     f.add(["http://a/1", "http://a/2"], 0)
-    f.join("w", {}, SHORT)
+    f.join("w", {"pid": 1}, SHORT)
     f.lease("w", 2)
-    assert f.join("w", {}, 60) is None                           # its heartbeat is still fresh
+    assert f.join("w", {"pid": 2}, 60) is None                   # its heartbeat is still fresh
     time.sleep(SHORT + 0.2)
-    assert f.join("w", {}, 60) == 2
+    assert f.join("w", {"pid": 2}, 60) == 2
     assert f.counts()["queued"] == 2
 
 
@@ -129,3 +129,22 @@ def test_heartbeat_thread_reaps_a_dead_worker_and_reports_it(frontier):
         beat.stop()
     assert reaped == [{"dead": 1}]
     assert f.lease("live")[0].url == "http://a/1"
+
+
+def test_a_lease_call_sent_again_after_a_lost_reply_gets_the_same_urls(frontier):
+    """redis-py sends a command again when the connection drops after Redis ran it: the worker
+    must not end up holding URLs it never heard of (they would stay leased to it, never rendered)."""
+    f = frontier()
+    f.add([f"http://a/{i}" for i in range(4)], 0)
+    first = f._run("lease", "w", 2, 0, 60, "call-1")
+    assert f._run("lease", "w", 2, 0, 60, "call-1") == first
+    assert len(f._run("lease", "w", 2, 0, 60, "call-2")) == 4     # a new call: the next two
+    assert f.counts()["leased"] == 4 and f.counts()["queued"] == 0
+
+
+def test_a_join_sent_again_after_a_lost_reply_is_not_refused(frontier):
+    f = frontier()
+    info = {"host": "m", "pid": 1}
+    assert f.join("w", info, 60) == 0
+    assert f.join("w", info, 60) == 0                                # the same call again
+    assert f.join("w", {"host": "m", "pid": 2}, 60) is None          # another process

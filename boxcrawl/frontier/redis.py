@@ -27,6 +27,7 @@ import contextlib
 import json
 import re
 import time
+import uuid
 from importlib import resources
 from typing import Iterable
 from urllib.parse import unquote, unquote_plus, urlsplit
@@ -209,7 +210,7 @@ class RedisFrontier:
         return added
 
     def lease(self, owner: str, n: int = 1, max_pages: int = 0) -> list[Lease]:
-        flat = self._run("lease", owner, n, max_pages, self.lease_seconds)
+        flat = self._run("lease", owner, n, max_pages, self.lease_seconds, uuid.uuid4().hex)
         leases = []
         for url, info in zip(flat[::2], flat[1::2]):
             depth, attempts = info.split()

@@ -78,6 +78,10 @@ class DatasetWriter:
     def pending_pages(self) -> int:
         return len(self._pending)
 
+    def holds(self, url: str) -> bool:
+        """Whether a page of ``url`` waits here for its commit."""
+        return any(p.url == url for p in self._pending) or any(p.url == url for p in self._committing)
+
     def held_urls(self) -> list[str]:
         """URLs finished but not committed yet: their leases must stay alive."""
         return [p.url for p in self._pending] + [p.url for p in self._committing]

@@ -51,6 +51,14 @@ def beat(url: str, worker: str) -> dict:
     return json.loads(raw) if raw else {}
 
 
+def leases_of(url: str, worker: str) -> int:
+    client = redis.Redis.from_url(url)
+    try:
+        return sum(1 for o in client.hvals("{boxcrawl}:owners") if o.decode() == worker)
+    finally:
+        client.close()
+
+
 def holds_uncommitted(url: str, worker: str, n: int = 2):
     return lambda: beat(url, worker).get("uncommitted", 0) >= n
 
@@ -109,25 +117,27 @@ def test_a_worker_started_before_the_crawl_joins_it(tmp_path, redis_url):
 
 def test_kill_9_of_a_worker_loses_and_duplicates_nothing(tmp_path, redis_url):
     out = tmp_path / "out"
-    with SiteServer(make_site(tmp_path / "site", N_PAGES)) as site:
+    n_pages = 2 * N_PAGES        # long enough for b to commit shards and still hold leases
+    with SiteServer(make_site(tmp_path / "site", n_pages)) as site:
         seed = f"{site.url}/p0.html"
         a = start(["crawl", seed, "--out", out, "--frontier", redis_url, "--worker-id", "a", *fleet_flags()])
         wait_for(lambda: crawl_settings_saved(redis_url), 30, "the crawl to be seeded", [a])
         b = start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "b", *fleet_flags()])
-        wait_for(lambda: shards_of(out, "b") >= 2, 120, "worker b to commit shards", [a, b])
+        wait_for(lambda: shards_of(out, "b") >= 2 and leases_of(redis_url, "b") >= 1, 120,
+                 "worker b to commit shards and hold leases", [a, b])
         kill9(b)                       # mid-crawl, holding leases (and maybe a staged shard)
         b_shards = shards_of(out, "b")
         finish(a)
         assert shards_of(out, "b") == b_shards and shards_of(out, "a") > 0
         s = stat(redis_url)
-        assert s.get("expired", 0) + s.get("recovered", 0) >= 1, "b's leases were handed out again"
+        assert s.get("expired", 0) + s.get("recovered", 0) >= 1, s
         # a worker joining later finds nothing to do, and cleans what the dead worker left staged
         finish(start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "c", *fleet_flags()]))
-    assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(N_PAGES)})
+    assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(n_pages)})
     staging = out / ".staging"
     assert not staging.exists() or not any(staging.iterdir()), "the dead worker's staged shard was removed"
     status = json.loads(finish(start(["status", "--frontier", redis_url, "--json"])))
-    assert (status["done"], status["queued"], status["leased"], status["failed"]) == (N_PAGES, 0, 0, 0)
+    assert (status["done"], status["queued"], status["leased"], status["failed"]) == (n_pages, 0, 0, 0)
 
 
 def test_redis_restart_mid_crawl_loses_nothing(tmp_path):

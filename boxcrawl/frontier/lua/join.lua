@@ -2,7 +2,10 @@
 -- -> -1 when a live process already beats under this id; else the number of URLs a dead earlier
 --    process with the same id still held, now back at the front of the queue.
 local p, owner, info, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if not redis.call('SET', p .. 'alive:' .. owner, info, 'NX', 'PX', ttl) then return -1 end
+if not redis.call('SET', p .. 'alive:' .. owner, info, 'NX', 'PX', ttl) then
+  -- the same call sent again after a lost reply finds its own heartbeat (info names host and pid)
+  if redis.call('GET', p .. 'alive:' .. owner) ~= info then return -1 end
+end
 redis.call('HSET', p .. 'workers', owner, info)
 local owners = redis.call('HGETALL', p .. 'owners')
 local n = 0

@@ -3,8 +3,15 @@
 -- Expired leases (their worker died) and retries whose backoff is over go back to the queue first,
 -- in the same atomic step, so no URL is ever held by two workers. Time is the Redis server's clock,
 -- so workers on different machines agree on when a lease expires.
+-- ARGV[6] names this call: a call redis-py sends again (the reply was lost when Redis died or the
+-- connection dropped after the script ran) gets the same URLs back, not new ones that the worker
+-- would never hear of and that would stay leased to it.
 local p, owner = ARGV[1], ARGV[2]
-local n, max_pages, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local n, max_pages, ttl, request = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local last = p .. 'last_lease:' .. owner
+if redis.call('HGET', last, 'request') == request then
+  return cjson.decode(redis.call('HGET', last, 'reply'))
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 
@@ -22,15 +29,20 @@ end
 if max_pages > 0 then
   local started = redis.call('ZCARD', p .. 'leases') + tonumber(redis.call('HGET', p .. 'stat', 'done') or '0')
   n = math.min(n, max_pages - started)
-  if n <= 0 then return {} end
 end
 
 local out = {}
-for _, url in ipairs(redis.call('ZRANGE', p .. 'queue', 0, n - 1)) do
-  redis.call('ZREM', p .. 'queue', url)
-  redis.call('ZADD', p .. 'leases', now + ttl, url)
-  redis.call('HSET', p .. 'owners', url, owner)
-  out[#out + 1] = url
-  out[#out + 1] = redis.call('HGET', p .. 'info', url) or '0 0'
+if n > 0 then
+  for _, url in ipairs(redis.call('ZRANGE', p .. 'queue', 0, n - 1)) do
+    redis.call('ZREM', p .. 'queue', url)
+    redis.call('ZADD', p .. 'leases', now + ttl, url)
+    redis.call('HSET', p .. 'owners', url, owner)
+    out[#out + 1] = url
+    out[#out + 1] = redis.call('HGET', p .. 'info', url) or '0 0'
+  end
+end
+if #out > 0 then
+  redis.call('HSET', last, 'request', request, 'reply', cjson.encode(out))
+  redis.call('EXPIRE', last, 86400)
 end
 return out

@@ -13,4 +13,5 @@ for i = 1, #owners, 2 do
 end
 redis.call('DEL', p .. 'alive:' .. owner)
 redis.call('HDEL', p .. 'workers', owner)
+redis.call('DEL', p .. 'last_lease:' .. owner)
 return n

@@ -101,18 +101,20 @@ def test_on_defaults_a_worker_finishes_the_crawl_whose_seeding_process_was_kille
     assert_recovered_not_expired(redis_url)
 
 
-def test_a_worker_started_before_the_crawl_joins_it(tmp_path, redis_url):
+def test_a_worker_started_before_the_crawl_joins_it_and_both_end_when_the_site_is_done(tmp_path, redis_url):
+    """On the defaults, without --max-pages: each process holds finished pages in a shard that
+    is not full; both must still end, neither waiting for the other's pages forever."""
     out = tmp_path / "out"
-    with SiteServer(make_site(tmp_path / "site", SITE_PAGES)) as site:
+    with SiteServer(make_site(tmp_path / "site", N_PAGES)) as site:
         b = start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "b", *default_flags()])
         time.sleep(2)
         assert b.poll() is None, "the worker waits for a crawl (--wait, 60 s by default)"
         a = start(["crawl", f"{site.url}/p0.html", "--out", out, "--frontier", redis_url, "--worker-id", "a",
-                   "--max-pages", MAX_PAGES, *default_flags()])
+                   "--scope", "prefix", *default_flags()])
         finish(a)
         finish(b)
-    assert json.loads((out / "config-b.json").read_text())["max_pages"] == MAX_PAGES, "b joined with a's settings"
-    assert_exactly_once(out, count=MAX_PAGES)
+    assert json.loads((out / "config-b.json").read_text())["scope"] == "prefix", "b joined with a's settings"
+    assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(N_PAGES)})
 
 
 def test_kill_9_of_a_worker_loses_and_duplicates_nothing(tmp_path, redis_url):

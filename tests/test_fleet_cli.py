@@ -8,6 +8,7 @@ import time
 import pytest
 
 from boxcrawl.config import PolitenessConfig, WriteConfig
+from boxcrawl.frontier.base import Finished
 from boxcrawl.frontier.redis import RedisFrontier
 from boxcrawl.politeness.gate import HostGate, retry_after_seconds
 from boxcrawl.records import Outcome, RenderedPage
@@ -159,6 +160,24 @@ def test_a_dead_workers_staged_shard_is_cleaned_and_its_late_commit_is_fenced(tm
     assert writer_dead.dropped == 2 and writer_dead.shards_written == 0
     assert [p.name.split("-")[0] for p in (out / "pages").iterdir()] == ["alive"]
     assert alive.counts()["done"] == 2
+
+
+def test_a_worker_found_dead_mid_crawl_has_its_staging_finished_and_no_live_one_is_touched(tmp_path, redis_url):
+    """Killed between the commit in Redis and the move into place, a worker leaves a shard whose
+    pages are done but not in DIR: whoever reaps it moves the shard in; nothing else it touches."""
+    out = tmp_path / "out"
+    f = RedisFrontier(redis_url)
+    f.add([f"http://a/{i}" for i in range(4)], 0)
+    reaper = DatasetWriter(out, WriteConfig(), f, prefix="reaper", owner="reaper", is_dead=lambda p: p == "dead")
+    staged = {}
+    for worker, urls in (("dead", ["http://a/0", "http://a/1"]), ("live", ["http://a/2", "http://a/3"])):
+        assert [x.url for x in f.lease(worker, 2)] == urls
+        staged[worker] = [reaper._stage(f"{worker}-00000{i}", [pack(_rows(url))]) for i, url in enumerate(urls)]
+        assert f.commit(f"{worker}-000000", [Finished(urls[0], "ok", None)], owner=worker) == []
+    reaper.recover({"dead"})
+    assert sorted(p.name for p in (out / "pages").iterdir()) == ["dead-000000.parquet"], "committed: moved in"
+    assert not staged["dead"][1].exists(), "never committed: deleted (its page is crawled again)"
+    assert all(shard.exists() for shard in staged["live"]), "a live worker's staging is left alone"
 
 
 def test_bench_frontier_prints_and_saves_its_figures(tmp_path):

@@ -53,14 +53,6 @@ def test_leases_of_a_dead_process_come_back_on_open(tmp_path):
     assert [x.url for x in again.lease("new", 5)] == ["http://a/1", "http://a/2"]
 
 
-def test_max_pages_bounds_leases_and_work(tmp_path):
-    f = SqliteFrontier(tmp_path / "f.sqlite")
-    f.add([f"http://a/{i}" for i in range(10)], 0)
-    assert len(f.lease("w", 10, max_pages=4)) == 4
-    assert f.lease("w", 10, max_pages=4) == []
-    assert not f.has_work(max_pages=4) and f.has_work()
-
-
 def test_readonly_open_changes_nothing(tmp_path):
     path = tmp_path / "f.sqlite"
     f = SqliteFrontier(path)

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -69,13 +70,22 @@ def assert_recovered_not_expired(url: str) -> None:
     assert s.get("expired", 0) == 0, f"pages waited for their 120 s lease to expire: {s}"
 
 
+def crawl_and_worker(out, site_url: str, redis_url: str, local_url: str | None = None, hosts=(None, None)):
+    """On the defaults: `crawl` a seeds a crawl of MAX_PAGES pages, then `worker` b joins it;
+    ``hosts`` are network namespaces to run them in, ``local_url`` reaches Redis from here."""
+    flags = default_flags(urlsplit(site_url).hostname)
+    a = start(["crawl", f"{site_url}/p0.html", "--out", out, "--frontier", redis_url, "--worker-id", "a",
+               "--max-pages", MAX_PAGES, *flags], prefix=["ip", "netns", "exec", hosts[0]] if hosts[0] else ())
+    wait_for(lambda: crawl_settings_saved(local_url or redis_url), 30, "the crawl to be seeded", [a])
+    b = start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "b", *flags],
+              prefix=["ip", "netns", "exec", hosts[1]] if hosts[1] else ())
+    return a, b
+
+
 def test_on_defaults_a_killed_workers_pages_are_finished_by_the_crawl(tmp_path, redis_url):
     out = tmp_path / "out"
     with SiteServer(make_site(tmp_path / "site", SITE_PAGES)) as site:
-        a = start(["crawl", f"{site.url}/p0.html", "--out", out, "--frontier", redis_url, "--worker-id", "a",
-                   "--max-pages", MAX_PAGES, *default_flags()])
-        wait_for(lambda: crawl_settings_saved(redis_url), 30, "the crawl to be seeded", [a])
-        b = start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "b", *default_flags()])
+        a, b = crawl_and_worker(out, site.url, redis_url)
         wait_for(holds_uncommitted(redis_url, "b"), 120, "worker b to hold finished, uncommitted pages", [a, b])
         kill9(b)
         summary = finish(a)
@@ -89,10 +99,7 @@ def test_on_defaults_a_killed_workers_pages_are_finished_by_the_crawl(tmp_path, 
 def test_on_defaults_a_worker_finishes_the_crawl_whose_seeding_process_was_killed(tmp_path, redis_url):
     out = tmp_path / "out"
     with SiteServer(make_site(tmp_path / "site", SITE_PAGES)) as site:
-        a = start(["crawl", f"{site.url}/p0.html", "--out", out, "--frontier", redis_url, "--worker-id", "a",
-                   "--max-pages", MAX_PAGES, *default_flags()])
-        wait_for(lambda: crawl_settings_saved(redis_url), 30, "the crawl to be seeded", [a])
-        b = start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "b", *default_flags()])
+        a, b = crawl_and_worker(out, site.url, redis_url)
         wait_for(lambda: holds_uncommitted(redis_url, "a")() and beat(redis_url, "b"), 120,
                  "the crawl to hold uncommitted pages with worker b running", [a, b])
         kill9(a)
@@ -197,13 +204,10 @@ def test_on_defaults_workers_on_two_hosts_one_killed(tmp_path, two_hosts):
     out = tmp_path / "out"
     site = SiteServer(make_site(tmp_path / "site", SITE_PAGES), host=address)
     with RedisServer(tmp_path / "redis", bind=(address, "127.0.0.1")) as server, site:
-        url, local = server.url(), server.url("127.0.0.1")
-        a = start(["crawl", f"{site.url}/p0.html", "--out", out, "--frontier", url, "--worker-id", "host-a",
-                   "--max-pages", MAX_PAGES, *default_flags(address)], prefix=["ip", "netns", "exec", host_a])
-        wait_for(lambda: crawl_settings_saved(local), 30, "the crawl to be seeded", [a])
-        b = start(["worker", "--out", out, "--frontier", url, "--worker-id", "host-b", *default_flags(address)],
-                  prefix=["ip", "netns", "exec", host_b])
-        wait_for(holds_uncommitted(local, "host-b"), 120, "host b to hold finished, uncommitted pages", [a, b])
+        local = server.url("127.0.0.1")
+        a, b = crawl_and_worker(out, site.url, server.url(), local, hosts=(host_a, host_b))
+        wait_for(holds_uncommitted(local, "b"), 120, "the worker on host b to hold finished, uncommitted pages",
+                 [a, b])
         kill9(b)
         finish(a)
         assert_recovered_not_expired(local)

@@ -1,8 +1,8 @@
 """boxcrawl: drive headless Chromium over web pages and turn them into ML data.
 
-    >>> import boxcrawl
-    >>> ds = boxcrawl.open_dataset("out/")
-    >>> for sample in ds.samples(): ...
+>>> import boxcrawl
+>>> ds = boxcrawl.open_dataset("out/")
+>>> for sample in ds.samples(): ...
 """
 
 from .write.reader import Dataset, open_dataset

@@ -15,11 +15,13 @@ def whole_number(minimum: int = 0) -> Callable[[str], int]:
         if value < minimum:
             raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {text}")
         return value
+
     return parse
 
 
-def number(minimum: float = 0.0, *, allow_minimum: bool = True, unit: str = "a number",
-           maximum: float | None = None) -> Callable[[str], float]:
+def number(
+    minimum: float = 0.0, *, allow_minimum: bool = True, unit: str = "a number", maximum: float | None = None
+) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -31,6 +33,7 @@ def number(minimum: float = 0.0, *, allow_minimum: bool = True, unit: str = "a n
         if maximum is not None and value > maximum:
             raise argparse.ArgumentTypeError(f"expected {unit} <= {maximum:g}, got {text}")
         return value
+
     return parse
 
 
@@ -43,6 +46,7 @@ def size(minimum: int = 1, example: str = "512x512") -> Callable[[str], tuple[in
         if w < minimum or h < minimum:
             raise argparse.ArgumentTypeError(f"expected at least {minimum}x{minimum}, got {text}")
         return w, h
+
     return parse
 
 

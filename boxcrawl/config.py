@@ -10,64 +10,64 @@ VISIBILITY_METHODS = ("combined", "heuristic", "occlusion", "pixel", "none")  # 
 
 @dataclass(frozen=True)
 class BrowserConfig:
-    chromium: str | None = None          # executable; None = BOXCRAWL_CHROMIUM or the system Chromium
-    tabs: int = 2                        # pages rendered at once
-    viewport_width: int = 512            # the original project's width: most text columns then fit one crop
+    chromium: str | None = None  # executable; None = BOXCRAWL_CHROMIUM or the system Chromium
+    tabs: int = 2  # pages rendered at once
+    viewport_width: int = 512  # the original project's width: most text columns then fit one crop
     viewport_height: int = 512
-    max_page_height: int = 1_048_576     # measure and capture at most this much of a page (CSS px)
-    scale: float = 1.0                   # device scale factor of captures
-    page_timeout: float = 30.0           # hard deadline for everything done to one page (s)
-    load_timeout: float = 15.0           # wait for the load event at most this long, then use what rendered
-    settle: float = 0.1                  # after load, wait until the page is this quiet (s): no DOM change, no request
-    settle_max: float = 2.0              # ... but at most this long (s); then it is frozen as it is
-    allow_hosts: tuple[str, ...] = ()    # when set, the browser reaches only these hosts
+    max_page_height: int = 1_048_576  # measure and capture at most this much of a page (CSS px)
+    scale: float = 1.0  # device scale factor of captures
+    page_timeout: float = 30.0  # hard deadline for everything done to one page (s)
+    load_timeout: float = 15.0  # wait for the load event at most this long, then use what rendered
+    settle: float = 0.1  # after load, wait until the page is this quiet (s): no DOM change, no request
+    settle_max: float = 2.0  # ... but at most this long (s); then it is frozen as it is
+    allow_hosts: tuple[str, ...] = ()  # when set, the browser reaches only these hosts
     user_agent: str | None = None
-    pages_per_browser: int = 500         # relaunch Chromium after this many pages (memory stays flat)
-    visibility: str = "combined"         # none | heuristic | occlusion | pixel | combined (see extract/js/visibility.js)
-    ink_boxes: bool = False              # tighten every visible token's boxes to its painted pixels
+    pages_per_browser: int = 500  # relaunch Chromium after this many pages (memory stays flat)
+    visibility: str = "combined"  # none | heuristic | occlusion | pixel | combined (see extract/js/visibility.js)
+    ink_boxes: bool = False  # tighten every visible token's boxes to its painted pixels
 
 
 @dataclass(frozen=True)
 class SelectConfig:
-    max_width: int = 512                 # crop size limits, page CSS px
+    max_width: int = 512  # crop size limits, page CSS px
     max_height: int = 256
     min_height: int = 100
-    min_tokens: int = 50                 # visible tokens fully inside a crop
-    max_crops: int = 16                  # per page; 0 = no limit
-    max_overlap: float = 0.1             # of the smaller crop's area
-    ink_check: bool = True               # check every token of a crop against the crop's pixels
+    min_tokens: int = 50  # visible tokens fully inside a crop
+    max_crops: int = 16  # per page; 0 = no limit
+    max_overlap: float = 0.1  # of the smaller crop's area
+    ink_check: bool = True  # check every token of a crop against the crop's pixels
 
 
 @dataclass(frozen=True)
 class WriteConfig:
-    image_format: str = "png"            # png | jpeg | webp
-    seed_layout: bool = False            # also write img/<key>.png + csv/<key>.csv
-    shard_samples: int = 1000            # close a shard after this many samples ...
-    shard_pages: int = 200               # ... or this many pages ...
-    shard_seconds: float = 60.0          # ... or this much time, whichever comes first
+    image_format: str = "png"  # png | jpeg | webp
+    seed_layout: bool = False  # also write img/<key>.png + csv/<key>.csv
+    shard_samples: int = 1000  # close a shard after this many samples ...
+    shard_pages: int = 200  # ... or this many pages ...
+    shard_seconds: float = 60.0  # ... or this much time, whichever comes first
 
 
 @dataclass(frozen=True)
 class PolitenessConfig:
-    host_concurrency: int = 2            # pages of one host rendered at once, across all workers
-    host_delay: float = 1.0              # seconds between page starts on one host (robots Crawl-delay may raise it)
-    robots: bool = True                  # obey robots.txt
-    backoff: float = 30.0                # pause a host this long after 429/503 without Retry-After (doubles)
+    host_concurrency: int = 2  # pages of one host rendered at once, across all workers
+    host_delay: float = 1.0  # seconds between page starts on one host (robots Crawl-delay may raise it)
+    robots: bool = True  # obey robots.txt
+    backoff: float = 30.0  # pause a host this long after 429/503 without Retry-After (doubles)
 
 
 @dataclass(frozen=True)
 class CrawlConfig:
     out: str = "out"
-    scope: str = "host"                  # host | domain | prefix | any
-    max_pages: int = 0                   # 0 = no limit
-    max_attempts: int = 3                # transient failures are retried up to this many times
-    retry_delay: float = 5.0             # first retry after this many seconds, doubling each time
+    scope: str = "host"  # host | domain | prefix | any
+    max_pages: int = 0  # 0 = no limit
+    max_attempts: int = 3  # transient failures are retried up to this many times
+    retry_delay: float = 5.0  # first retry after this many seconds, doubling each time
     follow_links: bool = True
     tokenizer: str | None = None
-    frontier: str = "sqlite"             # sqlite (DIR/frontier.sqlite) or redis://... (shared by workers)
-    worker_id: str | None = None         # names this worker's shards; default host-pid
-    lease_seconds: float = 120.0         # a lease not extended this long is requeued (heartbeats find the dead sooner)
-    time_limit: float = 0.0              # stop gracefully after this many seconds (0 = none)
+    frontier: str = "sqlite"  # sqlite (DIR/frontier.sqlite) or redis://... (shared by workers)
+    worker_id: str | None = None  # names this worker's shards; default host-pid
+    lease_seconds: float = 120.0  # a lease not extended this long is requeued (heartbeats find the dead sooner)
+    time_limit: float = 0.0  # stop gracefully after this many seconds (0 = none)
     politeness: PolitenessConfig = field(default_factory=PolitenessConfig)
     browser: BrowserConfig = field(default_factory=BrowserConfig)
     select: SelectConfig = field(default_factory=SelectConfig)

@@ -58,10 +58,10 @@ class CrawlStats:
     tokens: int = 0
     visible: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
-    interrupted: bool = False      # stopped by SIGINT/SIGTERM before the crawl was finished
-    write_seconds: float = 0.0     # spent committing shards
-    waiting_on: tuple[str, ...] = ()   # hosts whose politeness delay holds tabs back right now
-    fleet: dict[str, int] | None = None   # with a shared frontier: the whole crawl's counts at the end
+    interrupted: bool = False  # stopped by SIGINT/SIGTERM before the crawl was finished
+    write_seconds: float = 0.0  # spent committing shards
+    waiting_on: tuple[str, ...] = ()  # hosts whose politeness delay holds tabs back right now
+    fleet: dict[str, int] | None = None  # with a shared frontier: the whole crawl's counts at the end
 
     @property
     def elapsed(self) -> float:
@@ -79,10 +79,16 @@ def locked_output(out: Path):
 
 
 class Crawler:
-    def __init__(self, cfg: CrawlConfig, seeds: list[str], on_progress=None, scope_seeds: list[str] | None = None,
-                 pool_factory: Callable[[BrowserConfig, NetworkGuard], BrowserPool] = BrowserPool):
+    def __init__(
+        self,
+        cfg: CrawlConfig,
+        seeds: list[str],
+        on_progress=None,
+        scope_seeds: list[str] | None = None,
+        pool_factory: Callable[[BrowserConfig, NetworkGuard], BrowserPool] = BrowserPool,
+    ):
         self.cfg = cfg
-        self.pool_factory = pool_factory   # the benchmark measures variants of the pool
+        self.pool_factory = pool_factory  # the benchmark measures variants of the pool
         self.out = Path(cfg.out)
         self.seeds = seeds
         self.scope = Scope(cfg.scope, scope_seeds if scope_seeds is not None else seeds)
@@ -97,7 +103,7 @@ class Crawler:
             self.owner = f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._stopping = asyncio.Event()
         self._in_flight = 0
-        self._held: set[str] = set()     # URLs leased and being rendered by this process
+        self._held: set[str] = set()  # URLs leased and being rendered by this process
         self._tasks: set[asyncio.Task] = set()
 
     async def run(self) -> CrawlStats:
@@ -107,19 +113,28 @@ class Crawler:
             heart: Heartbeat | None = None
             try:
                 self._write_config()
-                writer = DatasetWriter(self.out, self.cfg.write, frontier,
-                                       prefix=self.owner if self.shared else "part", owner=self.owner,
-                                       is_dead=(lambda prefix: is_dead(self.out, prefix)) if self.shared else None)
+                writer = DatasetWriter(
+                    self.out,
+                    self.cfg.write,
+                    frontier,
+                    prefix=self.owner if self.shared else "part",
+                    owner=self.owner,
+                    is_dead=(lambda prefix: is_dead(self.out, prefix)) if self.shared else None,
+                )
                 if self.shared:
-                    heart = Heartbeat(frontier, self.owner, lambda: self._beat_info(writer),
-                                      self._on_reaped_threadsafe(writer))
+                    heart = Heartbeat(
+                        frontier, self.owner, lambda: self._beat_info(writer), self._on_reaped_threadsafe(writer)
+                    )
                     await asyncio.to_thread(heart.join)
                     heart.start()
                 if self.seeds:
                     frontier.add(self.seeds, depth=0)
                 self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=frontier)
-                self.robots = (RobotsPolicy(self.cfg.browser.user_agent, self.guard, shared=frontier)
-                               if self.cfg.politeness.robots else None)
+                self.robots = (
+                    RobotsPolicy(self.cfg.browser.user_agent, self.guard, shared=frontier)
+                    if self.cfg.politeness.robots
+                    else None
+                )
                 self._install_signals()
                 if self.cfg.time_limit:
                     asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop)
@@ -127,17 +142,16 @@ class Crawler:
                 ticker = asyncio.create_task(self._tick())
                 try:
                     async with self.pool_factory(self.cfg.browser, self.guard) as pool:
-                        await asyncio.gather(*(self._tab(pool, frontier, writer)
-                                               for _ in range(self.cfg.browser.tabs)))
+                        await asyncio.gather(*(self._tab(pool, frontier, writer) for _ in range(self.cfg.browser.tabs)))
                     await writer.commit()
-                    await asyncio.gather(*self._tasks)   # dead workers' staging still being cleaned
+                    await asyncio.gather(*self._tasks)  # dead workers' staging still being cleaned
                 finally:
                     extender.cancel()
                     ticker.cancel()
                     if self.robots is not None:
                         self.robots.close()
                 if heart is not None:
-                    heart.stop()      # before leaving the roster: a late beat would re-enter it
+                    heart.stop()  # before leaving the roster: a late beat would re-enter it
                 frontier.release(self.owner)
                 self.stats.write_seconds = writer.seconds
                 if self.shared:
@@ -165,8 +179,13 @@ class Crawler:
 
     def _beat_info(self, writer: DatasetWriter) -> dict:
         """What this process tells the others with each beat (and `status` shows): read-only."""
-        return {"host": os.uname().nodename, "pid": os.getpid(), "rendering": self._in_flight,
-                "uncommitted": writer.pending_pages, "pages": self.stats.pages}
+        return {
+            "host": os.uname().nodename,
+            "pid": os.getpid(),
+            "rendering": self._in_flight,
+            "uncommitted": writer.pending_pages,
+            "pages": self.stats.pages,
+        }
 
     def _on_reaped_threadsafe(self, writer: DatasetWriter):
         """Called by the beat thread when dead workers' URLs were queued again: finish what they
@@ -175,6 +194,7 @@ class Crawler:
 
         def on_reaped(dead: dict[str, int]) -> None:
             loop.call_soon_threadsafe(lambda: self._background(asyncio.to_thread(writer.recover, set(dead))))
+
         return on_reaped
 
     def _background(self, coro) -> None:
@@ -220,7 +240,7 @@ class Crawler:
                     if not frontier.has_work(self.cfg.max_pages, owner=self.owner):
                         return
                 await self._sleep(0.2)  # retries waiting out their delay, links still coming, or
-                continue                # other workers' pages: they commit, or die and come back
+                continue  # other workers' pages: they commit, or die and come back
             if leases[0].url in self._held or writer.holds(leases[0].url):
                 # Leased again after this process was taken for dead (Redis away, a long stall):
                 # the copy it already has is committed under this lease; a second one would be a duplicate.
@@ -261,11 +281,24 @@ class Crawler:
                     return None
                 allowed, crawl_delay = checked
             except RobotsUnavailable as exc:
-                return RenderedPage(url=url, final_url=url, status=None, content_type=None,
-                                    outcome=Outcome.NETWORK, error=str(exc), retryable=True)
+                return RenderedPage(
+                    url=url,
+                    final_url=url,
+                    status=None,
+                    content_type=None,
+                    outcome=Outcome.NETWORK,
+                    error=str(exc),
+                    retryable=True,
+                )
             if not allowed:
-                return RenderedPage(url=url, final_url=url, status=None, content_type=None,
-                                    outcome=Outcome.REFUSED, error=f"robots.txt disallows it for {self.robots.agent}")
+                return RenderedPage(
+                    url=url,
+                    final_url=url,
+                    status=None,
+                    content_type=None,
+                    outcome=Outcome.REFUSED,
+                    error=f"robots.txt disallows it for {self.robots.agent}",
+                )
             self.gate.set_crawl_delay(url, crawl_delay)
         if not await self.gate.acquire(url, self._stopping):
             return None
@@ -273,9 +306,9 @@ class Crawler:
             rendered = await pool.render(url, plan)
         finally:
             self.gate.release(url)
-        if rendered.status in (429, 503):   # the host asks us to slow down: every worker pauses it
+        if rendered.status in (429, 503):  # the host asks us to slow down: every worker pauses it
             wait = retry_after_seconds(rendered.retry_after)
-            self.gate.pause(url, wait if wait is not None else self.cfg.politeness.backoff * 2 ** lease.attempts)
+            self.gate.pause(url, wait if wait is not None else self.cfg.politeness.backoff * 2**lease.attempts)
         return rendered
 
     async def _page(self, pool, frontier, writer, lease: Lease) -> None:
@@ -283,17 +316,30 @@ class Crawler:
         rendered = await self._fetch(pool, lease, plan)
         if rendered is None:
             return
-        if rendered.retryable and frontier.retry(lease, rendered.error or rendered.outcome.value,
-                                                 self.cfg.retry_delay, self.cfg.max_attempts, owner=self.owner):
+        if rendered.retryable and frontier.retry(
+            lease,
+            rendered.error or rendered.outcome.value,
+            self.cfg.retry_delay,
+            self.cfg.max_attempts,
+            owner=self.owner,
+        ):
             self.stats.retried += 1
             return
         ok = rendered.outcome in (Outcome.OK, Outcome.NO_TEXT)
         rows = await asyncio.to_thread(
-            build_rows, lease.url, lease.depth, lease.attempts, rendered,
-            plan.spans_ if ok else None, plan.crops if ok else [],
-            tokenizer=self.tokenizer.name, scale=self.cfg.browser.scale,
+            build_rows,
+            lease.url,
+            lease.depth,
+            lease.attempts,
+            rendered,
+            plan.spans_ if ok else None,
+            plan.crops if ok else [],
+            tokenizer=self.tokenizer.name,
+            scale=self.cfg.browser.scale,
             viewport=(self.cfg.browser.viewport_width, self.cfg.browser.viewport_height),
-            image_format=self.cfg.write.image_format, browser_version=pool.version)
+            image_format=self.cfg.write.image_format,
+            browser_version=pool.version,
+        )
         if ok and self.cfg.follow_links and rendered.measurement is not None:
             frontier.add(await asyncio.to_thread(self._in_scope, rendered.measurement.links), lease.depth + 1)
         await writer.add(rows)

@@ -17,8 +17,8 @@ import math
 import numpy as np
 from PIL import Image
 
-INK_CONTRAST = 40      # grey levels (0-255)
-PAD_ROWS = 1           # image rows searched above and below the box
+INK_CONTRAST = 40  # grey levels (0-255)
+PAD_ROWS = 1  # image rows searched above and below the box
 
 
 class Gray:

@@ -16,8 +16,9 @@ class CrawlProgress:
 
     def __init__(self, enabled: bool = True):
         self.enabled = enabled and console.is_terminal
-        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                  console=console, transient=True)
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+        )
         self._task = None
 
     def __enter__(self) -> "CrawlProgress":
@@ -41,8 +42,10 @@ def progress_line(stats) -> str:
     if stats.waiting_on:
         hosts = ", ".join(stats.waiting_on[:3]) + (" ..." if len(stats.waiting_on) > 3 else "")
         waiting = f"  politeness: waiting on {hosts}"
-    return (f"pages {stats.pages}  failed {stats.failed}  samples {stats.samples}  "
-            f"{stats.pages_per_min:.0f} pages/min{waiting}")
+    return (
+        f"pages {stats.pages}  failed {stats.failed}  samples {stats.samples}  "
+        f"{stats.pages_per_min:.0f} pages/min{waiting}"
+    )
 
 
 def print_summary(stats, out: Path) -> None:
@@ -50,11 +53,16 @@ def print_summary(stats, out: Path) -> None:
     ok = stats.pages - stats.failed
     visible = f"{100 * stats.visible / stats.tokens:.1f} %" if stats.tokens else "-"
     for name, value in (
-        ("pages", stats.pages), ("pages ok", ok), ("pages failed", stats.failed),
+        ("pages", stats.pages),
+        ("pages ok", ok),
+        ("pages failed", stats.failed),
         ("retries scheduled", stats.retried),
-        ("samples", stats.samples), ("samples per ok page", f"{stats.samples / ok:.2f}" if ok else "-"),
-        ("tokens", stats.tokens), ("visible share", visible),
-        ("elapsed", f"{stats.elapsed:.1f} s"), ("pages/min", f"{stats.pages_per_min:.1f}"),
+        ("samples", stats.samples),
+        ("samples per ok page", f"{stats.samples / ok:.2f}" if ok else "-"),
+        ("tokens", stats.tokens),
+        ("visible share", visible),
+        ("elapsed", f"{stats.elapsed:.1f} s"),
+        ("pages/min", f"{stats.pages_per_min:.1f}"),
         ("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items())) or "-"),
         *_fleet_rows(stats.fleet),
         ("dataset", str(out.resolve())),
@@ -69,7 +77,14 @@ def _fleet_rows(fleet: dict | None) -> list[tuple[str, str]]:
     """With a shared frontier: the whole crawl, all workers, and what was saved from dead ones."""
     if not fleet:
         return []
-    return [("crawl, all workers", f"done {fleet['done']} (failed {fleet['failed']}), queued {fleet['queued']}, "
-                                   f"leased {fleet['leased']}"),
-            ("recovered from dead workers", f"{fleet['recovered']} pages (of {fleet['workers_lost']} "
-                                            f"worker{'s' if fleet['workers_lost'] != 1 else ''})")]
+    return [
+        (
+            "crawl, all workers",
+            f"done {fleet['done']} (failed {fleet['failed']}), queued {fleet['queued']}, leased {fleet['leased']}",
+        ),
+        (
+            "recovered from dead workers",
+            f"{fleet['recovered']} pages (of {fleet['workers_lost']} "
+            f"worker{'s' if fleet['workers_lost'] != 1 else ''})",
+        ),
+    ]

@@ -10,14 +10,14 @@ class Outcome(str, enum.Enum):
     """How a page ended. Every page ends as exactly one record with one of these."""
 
     OK = "ok"
-    NO_TEXT = "no_text"            # rendered fine, nothing to tokenize
-    HTTP_ERROR = "http_error"      # 4xx / 5xx
-    NOT_HTML = "not_html"          # PDF, image, download ...
-    NETWORK = "network_error"      # refused, reset, DNS, redirect loop ...
-    TIMEOUT = "timeout"            # the per-page deadline passed
-    CRASH = "crash"                # renderer or browser died
-    REFUSED = "refused"            # network guard: internal address, bad scheme, not allowed
-    ERROR = "error"                # anything else (message says what)
+    NO_TEXT = "no_text"  # rendered fine, nothing to tokenize
+    HTTP_ERROR = "http_error"  # 4xx / 5xx
+    NOT_HTML = "not_html"  # PDF, image, download ...
+    NETWORK = "network_error"  # refused, reset, DNS, redirect loop ...
+    TIMEOUT = "timeout"  # the per-page deadline passed
+    CRASH = "crash"  # renderer or browser died
+    REFUSED = "refused"  # network guard: internal address, bad scheme, not allowed
+    ERROR = "error"  # anything else (message says what)
 
 
 @dataclass
@@ -26,15 +26,15 @@ class Measurement:
 
     text: str
     links: list[str]
-    width: float                   # rendered page size, CSS px
+    width: float  # rendered page size, CSS px
     height: float
     elements: int
     cross_origin_frames: int
-    boxes: list[list[float]] = field(default_factory=list)   # per token: flat x0,y0,x1,y1,...
-    hidden: list[str] = field(default_factory=list)          # per token: "" = visible, else the reason
-    hit_tests_skipped: int = 0     # tokens not hit-tested (time budget spent on a huge DOM)
-    ink_checked: int = 0           # tokens the ink pass (two renders) decided
-    no_ink: int = 0                # sample tokens the check of the captured crops found without ink
+    boxes: list[list[float]] = field(default_factory=list)  # per token: flat x0,y0,x1,y1,...
+    hidden: list[str] = field(default_factory=list)  # per token: "" = visible, else the reason
+    hit_tests_skipped: int = 0  # tokens not hit-tested (time budget spent on a huge DOM)
+    ink_checked: int = 0  # tokens the ink pass (two renders) decided
+    no_ink: int = 0  # sample tokens the check of the captured crops found without ink
     layout_boxes: dict[int, list[float]] = field(default_factory=dict)  # with --ink-boxes: token -> layout boxes
 
 
@@ -51,15 +51,15 @@ class RenderedPage:
     retryable: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # ms per stage
     measurement: Measurement | None = None
-    images: list[bytes] = field(default_factory=list)        # PNG per clip the plan chose, at the device scale factor
+    images: list[bytes] = field(default_factory=list)  # PNG per clip the plan chose, at the device scale factor
     dialogs: int = 0
     blocked_requests: int = 0
     load_complete: bool = True
-    retry_after: str | None = None         # the Retry-After header of a 429/503 answer
+    retry_after: str | None = None  # the Retry-After header of a 429/503 answer
 
 
 @dataclass(frozen=True)
 class Crop:
-    box: tuple[float, float, float, float]   # page CSS px, x0 y0 x1 y1
-    tokens: tuple[int, ...]                  # indices of visible tokens fully inside
-    cut: tuple[int, ...]                     # indices of visible tokens crossing the edge
+    box: tuple[float, float, float, float]  # page CSS px, x0 y0 x1 y1
+    tokens: tuple[int, ...]  # indices of visible tokens fully inside
+    cut: tuple[int, ...]  # indices of visible tokens crossing the edge

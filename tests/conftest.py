@@ -37,11 +37,19 @@ def redis_url(redis_server):
 
 def run_boxcrawl(*args, timeout=300, check=True, **kw):
     """Run the CLI as a user would; returns the CompletedProcess."""
-    proc = subprocess.run([*BOXCRAWL, *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"}, **kw)
+    proc = subprocess.run(
+        [*BOXCRAWL, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        **kw,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"boxcrawl {' '.join(map(str, args))} exited {proc.returncode}\n"
-                             f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        raise AssertionError(
+            f"boxcrawl {' '.join(map(str, args))} exited {proc.returncode}\n"
+            f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
     return proc
 
 

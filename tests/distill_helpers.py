@@ -24,7 +24,7 @@ def cli(*args, check=True, input=None) -> Result:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = main([str(a) for a in args])
-            except SystemExit as exc:       # argparse errors
+            except SystemExit as exc:  # argparse errors
                 code = exc.code
     finally:
         sys.stdin = old_stdin

@@ -29,8 +29,10 @@ class Victim:
         self.udp.bind(("127.0.0.1", self.port))
         self.tcp.listen(64)
         self._stop = False
-        self._threads = [threading.Thread(target=self._accept, daemon=True),
-                         threading.Thread(target=self._datagrams, daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._accept, daemon=True),
+            threading.Thread(target=self._datagrams, daemon=True),
+        ]
 
     def __enter__(self) -> "Victim":
         for t in self._threads:
@@ -61,8 +63,10 @@ class Victim:
             self.hits.append(f"tcp {line.split(' ')[1] if line.count(' ') >= 2 else line[:40]!r}")
             body = b"<p>VICTIM SECRET instance credentials AKIAVICTIMSECRET</p>" * 20
             try:
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nAccess-Control-Allow-Origin: *\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nAccess-Control-Allow-Origin: *\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                )
             except OSError:
                 pass
 
@@ -78,8 +82,19 @@ class Victim:
 def attacker_pages(v: int) -> dict[str, str]:
     """Page name -> HTML. ``v`` is the victim's port; /to-victim/X answers 302 to the victim's /X."""
     victim = f"127.0.0.1:{v}"
-    names = ["localhost.", "foo.localhost", "a.b.localhost.", "localhost.localdomain", "ip6-localhost",
-             "[::1]", "[::ffff:127.0.0.1]", "2130706433", "127.1", "[64:ff9b::7f00:1]", "[2002:7f00:1::1]"]
+    names = [
+        "localhost.",
+        "foo.localhost",
+        "a.b.localhost.",
+        "localhost.localdomain",
+        "ip6-localhost",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "2130706433",
+        "127.1",
+        "[64:ff9b::7f00:1]",
+        "[2002:7f00:1::1]",
+    ]
     name_probes = "".join(f'<img src="http://{n}:{v}/name-{i}.png">' for i, n in enumerate(names))
     ws = f"try {{ new WebSocket('ws://{victim}/ws-page'); }} catch (e) {{}}"
     return {
@@ -136,7 +151,7 @@ def attacker_pages(v: int) -> dict[str, str]:
 def worker_scripts(v: int) -> dict[str, str]:
     return {
         "worker.js": f"try {{ new WebSocket('ws://127.0.0.1:{v}/ws-worker'); }} catch (e) {{}}"
-                     f"fetch('http://127.0.0.1:{v}/worker-fetch').catch(() => 0);",
+        f"fetch('http://127.0.0.1:{v}/worker-fetch').catch(() => 0);",
         "shared-worker.js": f"try {{ new WebSocket('ws://127.0.0.1:{v}/ws-shared-worker'); }} catch (e) {{}}",
     }
 
@@ -150,13 +165,13 @@ class Attacker:
         victim_origin = f"http://127.0.0.1:{victim.port}"
         self.pages = [name for name in pages]
 
-        class Handler(site_server.Handler):   # its quiet log and _send; every path answered here
+        class Handler(site_server.Handler):  # its quiet log and _send; every path answered here
             def do_GET(self):
                 path = self.path.split("?")[0].lstrip("/")
                 if path == "main-302.html":
                     return self._send(302, b"", headers=[("Location", f"{victim_origin}/main-302")])
                 if path.startswith("to-victim/"):
-                    return self._send(302, b"", headers=[("Location", f"{victim_origin}/{path[len('to-victim/'):]}")])
+                    return self._send(302, b"", headers=[("Location", f"{victim_origin}/{path[len('to-victim/') :]}")])
                 if path in scripts:
                     return self._send(200, scripts[path].encode(), "text/javascript")
                 if pages.get(path):

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import boxcrawl
 
-WORDS = ("layout tokens glyphs boxes crawl resume shard commit frontier lease page text render "
-         "browser sample image dataset visible line word").split()
+WORDS = (
+    "layout tokens glyphs boxes crawl resume shard commit frontier lease page text render "
+    "browser sample image dataset visible line word"
+).split()
 
 
 def make_site(root: Path, n_pages: int) -> Path:
@@ -23,20 +25,41 @@ def make_site(root: Path, n_pages: int) -> Path:
         body = " ".join(WORDS[(i * 7 + k) % len(WORDS)] for k in range(300))
         (root / f"p{i}.html").write_text(
             f"<!doctype html><html><body style='font:16px/1.4 sans-serif;margin:10px'>"
-            f"<nav>{links}</nav><p>{body}</p></body></html>")
+            f"<nav>{links}</nav><p>{body}</p></body></html>"
+        )
     return root
 
 
 def fleet_flags(host: str = "127.0.0.1", lease: float = 3.0) -> list[str]:
-    return ["--allow-hosts", host, "--retry-delay", "0.2", "--quiet", "--host-delay", "0", "--host-concurrency", "8",
-            "--shard-pages", "2", "--tabs", "2", "--lease-seconds", str(lease)]
+    return [
+        "--allow-hosts",
+        host,
+        "--retry-delay",
+        "0.2",
+        "--quiet",
+        "--host-delay",
+        "0",
+        "--host-concurrency",
+        "8",
+        "--shard-pages",
+        "2",
+        "--tabs",
+        "2",
+        "--lease-seconds",
+        str(lease),
+    ]
 
 
 def start(args: list[str], prefix: list[str] = ()) -> subprocess.Popen:
     """A boxcrawl process in its own session (kill -9 takes its Chromium too)."""
-    return subprocess.Popen([*prefix, sys.executable, "-m", "boxcrawl", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.Popen(
+        [*prefix, sys.executable, "-m", "boxcrawl", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def shards_of(out: Path, worker: str) -> int:
@@ -50,8 +73,9 @@ def wait_for(predicate, timeout: float, what: str, procs=()) -> None:
             return
         for proc in procs:
             if proc.poll() is not None:
-                raise AssertionError(f"a worker exited early ({proc.returncode}) waiting for {what}:\n"
-                                     f"{proc.stderr.read()[-3000:]}")
+                raise AssertionError(
+                    f"a worker exited early ({proc.returncode}) waiting for {what}:\n{proc.stderr.read()[-3000:]}"
+                )
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 

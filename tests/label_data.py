@@ -14,8 +14,10 @@ def make_data_dir(root: Path, n: int = 12) -> Path:
     records = []
     for i in range(n):
         url = f"http://127.0.0.1:9/articles/{i}/page-{i}.html"
-        for name, size, colour in ((f"{i}.png", (320, 400), (250, 250, 245)),
-                                   (f"{i}-distilled.png", (160, 400), (255, 255, 255))):
+        for name, size, colour in (
+            (f"{i}.png", (320, 400), (250, 250, 245)),
+            (f"{i}-distilled.png", (160, 400), (255, 255, 255)),
+        ):
             img = Image.new("RGB", size, colour)
             draw = ImageDraw.Draw(img)
             draw.text((10, 10), f"entry {i}", fill=(0, 0, 0))

@@ -35,10 +35,24 @@ class LabelServer:
         # the server's output goes to a file: a pipe nobody reads would block it after 64 KB of log
         self.log = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "boxcrawl", "label", "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
-             "--port", str(self.port), *self.extra],
-            stdout=self.log, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [
+                sys.executable,
+                "-m",
+                "boxcrawl",
+                "label",
+                "--data-dir",
+                str(self.data_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *self.extra,
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -94,8 +108,12 @@ class LabelServer:
 
     def post_label(self, payload, csrf: str | None = None, **headers):
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        h = {"Content-Type": "application/json", "X-CSRF-Token": csrf or self.csrf_token(),
-             **self.auth_headers(), **headers}
+        h = {
+            "Content-Type": "application/json",
+            "X-CSRF-Token": csrf or self.csrf_token(),
+            **self.auth_headers(),
+            **headers,
+        }
         return self.request("/api/label", "POST", body, h)
 
     def labels(self) -> dict[int, dict]:

@@ -33,9 +33,25 @@ class RedisServer:
     def start(self) -> "RedisServer":
         exe = shutil.which("redis-server")
         assert exe, "redis-server is missing: run scripts/bootstrap.sh"
-        args = [exe, "--port", str(self.port), "--bind", *self.bind, "--save", "", "--appendonly", "yes",
-                "--appendfsync", "always", "--dir", str(self.folder), "--protected-mode", "no",
-                "--logfile", str(self.folder / "redis.log")]
+        args = [
+            exe,
+            "--port",
+            str(self.port),
+            "--bind",
+            *self.bind,
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--dir",
+            str(self.folder),
+            "--protected-mode",
+            "no",
+            "--logfile",
+            str(self.folder / "redis.log"),
+        ]
         if self.password:
             args += ["--requirepass", self.password]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -6,15 +6,14 @@ import struct
 import pytest
 
 from boxcrawl.train.chrome_pak import PakError, read_pak
-from boxcrawl.train.model import (CHROME_MODEL_IDS, V1_FEATURES, AdaBoostModel, ModelError, Stump,
-                                  chrome_decision)
+from boxcrawl.train.model import CHROME_MODEL_IDS, V1_FEATURES, AdaBoostModel, ModelError, Stump, chrome_decision
 
 TOY = AdaBoostModel(3, (Stump(0, 1.0, 0.5), Stump(1, 0.0, -0.25), Stump(2, 10.0, 1.0)))
 
 
 def test_score_counts_stumps_strictly_above_split():
     assert TOY.threshold == pytest.approx(0.625)
-    assert TOY.score([1.0, 0.0, 10.0]) == 0.0          # equal to every split: nothing fires
+    assert TOY.score([1.0, 0.0, 10.0]) == 0.0  # equal to every split: nothing fires
     assert TOY.score([1.5, 0.0, 10.5]) == pytest.approx(1.5)
     assert TOY.decide([1.5, 0.0, 10.5]) and not TOY.decide([1.5, 1.0, 0.0])
 
@@ -102,9 +101,20 @@ def test_chrome_decision_needs_both_models_and_an_unfiltered_host():
     distillable, long_article = AdaBoostModel.load("chrome:distillable"), AdaBoostModel.load("chrome:long-article")
     tiny_home = _vector(pathLength=1, pathComponents=0, elementCount=30, anchorCount=10, anchorRatio=0.3)
     assert not distillable.decide(tiny_home)
-    article = _vector(openGraph=1, pathLength=60, pathComponents=3, slugDetector=1, lastSegmentLength=40,
-                      elementCount=900, anchorCount=40, anchorRatio=0.04, mozScore=110,
-                      mozScoreAllSqrt=60, mozScoreAllLinear=5000, pathNumbers=1)
+    article = _vector(
+        openGraph=1,
+        pathLength=60,
+        pathComponents=3,
+        slugDetector=1,
+        lastSegmentLength=40,
+        elementCount=900,
+        anchorCount=40,
+        anchorRatio=0.04,
+        mozScore=110,
+        mozScoreAllSqrt=60,
+        mozScoreAllLinear=5000,
+        pathNumbers=1,
+    )
     assert distillable.decide(article) and long_article.decide(article)
     assert chrome_decision(article, "example.org", distillable, long_article)
     assert not chrome_decision(tiny_home, "example.org", distillable, long_article)

@@ -9,8 +9,11 @@ BAD_FLAGS = [
     (["render", "http://127.0.0.1/", "--out", "o", "--viewport", "10x10"], "--viewport", "at least 64x64"),
     (["render", "http://127.0.0.1/", "--out", "o", "--scale", "0"], "--scale", "expected a number > 0"),
     (["render", "http://127.0.0.1/", "--out", "o", "--shard-pages", "x"], "--shard-pages", "expected a whole number"),
-    (["worker", "--out", "o", "--frontier", "redis://127.0.0.1:1/0", "--lease-seconds", "0.1"],
-     "--lease-seconds", "expected a number >= 0.5"),
+    (
+        ["worker", "--out", "o", "--frontier", "redis://127.0.0.1:1/0", "--lease-seconds", "0.1"],
+        "--lease-seconds",
+        "expected a number >= 0.5",
+    ),
     (["render", "http://127.0.0.1/", "--out", "o", "--settle", "-0.1"], "--settle", "expected a number >= 0"),
     (["crawl", "http://127.0.0.1/", "--out", "o", "--settle-max", "soon"], "--settle-max", "expected a number"),
     (["audit", "o", "--min-ink-share", "1.5"], "--min-ink-share", "expected a number <= 1"),

@@ -36,17 +36,28 @@ def test_pages_leased_again_after_being_taken_for_dead_are_written_once(tmp_path
             renders[url] += 1
             if url.endswith("/b") and renders[url] == 1:
                 other = RedisFrontier(redis_url)
-                pipe = other.client.pipeline(transaction=True)   # atomic: no beat of w in between
+                pipe = other.client.pipeline(transaction=True)  # atomic: no beat of w in between
                 pipe.delete(f"{PREFIX}alive:{owner}")
                 other._scripts["beat"](args=[PREFIX, "other", "{}", 60_000], client=pipe)
                 assert pipe.execute()[1] == [owner.encode(), 2]
                 other.close()
-            return RenderedPage(url=url, final_url=url, status=404, content_type="text/html",
-                                outcome=Outcome.HTTP_ERROR, error="HTTP 404")
+            return RenderedPage(
+                url=url,
+                final_url=url,
+                status=404,
+                content_type="text/html",
+                outcome=Outcome.HTTP_ERROR,
+                error="HTTP 404",
+            )
 
-    cfg = CrawlConfig(out=str(tmp_path / "out"), frontier=redis_url, worker_id=owner, follow_links=False,
-                      politeness=PolitenessConfig(host_delay=0, robots=False),
-                      browser=BrowserConfig(tabs=1, allow_hosts=("127.0.0.1",)))
+    cfg = CrawlConfig(
+        out=str(tmp_path / "out"),
+        frontier=redis_url,
+        worker_id=owner,
+        follow_links=False,
+        politeness=PolitenessConfig(host_delay=0, robots=False),
+        browser=BrowserConfig(tabs=1, allow_hosts=("127.0.0.1",)),
+    )
     seeds = [f"{SITE}/a", f"{SITE}/b", f"{SITE}/c"]
     stats = asyncio.run(Crawler(cfg, seeds, pool_factory=TakenForDeadMidCrawl).run())
     assert renders == Counter(seeds), "a page this worker already had was rendered again"

@@ -25,8 +25,9 @@ def page(columns, lines=60, line_h=20, word_w=(20, 70), gap=6, top=10, hidden_ev
             y += line_h + (10 if line % 8 == 7 else 0)  # paragraph gaps
     height = max(b[3] for b in boxes) + 20
     width = max(x + w for x, w in columns) + 10
-    return Measurement(text="", links=[], width=width, height=height, elements=0, cross_origin_frames=0,
-                       boxes=boxes, hidden=hidden)
+    return Measurement(
+        text="", links=[], width=width, height=height, elements=0, cross_origin_frames=0, boxes=boxes, hidden=hidden
+    )
 
 
 def check(m, crops, cfg, scale=1.0):
@@ -42,12 +43,13 @@ def check(m, crops, cfg, scale=1.0):
             assert b[0] >= x0 - 0.5 and b[2] <= x1 + 0.5 and b[1] >= y0 - 0.5 and b[3] <= y1 + 0.5
         assert 0 <= x0 and x1 <= m.width + 1 and 0 <= y0 and y1 <= m.height + 1
     for i, a in enumerate(crops):
-        for b in crops[i + 1:]:
+        for b in crops[i + 1 :]:
             w = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
             h = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
             if w > 0 and h > 0:
-                smaller = min((a.box[2] - a.box[0]) * (a.box[3] - a.box[1]),
-                              (b.box[2] - b.box[0]) * (b.box[3] - b.box[1]))
+                smaller = min(
+                    (a.box[2] - a.box[0]) * (a.box[3] - a.box[1]), (b.box[2] - b.box[0]) * (b.box[3] - b.box[1])
+                )
                 assert w * h / smaller <= cfg.max_overlap
 
 
@@ -57,7 +59,7 @@ def test_single_column_crops_meet_every_criterion_and_cut_nothing():
     crops = select_crops(m, cfg)
     check(m, crops, cfg)
     assert all(not c.cut for c in crops)
-    assert len(crops) >= 4          # 60 lines of text: several non-overlapping crops
+    assert len(crops) >= 4  # 60 lines of text: several non-overlapping crops
 
 
 def test_hidden_tokens_never_count_toward_the_minimum():
@@ -94,7 +96,7 @@ def test_text_wider_than_a_crop_records_the_tokens_it_cuts():
 
 
 def test_small_text_block_is_padded_to_the_minimum_height():
-    m = page([(10, 480)], lines=4)          # ~80 px of text
+    m = page([(10, 480)], lines=4)  # ~80 px of text
     cfg = SelectConfig(min_tokens=20)
     crops = select_crops(m, cfg)
     check(m, crops, cfg)
@@ -109,5 +111,5 @@ def test_max_crops_and_scale():
     m = page([(10, 480)], lines=120)
     assert len(select_crops(m, SelectConfig(max_crops=3))) == 3
     cfg = SelectConfig(max_crops=0, min_tokens=20)
-    crops = select_crops(m, cfg, scale=2.0)   # limits are image pixels: half the CSS size
+    crops = select_crops(m, cfg, scale=2.0)  # limits are image pixels: half the CSS size
     check(m, crops, cfg, scale=2.0)

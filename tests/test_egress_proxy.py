@@ -13,7 +13,9 @@ from boxcrawl.egress.guard import NetworkGuard
 from boxcrawl.egress.proxy import EgressProxy
 
 
-def socks_connect(port: int, host: str, target_port: int, greeting: bytes = b"\x05\x01\x00") -> tuple[int, socket.socket]:
+def socks_connect(
+    port: int, host: str, target_port: int, greeting: bytes = b"\x05\x01\x00"
+) -> tuple[int, socket.socket]:
     """SOCKS5 CONNECT by name; (reply code, the socket)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     sock.sendall(greeting)
@@ -64,7 +66,7 @@ def test_a_name_is_resolved_once_and_connected_to_as_checked(proxy, monkeypatch)
     # DNS rebinding: the name answers a public address, then loopback. Each connection resolves
     # once and connects to exactly the address it checked, so the victim is never reached.
     public = Listener("127.0.0.2")
-    victim = Listener("127.0.0.1", public.port)       # same port, so a second lookup would land here
+    victim = Listener("127.0.0.1", public.port)  # same port, so a second lookup would land here
     answers = iter(["127.0.0.2", "127.0.0.1"] * 10)
     real = socket.getaddrinfo
 
@@ -79,7 +81,7 @@ def test_a_name_is_resolved_once_and_connected_to_as_checked(proxy, monkeypatch)
         assert code == 0 and sock.recv(100) == b"hello from 127.0.0.2"
         sock.close()
         code, sock = socks_connect(_port(proxy.url), "rebind.test", public.port)
-        assert code == 2          # the second answer is loopback: not allowed by the rule set
+        assert code == 2  # the second answer is loopback: not allowed by the rule set
         sock.close()
         assert victim.accepted == 0 and public.accepted == 1
         assert any("rebind.test" in r and "127.0.0.1" in r for r in proxy.refused)
@@ -92,7 +94,7 @@ def test_each_door_keeps_its_own_refusals(proxy):
     async def two_doors():
         a, b = await proxy.open_door(), await proxy.open_door()
         await asyncio.to_thread(lambda: socks_connect(a.port, "localhost", 80)[1].close())
-        await asyncio.to_thread(lambda: socks_connect(b.port, "127.0.0.2", 9)[1].close())   # allowed, closed port
+        await asyncio.to_thread(lambda: socks_connect(b.port, "127.0.0.2", 9)[1].close())  # allowed, closed port
         refused, failed = list(a.refused), list(b.failed)
         b_refused = list(b.refused)
         await proxy.close_door(a)
@@ -105,11 +107,14 @@ def test_each_door_keeps_its_own_refusals(proxy):
     assert proxy.refused == []
 
 
-@pytest.mark.parametrize("request_bytes", [
-    b"\x04\x01\x00\x50\x7f\x00\x00\x01\x00",                  # SOCKS4
-    b"\x05\x01\x02",                                           # only username/password auth offered
-    b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",                       # not SOCKS at all
-])
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"\x04\x01\x00\x50\x7f\x00\x00\x01\x00",  # SOCKS4
+        b"\x05\x01\x02",  # only username/password auth offered
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",  # not SOCKS at all
+    ],
+)
 def test_what_is_not_a_socks5_connect_is_turned_away_and_the_proxy_goes_on(proxy, request_bytes):
     sock = socket.create_connection(("127.0.0.1", _port(proxy.url)), timeout=10)
     sock.sendall(request_bytes)
@@ -127,7 +132,7 @@ def test_what_is_not_a_socks5_connect_is_turned_away_and_the_proxy_goes_on(proxy
 
 def test_bind_udp_and_odd_names_are_refused(proxy):
     port = _port(proxy.url)
-    for command in (2, 3):     # BIND, UDP ASSOCIATE
+    for command in (2, 3):  # BIND, UDP ASSOCIATE
         sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         sock.sendall(b"\x05\x01\x00")
         assert sock.recv(2) == b"\x05\x00"

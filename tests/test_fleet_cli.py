@@ -28,8 +28,7 @@ def one_line_error(proc, text):
 
 def test_unreachable_redis_fails_fast_with_one_line(tmp_path):
     started = time.monotonic()
-    proc = run_boxcrawl("worker", "--frontier", f"redis://127.0.0.1:{free_port()}/0", "--out", tmp_path,
-                        check=False)
+    proc = run_boxcrawl("worker", "--frontier", f"redis://127.0.0.1:{free_port()}/0", "--out", tmp_path, check=False)
     one_line_error(proc, "cannot reach Redis at redis://127.0.0.1:")
     assert time.monotonic() - started < 15
 
@@ -37,25 +36,51 @@ def test_unreachable_redis_fails_fast_with_one_line(tmp_path):
 def test_wrong_or_missing_password_fails_fast_and_is_not_printed(tmp_path):
     with RedisServer(tmp_path / "redis", password="s3cret") as server:
         bad = f"redis://:wrong-pass@127.0.0.1:{server.port}/0"
-        line = one_line_error(run_boxcrawl("worker", "--frontier", bad, "--out", tmp_path / "o", check=False),
-                              "refused the password")
+        line = one_line_error(
+            run_boxcrawl("worker", "--frontier", bad, "--out", tmp_path / "o", check=False), "refused the password"
+        )
         assert "wrong-pass" not in line
         nopass = f"redis://127.0.0.1:{server.port}/0"
-        one_line_error(run_boxcrawl("crawl", "http://127.0.0.1:9/", "--frontier", nopass, "--out", tmp_path / "o",
-                                    "--allow-hosts", "127.0.0.1", check=False), "needs a password")
+        one_line_error(
+            run_boxcrawl(
+                "crawl",
+                "http://127.0.0.1:9/",
+                "--frontier",
+                nopass,
+                "--out",
+                tmp_path / "o",
+                "--allow-hosts",
+                "127.0.0.1",
+                check=False,
+            ),
+            "needs a password",
+        )
         one_line_error(run_boxcrawl("status", "--frontier", bad, check=False), "refused the password")
         # the right password works: no crawl there yet, which is said in one line too, once the
         # worker has waited for one as long as it was told to
         started = time.monotonic()
-        one_line_error(run_boxcrawl("worker", "--frontier", server.url(), "--out", tmp_path / "o", "--wait", "1.5",
-                                    check=False), f"no crawl in Redis at redis://:***@127.0.0.1:{server.port}/0 "
-                                                  "after waiting 1.5 s")
+        one_line_error(
+            run_boxcrawl("worker", "--frontier", server.url(), "--out", tmp_path / "o", "--wait", "1.5", check=False),
+            f"no crawl in Redis at redis://:***@127.0.0.1:{server.port}/0 after waiting 1.5 s",
+        )
         assert time.monotonic() - started >= 1.5
 
 
 def test_bad_frontier_spec_is_one_line(tmp_path):
-    one_line_error(run_boxcrawl("crawl", "http://127.0.0.1:9/", "--frontier", "postgres://x", "--out", tmp_path,
-                                "--allow-hosts", "127.0.0.1", check=False), "--frontier 'postgres://x'")
+    one_line_error(
+        run_boxcrawl(
+            "crawl",
+            "http://127.0.0.1:9/",
+            "--frontier",
+            "postgres://x",
+            "--out",
+            tmp_path,
+            "--allow-hosts",
+            "127.0.0.1",
+            check=False,
+        ),
+        "--frontier 'postgres://x'",
+    )
 
 
 def test_status_and_retry_failed_on_redis(redis_url):
@@ -79,7 +104,7 @@ def test_status_says_who_holds_the_leased_pages(redis_url):
     f.lease("w1", 3)
     f.join("gone", {}, 0.2)
     f.lease("gone", 1)
-    time.sleep(0.4)                   # gone's heartbeat has stopped; nobody has beaten since
+    time.sleep(0.4)  # gone's heartbeat has stopped; nobody has beaten since
     out = run_boxcrawl("status", "--frontier", redis_url).stdout
     assert "queued: 1  leased: 4  done: 0" in out
     assert "leased: 1 rendering, 2 finished and waiting for their shard's commit, 1 held by dead workers" in out
@@ -106,15 +131,16 @@ def test_host_gate_limits_concurrency_and_spaces_starts(gate_state):
         assert await gate.acquire("http://h/1", stop)
         second = asyncio.create_task(gate.acquire("http://h/2", stop))
         await asyncio.sleep(0.5)
-        assert not second.done()                       # the one slot is still taken
-        assert await gate.acquire("http://other/1", stop)   # other hosts are not held up
+        assert not second.done()  # the one slot is still taken
+        assert await gate.acquire("http://other/1", stop)  # other hosts are not held up
         gate.release("http://h/1")
         assert await second and time.monotonic() - t0 >= 0.5
         gate.release("http://h/2")
-        gate.pause("http://h/3", 0.6)                   # a 429: everyone waits
+        gate.pause("http://h/3", 0.6)  # a 429: everyone waits
         t1 = time.monotonic()
         assert await gate.acquire("http://h/3", stop)
         assert time.monotonic() - t1 >= 0.5
+
     asyncio.run(scenario())
 
 
@@ -126,10 +152,22 @@ def test_retry_after_parsing():
 
 
 def _rows(url):
-    page = RenderedPage(url=url, final_url=url, status=404, content_type="text/html",
-                        outcome=Outcome.HTTP_ERROR, error="HTTP 404")
-    return build_rows(url, 0, 0, page, None, [], tokenizer="t", scale=1.0, viewport=(512, 512),
-                      image_format="png", browser_version=None)
+    page = RenderedPage(
+        url=url, final_url=url, status=404, content_type="text/html", outcome=Outcome.HTTP_ERROR, error="HTTP 404"
+    )
+    return build_rows(
+        url,
+        0,
+        0,
+        page,
+        None,
+        [],
+        tokenizer="t",
+        scale=1.0,
+        viewport=(512, 512),
+        image_format="png",
+        browser_version=None,
+    )
 
 
 def test_a_dead_workers_staged_shard_is_cleaned_and_its_late_commit_is_fenced(tmp_path, redis_url):
@@ -156,6 +194,7 @@ def test_a_dead_workers_staged_shard_is_cleaned_and_its_late_commit_is_fenced(tm
         for url in ("http://a/1", "http://a/2"):
             await writer_dead.add(_rows(url))
         await writer_dead.commit()
+
     asyncio.run(both())
     assert writer_dead.dropped == 2 and writer_dead.shards_written == 0
     assert [p.name.split("-")[0] for p in (out / "pages").iterdir()] == ["alive"]
@@ -184,8 +223,9 @@ def test_bench_frontier_prints_and_saves_its_figures(tmp_path):
     """The machinery only (tiny sizes, no crawl); the figures come from a full `bench-frontier` run."""
     import json
 
-    out = run_boxcrawl("bench-frontier", "--ops", "200", "--urls", "2000", "--pages", "0",
-                       "--json", tmp_path / "b.json").stdout
+    out = run_boxcrawl(
+        "bench-frontier", "--ops", "200", "--urls", "2000", "--pages", "0", "--json", tmp_path / "b.json"
+    ).stdout
     assert "lease+ack/s" in out and "MB while queued" in out
     figures = json.loads((tmp_path / "b.json").read_text())
     for key in ("redis_everysec_ops_s", "redis_always_ops_s", "redis_always_8_clients_ops_s", "sqlite_ops_s"):

@@ -10,7 +10,7 @@ def test_add_dedups_and_lease_is_fifo(tmp_path):
     assert f.add(["http://a/2", "http://a/3"], depth=1) == 1
     got = [lease.url for lease in f.lease("w", 10)]
     assert got == ["http://a/1", "http://a/2", "http://a/3"]
-    assert f.lease("w", 10) == []            # everything is leased
+    assert f.lease("w", 10) == []  # everything is leased
     assert f.counts()["leased"] == 3
 
 
@@ -19,14 +19,14 @@ def test_retry_backs_off_then_gives_up(tmp_path):
     f.add(["http://a/x"], 0)
     lease = f.lease("w")[0]
     assert f.retry(lease, "boom", delay=60, max_attempts=3) is True
-    assert f.lease("w") == []                # waiting out the backoff
+    assert f.lease("w") == []  # waiting out the backoff
     assert f.has_work()
     f.db.execute("UPDATE urls SET not_before=0")
     lease = f.lease("w")[0]
     assert lease.attempts == 1
     assert f.retry(lease, "boom", delay=0, max_attempts=3) is True
     lease = f.lease("w")[0]
-    assert f.retry(lease, "boom again", delay=0, max_attempts=3) is False   # third failure: give up
+    assert f.retry(lease, "boom again", delay=0, max_attempts=3) is False  # third failure: give up
     assert f.attempts("http://a/x") == 3
 
 
@@ -48,7 +48,7 @@ def test_leases_of_a_dead_process_come_back_on_open(tmp_path):
     f = SqliteFrontier(path)
     f.add(["http://a/1", "http://a/2"], 0)
     assert len(f.lease("dead", 2)) == 2
-    f.db.close()                              # the process "dies" holding two leases
+    f.db.close()  # the process "dies" holding two leases
     again = SqliteFrontier(path)
     assert [x.url for x in again.lease("new", 5)] == ["http://a/1", "http://a/2"]
 
@@ -59,7 +59,7 @@ def test_readonly_open_changes_nothing(tmp_path):
     f.add(["http://a/1"], 0)
     f.lease("w")
     ro = SqliteFrontier.open_readonly(path)
-    assert ro.counts()["leased"] == 1         # a status look does not requeue a live crawl's leases
+    assert ro.counts()["leased"] == 1  # a status look does not requeue a live crawl's leases
     try:
         ro.add(["http://a/2"], 0)
         raise AssertionError("read-only frontier accepted a write")

@@ -9,7 +9,7 @@ from boxcrawl.frontier.base import Finished
 from boxcrawl.frontier.redis import RedisFrontier
 from boxcrawl.frontier.sqlite import SqliteFrontier
 
-LEASE = 0.5   # seconds; short so expiry is testable
+LEASE = 0.5  # seconds; short so expiry is testable
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -51,11 +51,11 @@ def test_retry_backs_off_then_gives_up(make):
     f.add(["http://a/x"], 0)
     lease = f.lease("w")[0]
     assert f.retry(lease, "boom", delay=0.3, max_attempts=3, owner="w") is True
-    assert f.lease("w") == [] and f.has_work()           # waiting out the backoff (0.3 s)
+    assert f.lease("w") == [] and f.has_work()  # waiting out the backoff (0.3 s)
     time.sleep(0.35)
     lease = f.lease("w")[0]
     assert lease.attempts == 1
-    assert f.retry(lease, "boom", delay=0.01, max_attempts=3, owner="w") is True   # next wait 0.02 s
+    assert f.retry(lease, "boom", delay=0.01, max_attempts=3, owner="w") is True  # next wait 0.02 s
     time.sleep(0.05)
     lease = f.lease("w")[0]
     assert lease.attempts == 2
@@ -73,7 +73,7 @@ def test_commit_marks_done_records_the_shard_and_is_idempotent(make):
     done = [Finished("http://a/1", "ok", None), Finished("http://b/2", "http_error", "HTTP 404")]
     assert f.commit("w-000000", done, owner="w") == []
     assert f.is_committed("w-000000")
-    assert f.commit("w-000000", done, owner="w") == []   # a retried call after a lost reply: no-op
+    assert f.commit("w-000000", done, owner="w") == []  # a retried call after a lost reply: no-op
     c = f.counts()
     assert (c["done"], c["failed"], c["leased"], c["queued"]) == (2, 1, 0, 0)
     assert f.outcomes() == {"ok": 1, "http_error": 1}
@@ -89,13 +89,17 @@ def test_expired_lease_goes_back_and_the_old_holder_cannot_commit(make):
     f.add(["http://a/1", "http://a/2"], 0)
     assert urls(f, "dead", 2) == ["http://a/1", "http://a/2"]
     assert f.lease("alive") == []
-    time.sleep(LEASE + 0.1)                               # "dead" stopped extending its leases
+    time.sleep(LEASE + 0.1)  # "dead" stopped extending its leases
     assert sorted(urls(f, "alive", 5)) == ["http://a/1", "http://a/2"]
     # the old holder wakes up and tries to commit: both URLs are someone else's now
     lost = f.commit("dead-000000", [Finished("http://a/1", "ok", None)], owner="dead")
     assert lost == ["http://a/1"] and not f.is_committed("dead-000000")
-    assert f.commit("alive-000000", [Finished("http://a/1", "ok", None), Finished("http://a/2", "ok", None)],
-                    owner="alive") == []
+    assert (
+        f.commit(
+            "alive-000000", [Finished("http://a/1", "ok", None), Finished("http://a/2", "ok", None)], owner="alive"
+        )
+        == []
+    )
     assert f.commit("dead-000001", [Finished("http://a/2", "ok", None)], owner="dead") == ["http://a/2"]
     assert f.counts()["done"] == 2
 
@@ -107,7 +111,7 @@ def test_extend_keeps_a_lease_alive(make):
     for _ in range(4):
         time.sleep(LEASE / 2)
         assert f.extend("w", ["http://a/1"]) == 1
-    assert f.extend("other", ["http://a/1"]) == 0         # only the holder can extend
+    assert f.extend("other", ["http://a/1"]) == 0  # only the holder can extend
     assert f.lease("thief") == []
     assert f.counts()["leased"] == 1
 
@@ -116,7 +120,7 @@ def test_a_late_commit_of_an_expired_but_unclaimed_lease_succeeds(make):
     f = make()
     f.add(["http://a/1"], 0)
     f.lease("slow")
-    time.sleep(LEASE + 0.1)       # expired, but nobody leased it again yet
+    time.sleep(LEASE + 0.1)  # expired, but nobody leased it again yet
     assert f.commit("slow-000000", [Finished("http://a/1", "ok", None)], owner="slow") == []
     assert f.lease("other") == [] and f.counts()["done"] == 1
 
@@ -127,7 +131,7 @@ def test_retry_from_a_worker_that_lost_the_lease_changes_nothing(make):
     lease = f.lease("old")[0]
     time.sleep(LEASE + 0.1)
     assert urls(f, "new") == ["http://a/1"]
-    assert f.retry(lease, "late error", 0.01, 3, owner="old") is True   # dropped, not requeued
+    assert f.retry(lease, "late error", 0.01, 3, owner="old") is True  # dropped, not requeued
     assert f.counts()["leased"] == 1 and f.attempts("http://a/1") == 0
 
 
@@ -146,8 +150,8 @@ def test_has_work_counts_other_workers_leases(make):
     f = make()
     f.add(["http://a/1"], 0)
     f.lease("w1")
-    assert not f.has_work(owner="w1")   # only its own lease left: it may stop once it commits
-    assert f.has_work(owner="w2")       # w1 may still add links, or die and hand the URL back
+    assert not f.has_work(owner="w1")  # only its own lease left: it may stop once it commits
+    assert f.has_work(owner="w2")  # w1 may still add links, or die and hand the URL back
 
 
 def test_max_pages_bounds_leases_and_ends_only_when_that_many_are_done(make):
@@ -160,7 +164,7 @@ def test_max_pages_bounds_leases_and_ends_only_when_that_many_are_done(make):
     assert f.has_work(max_pages=4, owner="w2")
     f.commit("w-000000", [Finished(x.url, "ok", None) for x in leases[:3]], owner="w")
     assert f.has_work(max_pages=4, owner="w2")
-    f.commit("w-000001", [Finished(leases[3].url, "timeout", "deadline")], owner="w")   # failed counts too
+    f.commit("w-000001", [Finished(leases[3].url, "timeout", "deadline")], owner="w")  # failed counts too
     assert not f.has_work(max_pages=4, owner="w2") and not f.has_work(max_pages=4) and f.has_work()
     assert f.lease("w2", 10, max_pages=4) == []
 
@@ -169,8 +173,7 @@ def test_retry_failed_puts_failed_urls_back(make):
     f = make()
     f.add(["http://a/1", "http://a/2"], 0)
     f.lease("w", 2)
-    f.commit("w-000000", [Finished("http://a/1", "ok", None), Finished("http://a/2", "timeout", "deadline")],
-             owner="w")
+    f.commit("w-000000", [Finished("http://a/1", "ok", None), Finished("http://a/2", "timeout", "deadline")], owner="w")
     assert f.retry_failed() == 1
     c = f.counts()
     assert (c["queued"], c["done"], c["failed"]) == (1, 1, 0)
@@ -186,14 +189,14 @@ def test_two_workers_racing_never_get_the_same_url(make):
     got: dict[str, list[str]] = {"w1": [], "w2": [], "w3": []}
     frontiers = {name: (first if name == "w1" else make(lease_seconds=60)) for name in got}
     if isinstance(first, SqliteFrontier):
-        frontiers = {name: first for name in got}   # one process owns the embedded file
+        frontiers = {name: first for name in got}  # one process owns the embedded file
     lock = threading.Lock()
 
     def work(name):
         f = frontiers[name]
         while True:
             if isinstance(f, SqliteFrontier):
-                with lock:   # sqlite3 connections are not shared across threads unguarded
+                with lock:  # sqlite3 connections are not shared across threads unguarded
                     batch = urls(f, name, 3)
             else:
                 batch = urls(f, name, 3)

@@ -45,7 +45,7 @@ def test_a_box_on_a_solid_dark_block_without_glyphs_has_no_ink():
     png, boxes = _png([("hidden", None)], blocks=[((0, 30, 299, 70), (20, 20, 20))])
     assert not Gray(png).has_ink(boxes[0])
     png, boxes = _png([("shown", "white")], blocks=[((0, 30, 299, 70), (20, 20, 20))])
-    assert Gray(png).has_ink(boxes[0])     # white text on a dark bar is text
+    assert Gray(png).has_ink(boxes[0])  # white text on a dark bar is text
 
 
 def test_every_fragment_of_a_token_must_have_ink():
@@ -56,8 +56,16 @@ def test_every_fragment_of_a_token_must_have_ink():
 
 
 def _measurement(page_boxes):
-    return Measurement(text="", links=[], width=300, height=120, elements=0, cross_origin_frames=0,
-                       boxes=[[*b] for b in page_boxes], hidden=[""] * len(page_boxes))
+    return Measurement(
+        text="",
+        links=[],
+        width=300,
+        height=120,
+        elements=0,
+        cross_origin_frames=0,
+        boxes=[[*b] for b in page_boxes],
+        hidden=[""] * len(page_boxes),
+    )
 
 
 def test_verify_hides_tokens_without_ink_and_drops_crops_left_too_small():
@@ -71,12 +79,12 @@ def test_verify_hides_tokens_without_ink_and_drops_crops_left_too_small():
     assert kept == [Crop(box=crop.box, tokens=(0, 1, 3), cut=())] and images == [png]
     m = _measurement(page_boxes)
     kept, images = verify_crops(m, [crop], [png], 1.0, min_tokens=4)
-    assert kept == [] and images == []       # three left: fewer than --min-tokens
+    assert kept == [] and images == []  # three left: fewer than --min-tokens
 
 
 def test_verify_uses_the_device_scale():
     png, boxes = _png([("scaled", "black"), ("nothing", None)], size=(400, 160))
-    page_boxes = [[v / 2 for v in b] for b in boxes]       # a 2x capture of CSS px boxes
+    page_boxes = [[v / 2 for v in b] for b in boxes]  # a 2x capture of CSS px boxes
     m = _measurement(page_boxes)
     kept, _ = verify_crops(m, [Crop(box=(0.0, 0.0, 200.0, 80.0), tokens=(0, 1), cut=())], [png], 2.0, 1)
     assert m.hidden == ["", "no_ink"] and kept[0].tokens == (0,)
@@ -89,8 +97,9 @@ def _seed_dataset(root, samples):
         (root / "img" / f"{key}.png").write_bytes(png)
         with (root / "csv" / f"{key}.csv").open("w", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["url", "key", "word", "token", "token_id", "x", "y", "width", "height", "start", "end",
-                        "token_index"])
+            w.writerow(
+                ["url", "key", "word", "token", "token_id", "x", "y", "width", "height", "start", "end", "token_index"]
+            )
             for i, (word, (x0, y0, x1, y1)) in enumerate(words):
                 w.writerow([f"http://example.test/{key}", key, word, word, 0, x0, y0, x1 - x0, y1 - y0, 0, 0, i])
 
@@ -98,16 +107,19 @@ def _seed_dataset(root, samples):
 def test_audit_reads_the_seed_layout_and_names_the_failing_sample(tmp_path):
     good, good_boxes = _png([(w, "black") for w in ("one", "two", "three", "four")])
     bad, bad_boxes = _png([("five", "black"), ("six", None), ("seven", None), ("eight", "black")])
-    _seed_dataset(tmp_path / "ds", {
-        "good": (good, list(zip(("one", "two", "three", "four"), good_boxes))),
-        "bad": (bad, list(zip(("five", "six", "seven", "eight"), bad_boxes))),
-    })
+    _seed_dataset(
+        tmp_path / "ds",
+        {
+            "good": (good, list(zip(("one", "two", "three", "four"), good_boxes))),
+            "bad": (bad, list(zip(("five", "six", "seven", "eight"), bad_boxes))),
+        },
+    )
     proc = run_boxcrawl("audit", tmp_path / "ds", "--json", "--min-ink-share", "0.9", check=False)
     report = json.loads(proc.stdout)
-    assert proc.returncode == 1                      # 6 of 8 tokens: below 0.9
+    assert proc.returncode == 1  # 6 of 8 tokens: below 0.9
     assert (report["samples"], report["tokens"], report["tokens_with_ink"]) == (2, 8, 6)
     assert [f["key"] for f in report["failing"]] == ["bad"] and report["blank"] == 0
-    assert report["pages"] is None                   # no pages table in this layout
+    assert report["pages"] is None  # no pages table in this layout
     table = run_boxcrawl("audit", tmp_path / "ds").stdout
     assert "75.00 %" in table and "bad" in table
 
@@ -128,8 +140,14 @@ def test_the_gallery_frames_the_samples_that_fail_the_ink_check(tmp_path):
         for key, fills in (("good_000", ["black"] * 4), ("bad_000", ["black", None, None, "black"])):
             png, boxes = _png([(f"w{i}", fill) for i, fill in enumerate(fills)])
             tokens = [{"text": f"w{i}", "token": f"w{i}", "id": i, "box": b, "boxes": [b]} for i, b in enumerate(boxes)]
-            meta = {"key": key, "url": f"http://example.test/{key}", "width": 300, "height": 120,
-                    "image_format": "png", "tokens": tokens}
+            meta = {
+                "key": key,
+                "url": f"http://example.test/{key}",
+                "width": 300,
+                "height": 120,
+                "image_format": "png",
+                "tokens": tokens,
+            }
             tar.write({"__key__": key, "png": png, "json": json.dumps(meta).encode()})
     html = write_gallery(tmp_path).read_text()
     figures = html.split("<figure")[1:]

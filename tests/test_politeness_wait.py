@@ -12,11 +12,11 @@ def test_a_tab_waiting_for_a_hosts_delay_is_reported_until_it_stops_waiting():
     async def go():
         gate = HostGate(PolitenessConfig(host_delay=30.0), slot_seconds=60)
         stopping = asyncio.Event()
-        assert await gate.acquire("http://docs.example.org/a", stopping)   # the first page starts at once
+        assert await gate.acquire("http://docs.example.org/a", stopping)  # the first page starts at once
         gate.release("http://docs.example.org/a")
         assert gate.waiting == {}
         waiter = asyncio.create_task(gate.acquire("http://docs.example.org/b", stopping))
-        for _ in range(100):   # the task reaches its wait within a few loop turns
+        for _ in range(100):  # the task reaches its wait within a few loop turns
             if gate.waiting:
                 break
             await asyncio.sleep(0.01)

@@ -15,7 +15,7 @@ from conftest import run_boxcrawl
 from redis_server import RedisServer, free_port
 
 PW = "Zq7-s3cret-pw"
-ODD = "Ab1/Cd2?Ef3#Gh4@Ij5=Kl6&Mn7"     # every character that ends a URL part
+ODD = "Ab1/Cd2?Ef3#Gh4@Ij5=Kl6&Mn7"  # every character that ends a URL part
 PIECES = ("Ab1", "Cd2", "Ef3", "Gh4", "Ij5", "Kl6", "Mn7")
 
 FORMS = [
@@ -60,29 +60,37 @@ def test_scrub_removes_the_url_and_its_password_from_any_text(url):
     assert PW not in text and "refused" in text
 
 
-@pytest.mark.parametrize("url", [
-    f"redis://:{quote(ODD, safe='')}@cache.internal:6379/0",
-    f"redis://:{ODD}@cache.internal:6379/0",
-    f"redis://cache.internal:6379/0?password={quote(ODD, safe='')}",
-    f"redis://cache.internal:6379/0?password={ODD}",
-    f"unix:///run/redis.sock?password={ODD}",
-    f"redis://user:{ODD}@cache.internal?db=1&password={ODD}",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"redis://:{quote(ODD, safe='')}@cache.internal:6379/0",
+        f"redis://:{ODD}@cache.internal:6379/0",
+        f"redis://cache.internal:6379/0?password={quote(ODD, safe='')}",
+        f"redis://cache.internal:6379/0?password={ODD}",
+        f"unix:///run/redis.sock?password={ODD}",
+        f"redis://user:{ODD}@cache.internal?db=1&password={ODD}",
+    ],
+)
 def test_redact_removes_encoded_passwords_and_passwords_with_url_characters(url):
     shown = redact(url)
     assert not any(p in shown for p in PIECES), shown
 
 
-@pytest.mark.parametrize("url, shown", [
-    (f"redis://:{PW}@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
-    (f"redis://alice:{PW}@cache.internal", "redis://alice:***@cache.internal"),
-    (f"redis://cache.internal:6379/0?db=1&password={PW}&socket_timeout=3",
-     "redis://cache.internal:6379/0?db=1&password=***&socket_timeout=3"),
-    (f"unix:///run/redis.sock?password={PW}", "unix:///run/redis.sock?password=***"),
-    ("redis://cache.internal:6379/0?db=1", "redis://cache.internal:6379/0?db=1"),
-    ("unix:///run/redis.sock", "unix:///run/redis.sock"),
-    ("redis://alice@cache.internal/0", "redis://alice@cache.internal/0"),
-])
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        (f"redis://:{PW}@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+        (f"redis://alice:{PW}@cache.internal", "redis://alice:***@cache.internal"),
+        (
+            f"redis://cache.internal:6379/0?db=1&password={PW}&socket_timeout=3",
+            "redis://cache.internal:6379/0?db=1&password=***&socket_timeout=3",
+        ),
+        (f"unix:///run/redis.sock?password={PW}", "unix:///run/redis.sock?password=***"),
+        ("redis://cache.internal:6379/0?db=1", "redis://cache.internal:6379/0?db=1"),
+        ("unix:///run/redis.sock", "unix:///run/redis.sock"),
+        ("redis://alice@cache.internal/0", "redis://alice@cache.internal/0"),
+    ],
+)
 def test_redact_keeps_what_is_not_secret(url, shown):
     assert redact(url) == shown
 
@@ -90,7 +98,7 @@ def test_redact_keeps_what_is_not_secret(url, shown):
 def test_describe_and_check_spec_never_echo_a_password():
     assert describe("sqlite") == "sqlite"
     with pytest.raises(FrontierUnavailable) as err:
-        check_spec(f"REDIS://:{PW}@cache.internal/0")       # not a scheme we take: the message shows it
+        check_spec(f"REDIS://:{PW}@cache.internal/0")  # not a scheme we take: the message shows it
     assert PW not in str(err.value)
     with pytest.raises(FrontierUnavailable) as err:
         check_spec(f"redis:/cache.internal/0?password={PW}")
@@ -99,20 +107,24 @@ def test_describe_and_check_spec_never_echo_a_password():
 
 # -- error lines of the CLI ---------------------------------------------------------------------------
 
+
 def _closed_port() -> int:
     return free_port()
 
 
-@pytest.mark.parametrize("template", [
-    "redis://127.0.0.1:{port}/0?password={pw}",
-    "redis://127.0.0.1:{port}/0?db=0&password={pw}",
-    "redis://:{pw}@127.0.0.1:{port}/0",
-    "redis://127.0.0.1:{port}/0?foo=1&password={pw}",          # an option redis-py does not know
-    "redis://127.0.0.1:{port}/0?PassWord={pw}",
-    "redis://:{pw}@127.0.0.1:notaport/0",
-    "unix:///nonexistent/redis.sock?password={pw}",
-    "REDIS://:{pw}@127.0.0.1:{port}/0",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "redis://127.0.0.1:{port}/0?password={pw}",
+        "redis://127.0.0.1:{port}/0?db=0&password={pw}",
+        "redis://:{pw}@127.0.0.1:{port}/0",
+        "redis://127.0.0.1:{port}/0?foo=1&password={pw}",  # an option redis-py does not know
+        "redis://127.0.0.1:{port}/0?PassWord={pw}",
+        "redis://:{pw}@127.0.0.1:notaport/0",
+        "unix:///nonexistent/redis.sock?password={pw}",
+        "REDIS://:{pw}@127.0.0.1:{port}/0",
+    ],
+)
 def test_the_cli_error_line_for_an_unusable_redis_has_no_password(tmp_path, template):
     url = template.format(port=_closed_port(), pw=PW)
     for args in (["status", "--frontier", url], ["worker", "--out", tmp_path / "out", "--frontier", url]):
@@ -125,6 +137,7 @@ def test_the_cli_error_line_for_an_unusable_redis_has_no_password(tmp_path, temp
 
 # -- against a real redis-server with a password --------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def locked_redis(tmp_path_factory):
     with RedisServer(tmp_path_factory.mktemp("redis-pw"), password=PW) as server:
@@ -133,8 +146,12 @@ def locked_redis(tmp_path_factory):
 
 def _forms(server) -> list[str]:
     host = f"127.0.0.1:{server.port}"
-    return [f"redis://:{PW}@{host}/0", f"redis://default:{PW}@{host}/0", f"redis://{host}/0?password={PW}",
-            f"redis://{host}/0?db=0&password={quote(PW)}"]
+    return [
+        f"redis://:{PW}@{host}/0",
+        f"redis://default:{PW}@{host}/0",
+        f"redis://{host}/0?password={PW}",
+        f"redis://{host}/0?db=0&password={quote(PW)}",
+    ]
 
 
 def test_every_form_authenticates_and_a_wrong_password_is_named_without_it(locked_redis):
@@ -173,8 +190,9 @@ def test_the_config_json_a_worker_writes_has_no_password(tmp_path, locked_redis,
     client.flushdb()
     client.close()
     out = tmp_path / "out"
-    args = build_parser().parse_args(["worker", "--out", str(out), "--frontier", url, "--worker-id", "w1",
-                                      "--quiet", "--ignore-robots"])
+    args = build_parser().parse_args(
+        ["worker", "--out", str(out), "--frontier", url, "--worker-id", "w1", "--quiet", "--ignore-robots"]
+    )
     cfg = _config(args, follow_links=True)
     monkeypatch.setattr(crawl_module, "BrowserPool", _NoBrowser)
     asyncio.run(crawl_module.Crawler(cfg, []).run())

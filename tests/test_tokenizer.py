@@ -3,8 +3,10 @@ import pytest
 
 from boxcrawl.extract.tokenizer import TokenizerError, load_tokenizer, utf16_offsets
 
-TEXT = ("Tokenization of web pages: bounding boxes for every WordPiece, e.g. \"hello\" -> 7592; "
-        "naïve café déjà-vu, CJK 漢字 and emoji 😀 are handled; URLs like https://example.org/a?b=c.")
+TEXT = (
+    'Tokenization of web pages: bounding boxes for every WordPiece, e.g. "hello" -> 7592; '
+    "naïve café déjà-vu, CJK 漢字 and emoji 😀 are handled; URLs like https://example.org/a?b=c."
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +38,12 @@ def test_spans_point_at_the_surface_text(tok):
 
 def _strip_accents(s):
     import unicodedata
+
     return "".join(c for c in unicodedata.normalize("NFD", s) if unicodedata.category(c) != "Mn")
 
 
 def test_long_text_is_chunked_without_changing_tokens(tok):
-    long_text = (TEXT + "\n") * 400   # ~80k chars: one encode() call would take minutes
+    long_text = (TEXT + "\n") * 400  # ~80k chars: one encode() call would take minutes
     spans = tok(long_text)
     single = tok(TEXT + "\n")
     assert spans.ids == single.ids * 400

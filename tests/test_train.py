@@ -12,13 +12,15 @@ from boxcrawl.train.model import V1_FEATURES, AdaBoostModel
 from conftest import run_boxcrawl
 
 # write_features_csv's main-file header: `good`, then the 48 derived names in calculate_derived_features order.
-DERIVED = ("id sin openGraph forum index search view archive asp phpbb php pathLength domain pathComponents "
-           "slugDetector pathNumbers lastSegmentLength visibleRatio visiblePPRERatio PPRERatio anchorPPRERatio "
-           "innerTextLength textContentLength innerHtmlLength innerTextLengthRatio textContentLengthRatio "
-           "innerTexttextContentLengthRatio innerTextWordCount textContentWordCount innerhtmlWordCount "
-           "innerTextWordCountRatio textContentWordCountRatio innerTexttextContentWordCountRatio textCount "
-           "passwordCount formCount anchorCount elementCount anchorRatio mozScore mozScoreAllLinear "
-           "mozScoreAllSqrt numAnchors numElements numForms numPPRE numPasswordInput numTextInput").split()
+DERIVED = (
+    "id sin openGraph forum index search view archive asp phpbb php pathLength domain pathComponents "
+    "slugDetector pathNumbers lastSegmentLength visibleRatio visiblePPRERatio PPRERatio anchorPPRERatio "
+    "innerTextLength textContentLength innerHtmlLength innerTextLengthRatio textContentLengthRatio "
+    "innerTexttextContentLengthRatio innerTextWordCount textContentWordCount innerhtmlWordCount "
+    "innerTextWordCountRatio textContentWordCountRatio innerTexttextContentWordCountRatio textCount "
+    "passwordCount formCount anchorCount elementCount anchorRatio mozScore mozScoreAllLinear "
+    "mozScoreAllSqrt numAnchors numElements numForms numPPRE numPasswordInput numTextInput"
+).split()
 
 
 def synthetic_pages(n, seed=0):
@@ -32,13 +34,27 @@ def synthetic_pages(n, seed=0):
         anchors = int(elements * (rng.uniform(0.02, 0.15) if article else rng.uniform(0.1, 0.4)))
         path_len = int(rng.uniform(20, 80) if article else rng.uniform(1, 40))
         d = {name: 0.0 for name in DERIVED}
-        d.update(id=i, sin=np.sin(i), openGraph=float(article and rng.random() < 0.6), pathLength=path_len,
-                 domain=float(path_len < 2), pathComponents=path_len // 12, slugDetector=path_len // 9,
-                 lastSegmentLength=path_len // 3, elementCount=elements, numElements=elements,
-                 anchorCount=anchors, numAnchors=anchors, anchorRatio=anchors / elements,
-                 formCount=int(rng.integers(0, 3)), numForms=0, mozScore=moz, mozScoreAllSqrt=moz * 1.07,
-                 mozScoreAllLinear=min(6000.0, moz * 30))
-        label = float(article) if rng.random() > 0.08 else float(not article)   # 8 % label noise
+        d.update(
+            id=i,
+            sin=np.sin(i),
+            openGraph=float(article and rng.random() < 0.6),
+            pathLength=path_len,
+            domain=float(path_len < 2),
+            pathComponents=path_len // 12,
+            slugDetector=path_len // 9,
+            lastSegmentLength=path_len // 3,
+            elementCount=elements,
+            numElements=elements,
+            anchorCount=anchors,
+            numAnchors=anchors,
+            anchorRatio=anchors / elements,
+            formCount=int(rng.integers(0, 3)),
+            numForms=0,
+            mozScore=moz,
+            mozScoreAllSqrt=moz * 1.07,
+            mozScoreAllLinear=min(6000.0, moz * 30),
+        )
+        label = float(article) if rng.random() > 0.08 else float(not article)  # 8 % label noise
         rows.append([label] + [float(d[k]) for k in DERIVED])
     return rows
 
@@ -63,9 +79,12 @@ def test_chrome_form_decides_exactly_as_scikit_learn(tmp_path):
     # direction of the comparison matters). Not exactly on a split: scikit-learn compares float32(x) with
     # the float64 split, Chrome compares x itself; they can only differ within float32 rounding of a split,
     # which is a midpoint between two training values.
-    probes = [data.X, read_labelled_csv(write_csv(tmp_path / "fresh", synthetic_pages(300, seed=2))).X,
-              rng.uniform(0, 1, (200, 22)) * data.X.max(axis=0)]
-    splits = [s for s in model.stumps if s.split != NEVER]     # NEVER: a stump that did not split
+    probes = [
+        data.X,
+        read_labelled_csv(write_csv(tmp_path / "fresh", synthetic_pages(300, seed=2))).X,
+        rng.uniform(0, 1, (200, 22)) * data.X.max(axis=0),
+    ]
+    splits = [s for s in model.stumps if s.split != NEVER]  # NEVER: a stump that did not split
     for nudge in (-1e-5, 1e-5):
         near = np.repeat(data.X[:1], len(splits), axis=0)
         for k, s in enumerate(splits):
@@ -74,9 +93,9 @@ def test_chrome_form_decides_exactly_as_scikit_learn(tmp_path):
     for X in probes:
         decision = clf.decision_function(X)
         chrome = np.array([model.margin(list(x)) for x in X])
-        assert np.allclose(chrome, decision / 4)               # same function, positive scale
-        assert np.allclose(margins(model, X), chrome)          # the vectorised form agrees with model.py's
-        clear = np.abs(decision) > 1e-9                        # exact ties are left to floating point
+        assert np.allclose(chrome, decision / 4)  # same function, positive scale
+        assert np.allclose(margins(model, X), chrome)  # the vectorised form agrees with model.py's
+        clear = np.abs(decision) > 1e-9  # exact ties are left to floating point
         assert clear.mean() > 0.95
         assert (np.array([model.decide(list(x)) for x in X]) == (clf.predict(X) == 1))[clear].all()
     # Through the exported proto, as Chrome would read it.
@@ -133,9 +152,11 @@ def test_train_cli_cross_validates_exports_and_compares_with_chrome(tmp_path):
 def test_train_cli_errors_are_one_line(tmp_path):
     one_class = write_csv(tmp_path / "one.csv", [r for r in synthetic_pages(40) if r[0] == 1.0])
     both = write_csv(tmp_path / "both.csv", synthetic_pages(40))
-    for args, needle in [(["--csv", tmp_path / "nope.csv"], "cannot read"),
-                         (["--csv", one_class], "at least 2 pages of each class"),
-                         (["--csv", both, "--compare", tmp_path / "none.bin"], "--compare")]:
+    for args, needle in [
+        (["--csv", tmp_path / "nope.csv"], "cannot read"),
+        (["--csv", one_class], "at least 2 pages of each class"),
+        (["--csv", both, "--compare", tmp_path / "none.bin"], "--compare"),
+    ]:
         proc = run_boxcrawl("train", *args, "--model", "distillable", check=False)
         assert proc.returncode == 2 and needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     proc = run_boxcrawl("train", "--csv", one_class, "--model", "short-article", check=False)

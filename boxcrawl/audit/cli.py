@@ -15,15 +15,23 @@ SHOWN_FAILING = 20
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("audit", help="check every sample token against the pixels under its box",
-                       description="For a dataset (boxcrawl's, a folder of WebDataset shards with token "
-                                   "boxes, or img/ + csv/): the share of sample tokens with ink under their "
-                                   "box, the samples that fail (more than 10 % without ink), and for "
-                                   "boxcrawl datasets the hidden reasons and the offpage share.")
+    p = sub.add_parser(
+        "audit",
+        help="check every sample token against the pixels under its box",
+        description="For a dataset (boxcrawl's, a folder of WebDataset shards with token "
+        "boxes, or img/ + csv/): the share of sample tokens with ink under their "
+        "box, the samples that fail (more than 10 % without ink), and for "
+        "boxcrawl datasets the hidden reasons and the offpage share.",
+    )
     p.add_argument("out", metavar="DIR")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    p.add_argument("--min-ink-share", type=number(0, maximum=1), default=None, metavar="S",
-                   help="exit 1 when the ink share is below S (e.g. 0.995)")
+    p.add_argument(
+        "--min-ink-share",
+        type=number(0, maximum=1),
+        default=None,
+        metavar="S",
+        help="exit 1 when the ink share is below S (e.g. 0.995)",
+    )
     p.set_defaults(run=run)
 
 
@@ -49,8 +57,13 @@ def _pct(v: float | None) -> str:
 def _print(r: AuditReport) -> None:
     console = Console()
     t = Table(title=f"boxcrawl audit: {r.source}", show_header=False)
-    rows = [("samples", r.samples), ("sample tokens", r.tokens), ("tokens with ink", _pct(r.ink_share)),
-            ("failing samples (> 10 % without ink)", len(r.failing)), ("blank samples (> 50 %)", r.blank)]
+    rows = [
+        ("samples", r.samples),
+        ("sample tokens", r.tokens),
+        ("tokens with ink", _pct(r.ink_share)),
+        ("failing samples (> 10 % without ink)", len(r.failing)),
+        ("blank samples (> 50 %)", r.blank),
+    ]
     if r.pages is not None:
         rows += [("pages", r.pages), ("page tokens", r.page_tokens), ("offpage share", _pct(r.offpage_share))]
         if r.removed_by_check is not None:

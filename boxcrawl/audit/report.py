@@ -17,8 +17,8 @@ from typing import Iterator
 from ..inkcheck import Gray
 from ..write.reader import IMAGE_EXTS, read_shard
 
-FAIL_SHARE = 0.10    # a sample fails when more than this share of its tokens has no ink
-BLANK_SHARE = 0.50   # ... and is counted blank above this share
+FAIL_SHARE = 0.10  # a sample fails when more than this share of its tokens has no ink
+BLANK_SHARE = 0.50  # ... and is counted blank above this share
 
 
 class AuditError(Exception):
@@ -39,12 +39,12 @@ class AuditReport:
     samples: int = 0
     tokens: int = 0
     tokens_with_ink: int = 0
-    failing: list[SampleVerdict] = field(default_factory=list)   # > FAIL_SHARE tokens without ink
+    failing: list[SampleVerdict] = field(default_factory=list)  # > FAIL_SHARE tokens without ink
     blank: int = 0
-    pages: int | None = None              # the page-level figures need a boxcrawl pages table
+    pages: int | None = None  # the page-level figures need a boxcrawl pages table
     page_tokens: int | None = None
     hidden_reasons: dict[str, int] = field(default_factory=dict)
-    removed_by_check: int | None = None   # tokens the pipeline's own check took out before writing
+    removed_by_check: int | None = None  # tokens the pipeline's own check took out before writing
 
     @property
     def ink_share(self) -> float | None:
@@ -82,10 +82,23 @@ def _samples(root: Path) -> Iterator[dict]:
                 continue
             with table.open(newline="", encoding="utf-8") as f:
                 rows = list(csv.DictReader(f))
-            tokens = [{"box": [float(r["x"]), float(r["y"]), float(r["x"]) + float(r["width"]),
-                               float(r["y"]) + float(r["height"])]} for r in rows]
-            yield {"key": table.stem, "url": rows[0]["url"] if rows else "", "image": image.read_bytes(),
-                   "tokens": tokens}
+            tokens = [
+                {
+                    "box": [
+                        float(r["x"]),
+                        float(r["y"]),
+                        float(r["x"]) + float(r["width"]),
+                        float(r["y"]) + float(r["height"]),
+                    ]
+                }
+                for r in rows
+            ]
+            yield {
+                "key": table.stem,
+                "url": rows[0]["url"] if rows else "",
+                "image": image.read_bytes(),
+                "tokens": tokens,
+            }
         return
     raise AuditError(f"no samples in {root} (expected wds/*.tar, *.tar, or img/ + csv/)")
 

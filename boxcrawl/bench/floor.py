@@ -46,21 +46,32 @@ async def _load_measure_shoot(page: Page, url: str, cfg: BrowserConfig, timings:
     measured = time.perf_counter()
     await page.screenshot(type="png")
     done = time.perf_counter()
-    timings.update(load=1000 * (loaded - started), measure=1000 * (measured - loaded),
-                   capture=1000 * (done - measured))
+    timings.update(load=1000 * (loaded - started), measure=1000 * (measured - loaded), capture=1000 * (done - measured))
     return response
 
 
-async def floor_page(context: BrowserContext, url: str, cfg: BrowserConfig,
-                     timings: dict[str, float]) -> RenderedPage:
+async def floor_page(context: BrowserContext, url: str, cfg: BrowserConfig, timings: dict[str, float]) -> RenderedPage:
     page = await context.new_page()
     try:
         response = await _load_measure_shoot(page, url, cfg, timings)
     except PlaywrightError as exc:
-        return RenderedPage(url=url, final_url=url, status=None, content_type=None, outcome=Outcome.ERROR,
-                            error=exc.message.splitlines()[0][:300])
-    return RenderedPage(url=url, final_url=page.url, status=response.status if response else None,
-                        content_type=None, outcome=Outcome.OK, error=None, timings=timings)
+        return RenderedPage(
+            url=url,
+            final_url=url,
+            status=None,
+            content_type=None,
+            outcome=Outcome.ERROR,
+            error=exc.message.splitlines()[0][:300],
+        )
+    return RenderedPage(
+        url=url,
+        final_url=page.url,
+        status=response.status if response else None,
+        content_type=None,
+        outcome=Outcome.OK,
+        error=None,
+        timings=timings,
+    )
 
 
 STAGES = ("load", "measure", "capture")
@@ -77,7 +88,7 @@ async def _drain(urls: list[str], tabs: int, open_tab) -> tuple[int, dict[str, f
         async with open_tab() as render:
             while queue:
                 timings: dict[str, float] = {}
-                rendered = await render(queue.pop(), timings)   # not `ok += await`: ok is read before the await
+                rendered = await render(queue.pop(), timings)  # not `ok += await`: ok is read before the await
                 ok += rendered
                 for k in stages:
                     stages[k] += timings.get(k, 0.0)
@@ -95,7 +106,9 @@ async def strict_floor(urls: list[str], cfg: BrowserConfig) -> tuple[int, dict[s
         async def reused_page():
             context = await browser.new_context(
                 viewport={"width": cfg.viewport_width, "height": cfg.viewport_height},
-                device_scale_factor=cfg.scale, user_agent=cfg.user_agent)
+                device_scale_factor=cfg.scale,
+                user_agent=cfg.user_agent,
+            )
             page = await context.new_page()
 
             async def render(url: str, timings: dict[str, float]) -> bool:

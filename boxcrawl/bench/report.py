@@ -7,17 +7,25 @@ from rich.table import Table
 
 
 def print_bench(r: dict) -> None:
-    console = Console(width=max(Console().width, 100))   # the runs table is wider than 80 columns
+    console = Console(width=max(Console().width, 100))  # the runs table is wider than 80 columns
     floor, pipe = r["floor"], r["pipeline"]
     table = Table(title=f"boxcrawl bench {r['date']}: {r['pages']} pages, {r['tabs']} tabs, {r['cores']} cores")
     for col in ("run", "pages/min", "x floor", "ok", "seconds", "peak PSS, MB"):
         table.add_column(col, justify="right" if col != "run" else "left", no_wrap=col == "run")
     for run in (floor, *r["runs"]):
-        table.add_row(run["name"], f"{run['pages_per_min']:.1f}", f"{run['ratio']:.2f}", f"{run['ok']}/{run['pages']}",
-                      f"{run['seconds']:.1f}", f"{run['peak_mb']:.0f}")
+        table.add_row(
+            run["name"],
+            f"{run['pages_per_min']:.1f}",
+            f"{run['ratio']:.2f}",
+            f"{run['ok']}/{run['pages']}",
+            f"{run['seconds']:.1f}",
+            f"{run['peak_mb']:.0f}",
+        )
     console.print(table)
-    console.print(f"pipeline / strict floor = [bold]{r['ratio']:.2f}[/bold]; "
-                  f"peak memory {pipe['peak_mb'] / floor['peak_mb']:.2f}x the strict floor's")
+    console.print(
+        f"pipeline / strict floor = [bold]{r['ratio']:.2f}[/bold]; "
+        f"peak memory {pipe['peak_mb'] / floor['peak_mb']:.2f}x the strict floor's"
+    )
     total = sum(pipe["stages_ms"].values()) or 1.0
     stages = Table(title="pipeline: where the time goes (sum over pages and tabs)")
     stages.add_column("stage")
@@ -32,6 +40,8 @@ def print_soak(soak: dict) -> None:
     rss = soak["rss_mb"]
     marks = " / ".join(f"{v:.0f} MB at page {k}" for k, v in rss.items())
     growth = f"{soak['growth']:.2f}x" if soak["growth"] else "n/a"
-    Console().print(f"soak: {soak['ok']}/{soak['pages']} pages ok at {soak['pages_per_min']:.1f} pages/min; "
-                    f"memory (PSS) {marks}; growth {growth}; peak {soak['peak_mb']:.0f} MB "
-                    f"(browser recycled every {soak['pages_per_browser']} pages)")
+    Console().print(
+        f"soak: {soak['ok']}/{soak['pages']} pages ok at {soak['pages_per_min']:.1f} pages/min; "
+        f"memory (PSS) {marks}; growth {growth}; peak {soak['peak_mb']:.0f} MB "
+        f"(browser recycled every {soak['pages_per_browser']} pages)"
+    )

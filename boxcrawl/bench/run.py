@@ -66,7 +66,7 @@ class MemorySampler:
     every Chromium process). Uses PSS where the kernel reports it, so pages Chromium's
     processes share are counted once, not once per process."""
 
-    def __init__(self, interval: float = 1.0):   # reading smaps of ~20 processes costs CPU the runs need
+    def __init__(self, interval: float = 1.0):  # reading smaps of ~20 processes costs CPU the runs need
         self.interval = interval
         self.peak = 0.0
         self._stop = threading.Event()
@@ -108,9 +108,13 @@ def serve_sites():
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
                 port = s.getsockname()[1]
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root), str(port)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root), str(port)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             bases[name] = f"http://127.0.0.1:{port}"
         for base in bases.values():
             _wait_for(base)
@@ -154,8 +158,9 @@ def run_floor(urls: list[str], cfg: BrowserConfig, strict: bool = True) -> RunRe
     return RunResult("strict floor" if strict else "pool floor", len(urls), ok, seconds, mem.peak, stages)
 
 
-def run_pipeline(urls: list[str], cfg: CrawlConfig, name: str = "pipeline",
-                 rss_at: tuple[int, ...] = (), unguarded: bool = False) -> tuple[RunResult, dict[int, float]]:
+def run_pipeline(
+    urls: list[str], cfg: CrawlConfig, name: str = "pipeline", rss_at: tuple[int, ...] = (), unguarded: bool = False
+) -> tuple[RunResult, dict[int, float]]:
     rss: dict[int, float] = {}
 
     def on_progress(stats) -> None:
@@ -177,8 +182,14 @@ def run_pipeline(urls: list[str], cfg: CrawlConfig, name: str = "pipeline",
 
 
 def _mean(a: RunResult, b: RunResult) -> RunResult:
-    return RunResult(a.name, a.pages, min(a.ok, b.ok), (a.seconds + b.seconds) / 2, max(a.peak_mb, b.peak_mb),
-                     {k: (a.stages_ms[k] + b.stages_ms[k]) / 2 for k in a.stages_ms})
+    return RunResult(
+        a.name,
+        a.pages,
+        min(a.ok, b.ok),
+        (a.seconds + b.seconds) / 2,
+        max(a.peak_mb, b.peak_mb),
+        {k: (a.stages_ms[k] + b.stages_ms[k]) / 2 for k in a.stages_ms},
+    )
 
 
 def bench(pages: int, tabs: int, chromium: str | None, report) -> dict:
@@ -197,31 +208,49 @@ def bench(pages: int, tabs: int, chromium: str | None, report) -> dict:
         report(f"strict floor: {first.pages_per_min:.1f} pages/min")
         runs = [run_floor(urls, browser, strict=False)]
         report(f"pool floor:   {runs[0].pages_per_min:.1f} pages/min")
-        default = CrawlConfig(out="", follow_links=False, browser=browser,
-                              write=WriteConfig(shard_seconds=3600), politeness=NO_POLITENESS)
+        default = CrawlConfig(
+            out="", follow_links=False, browser=browser, write=WriteConfig(shard_seconds=3600), politeness=NO_POLITENESS
+        )
         variants = [
             ("pipeline", default, False),
-            ("  without visibility", dataclasses.replace(
-                default, browser=dataclasses.replace(browser, visibility="none")), False),
-            ("  without the ink check", dataclasses.replace(
-                default, select=dataclasses.replace(default.select, ink_check=False)), False),
+            (
+                "  without visibility",
+                dataclasses.replace(default, browser=dataclasses.replace(browser, visibility="none")),
+                False,
+            ),
+            (
+                "  without the ink check",
+                dataclasses.replace(default, select=dataclasses.replace(default.select, ink_check=False)),
+                False,
+            ),
             ("  without the egress guard", default, True),
         ]
         for i, (name, cfg, unguarded) in enumerate(variants):
-            run, _ = run_pipeline(urls, dataclasses.replace(cfg, out=str(Path(tmp) / f"run{i}")), name,
-                                  unguarded=unguarded)
+            run, _ = run_pipeline(
+                urls, dataclasses.replace(cfg, out=str(Path(tmp) / f"run{i}")), name, unguarded=unguarded
+            )
             runs.append(run)
             report(f"{name.strip()}: {run.pages_per_min:.1f} pages/min")
         second = run_floor(urls, browser)
         report(f"strict floor: {second.pages_per_min:.1f} pages/min (again)")
         floor = _mean(first, second)
-        as_dict = lambda run: dataclasses.asdict(run) | {  # noqa: E731
-            "pages_per_min": run.pages_per_min, "ratio": run.pages_per_min / floor.pages_per_min}
-        return {"date": time.strftime("%Y-%m-%d"), "cores": psutil.cpu_count(), "pages": len(urls), "tabs": tabs,
-                "floor": as_dict(floor) | {"runs_pages_per_min": [first.pages_per_min, second.pages_per_min]},
-                "runs": [as_dict(run) for run in runs],
-                "pipeline": as_dict(runs[1]),
-                "ratio": runs[1].pages_per_min / floor.pages_per_min}
+        as_dict = lambda run: (
+            dataclasses.asdict(run)
+            | {  # noqa: E731
+                "pages_per_min": run.pages_per_min,
+                "ratio": run.pages_per_min / floor.pages_per_min,
+            }
+        )
+        return {
+            "date": time.strftime("%Y-%m-%d"),
+            "cores": psutil.cpu_count(),
+            "pages": len(urls),
+            "tabs": tabs,
+            "floor": as_dict(floor) | {"runs_pages_per_min": [first.pages_per_min, second.pages_per_min]},
+            "runs": [as_dict(run) for run in runs],
+            "pipeline": as_dict(runs[1]),
+            "ratio": runs[1].pages_per_min / floor.pages_per_min,
+        }
 
 
 def soak(pages: int, tabs: int, chromium: str | None, report) -> dict:
@@ -230,11 +259,15 @@ def soak(pages: int, tabs: int, chromium: str | None, report) -> dict:
     with serve_sites() as bases, tempfile.TemporaryDirectory(prefix="boxcrawl-soak-") as tmp:
         urls = pick_urls(bases, pages)
         report(f"soak: {len(urls)} pages ...")
-        cfg = CrawlConfig(out=str(Path(tmp) / "soak"), follow_links=False, browser=browser,
-                          politeness=NO_POLITENESS)
+        cfg = CrawlConfig(out=str(Path(tmp) / "soak"), follow_links=False, browser=browser, politeness=NO_POLITENESS)
         marks = (min(100, len(urls)), len(urls))
         run, rss = run_pipeline(urls, cfg, "soak", rss_at=marks)
-        return {"pages": run.pages, "ok": run.ok, "pages_per_min": run.pages_per_min, "peak_mb": run.peak_mb,
-                "pages_per_browser": browser.pages_per_browser,
-                "rss_mb": {str(k): v for k, v in sorted(rss.items())},
-                "growth": rss[marks[1]] / rss[marks[0]] if len(rss) == 2 else None}
+        return {
+            "pages": run.pages,
+            "ok": run.ok,
+            "pages_per_min": run.pages_per_min,
+            "peak_mb": run.peak_mb,
+            "pages_per_browser": browser.pages_per_browser,
+            "rss_mb": {str(k): v for k, v in sorted(rss.items())},
+            "growth": rss[marks[1]] / rss[marks[0]] if len(rss) == 2 else None,
+        }

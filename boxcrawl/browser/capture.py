@@ -45,7 +45,8 @@ class RegionCapture:
         self.cdp = await self.page.context.new_cdp_session(self.page)
         geo = await self.page.evaluate(
             "() => { const s = document.scrollingElement || document.documentElement;"
-            " return [innerWidth, innerHeight, s.scrollWidth, s.scrollHeight, scrollX, scrollY]; }")
+            " return [innerWidth, innerHeight, s.scrollWidth, s.scrollHeight, scrollX, scrollY]; }"
+        )
         self.view = (int(geo[0]), int(geo[1]))
         self.page_height = geo[3]
         self.max_scroll = (max(geo[2] - geo[0], 0), max(geo[3] - geo[1], 0))
@@ -70,17 +71,27 @@ class RegionCapture:
             await self.page.evaluate(ANCHORED_JS, "hide")
             self.hidden = True
         # straight on the CDP session: one round trip less than a Playwright evaluate
-        got = await self.cdp.send("Runtime.evaluate", {
-            "expression": f"scrollTo({{left: {x}, top: {y}, behavior: 'instant'}}); [scrollX, scrollY]",
-            "returnByValue": True})
+        got = await self.cdp.send(
+            "Runtime.evaluate",
+            {
+                "expression": f"scrollTo({{left: {x}, top: {y}, behavior: 'instant'}}); [scrollX, scrollY]",
+                "returnByValue": True,
+            },
+        )
         sx, sy = got["result"]["value"]
         self.scroll = (sx, sy)
 
     async def _shot(self, box, beyond: bool) -> bytes:
         x0, y0, x1, y1 = box
-        shot = await self.cdp.send("Page.captureScreenshot", {
-            "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": beyond,
-            "clip": {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0, "scale": self.scale}})
+        shot = await self.cdp.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "optimizeForSpeed": True,
+                "captureBeyondViewport": beyond,
+                "clip": {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0, "scale": self.scale},
+            },
+        )
         return base64.b64decode(shot["data"])
 
     async def beyond(self, box) -> bytes:
@@ -122,7 +133,7 @@ class RegionCapture:
 def _stitch(box, tiles) -> bytes:
     x0, y0 = math.floor(box[0]), math.floor(box[1])
     first = Image.open(io.BytesIO(tiles[0][1]))
-    ratio = first.width / max(tiles[0][0][2] - tiles[0][0][0], 1)   # image px per CSS px
+    ratio = first.width / max(tiles[0][0][2] - tiles[0][0][0], 1)  # image px per CSS px
     out = Image.new("RGB", (round((box[2] - x0) * ratio), round((box[3] - y0) * ratio)), "white")
     for (tx, ty, _, _), png in tiles:
         with Image.open(io.BytesIO(png)) as im:

@@ -7,8 +7,13 @@ import shutil
 from pathlib import Path
 
 # Debian's /usr/bin/chromium is a wrapper script; the binary behind it skips the wrapper's warnings.
-CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser",
-              "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable")
+CANDIDATES = (
+    "/usr/lib/chromium/chromium",
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+)
 
 # Without the background-networking flags Chromium keeps calling Google's hosts.
 BASE_ARGS = [
@@ -46,8 +51,9 @@ def find_chromium(explicit: str | None = None) -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise ChromiumNotFound("Chromium not found: install it (apt-get install chromium) "
-                           "or pass --chromium PATH / set BOXCRAWL_CHROMIUM")
+    raise ChromiumNotFound(
+        "Chromium not found: install it (apt-get install chromium) or pass --chromium PATH / set BOXCRAWL_CHROMIUM"
+    )
 
 
 def egress_args(proxy_url: str, proxy_host: str) -> list[str]:

@@ -23,22 +23,21 @@ from .capture import RegionCapture
 
 INK_JS = (resources.files("boxcrawl.extract") / "js" / "ink.js").read_text()
 
-INK_DIFF = 24        # a pixel counts as ink when a channel changes by at least this much ...
-INK_PIXELS = 2       # ... and a token shows when at least this many of its pixels do
-MAX_SPAN = 4096      # CSS px per capture: tall captures amortise CDP's per-call cost
-GAP = 256            # start a new capture across a gap this tall with nothing to check
+INK_DIFF = 24  # a pixel counts as ink when a channel changes by at least this much ...
+INK_PIXELS = 2  # ... and a token shows when at least this many of its pixels do
+MAX_SPAN = 4096  # CSS px per capture: tall captures amortise CDP's per-call cost
+GAP = 256  # start a new capture across a gap this tall with nothing to check
 
 
 @dataclass
 class Ink:
     visible: bool
-    boxes: list[list[float]]   # per fragment: the bounding box of its changed pixels (page CSS px), [] if none
+    boxes: list[list[float]]  # per fragment: the bounding box of its changed pixels (page CSS px), [] if none
 
 
 def regions_for(boxes: list[list[float]], width: float, height: float) -> list[tuple[int, int, int, int]]:
     """Capture regions (page CSS px, whole numbers) covering the given boxes, grouped top to bottom."""
-    spans = sorted((b for b in boxes if b[2] > 0 and b[3] > 0 and b[0] < width and b[1] < height),
-                   key=lambda b: b[1])
+    spans = sorted((b for b in boxes if b[2] > 0 and b[3] > 0 and b[0] < width and b[1] < height), key=lambda b: b[1])
     regions: list[list[float]] = []
     for x0, y0, x1, y1 in spans:
         r = regions[-1] if regions else None
@@ -55,8 +54,9 @@ def regions_for(boxes: list[list[float]], width: float, height: float) -> list[t
     return out
 
 
-async def ink_pass(page: Page, token_boxes: dict[int, list[list[float]]], width: float, height: float,
-                   scale: float) -> dict[int, Ink]:
+async def ink_pass(
+    page: Page, token_boxes: dict[int, list[list[float]]], width: float, height: float, scale: float
+) -> dict[int, Ink]:
     """``token_boxes``: token index -> its fragment boxes (page CSS px). The page must have run
     measure.js, which chose the elements whose text the second render turns off."""
     flat = [b for boxes in token_boxes.values() for b in boxes]
@@ -99,14 +99,23 @@ def judge(token_boxes, regions, normal: list[bytes], off: list[bytes], scale: fl
             l, top = regions[k][0], regions[k][1]
             mask = masks[k]
             c0, r0 = max(int(np.floor((x0 - l) * scale)), 0), max(int(np.floor((y0 - top) * scale)), 0)
-            c1, r1 = min(int(np.ceil((x1 - l) * scale)), mask.shape[1]), min(int(np.ceil((y1 - top) * scale)), mask.shape[0])
+            c1, r1 = (
+                min(int(np.ceil((x1 - l) * scale)), mask.shape[1]),
+                min(int(np.ceil((y1 - top) * scale)), mask.shape[0]),
+            )
             part = mask[r0:r1, c0:c1]
             n = int(part.sum()) if part.size else 0
             count += n
             if n:
                 rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
-                inks.append([round(l + (c0 + cols[0]) / scale, 2), round(top + (r0 + rows[0]) / scale, 2),
-                             round(l + (c0 + cols[-1] + 1) / scale, 2), round(top + (r0 + rows[-1] + 1) / scale, 2)])
+                inks.append(
+                    [
+                        round(l + (c0 + cols[0]) / scale, 2),
+                        round(top + (r0 + rows[0]) / scale, 2),
+                        round(l + (c0 + cols[-1] + 1) / scale, 2),
+                        round(top + (r0 + rows[-1] + 1) / scale, 2),
+                    ]
+                )
             else:
                 inks.append([])
         out[t] = Ink(count >= INK_PIXELS, inks)

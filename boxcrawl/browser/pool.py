@@ -36,11 +36,12 @@ log = logging.getLogger(__name__)
 # ours through their init script, hidden pages through the default context's, which Playwright
 # gives them once PW_CHROMIUM_ATTACH_TO_OTHER makes it adopt them.
 ATTACH_TO_OTHER = "PW_CHROMIUM_ATTACH_TO_OTHER"
-LAUNCH_SECONDS = 30      # a start takes about a second; one that hangs (right after a crash) is retried
+LAUNCH_SECONDS = 30  # a start takes about a second; one that hangs (right after a crash) is retried
 # After these a tab's page is on a document (or an error page) of its own and can be reset;
 # after a crash, a deadline or an error its state is unknown and the tab is closed.
-REUSABLE_AFTER = frozenset({Outcome.OK, Outcome.NO_TEXT, Outcome.HTTP_ERROR, Outcome.NOT_HTML,
-                            Outcome.REFUSED, Outcome.NETWORK})
+REUSABLE_AFTER = frozenset(
+    {Outcome.OK, Outcome.NO_TEXT, Outcome.HTTP_ERROR, Outcome.NOT_HTML, Outcome.REFUSED, Outcome.NETWORK}
+)
 NO_UDP_JS = """for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "WebTransport"]) {
   try { delete globalThis[name]; } catch (e) {}
 }"""
@@ -48,15 +49,15 @@ NO_UDP_JS = """for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection
 
 class _Handle:
     def __init__(self, default: BrowserContext, profile: str):
-        self.default = default          # the browser's own context: Chromium's hidden pages live here
-        self.profile = profile          # its temporary user data dir
+        self.default = default  # the browser's own context: Chromium's hidden pages live here
+        self.profile = profile  # its temporary user data dir
         self.browser: Browser = default.browser
         self.pages = 0
         self.in_flight = 0
         self.retired = False
         self.dead = False
         self.closed = False
-        self.idle: list[Tab] = []       # reset tabs, waiting for a page
+        self.idle: list[Tab] = []  # reset tabs, waiting for a page
         self.browser.on("disconnected", self._on_disconnected)
 
     def _on_disconnected(self, _browser) -> None:
@@ -66,13 +67,18 @@ class _Handle:
 class BrowserPool:
     """``async with BrowserPool(cfg, guard) as pool: page = await pool.render(url, plan)``"""
 
-    def __init__(self, cfg: BrowserConfig, guard: NetworkGuard | None = None, extra_args: tuple[str, ...] = (),
-                 unguarded: bool = False):
+    def __init__(
+        self,
+        cfg: BrowserConfig,
+        guard: NetworkGuard | None = None,
+        extra_args: tuple[str, ...] = (),
+        unguarded: bool = False,
+    ):
         self.cfg = cfg
         # unguarded: no egress proxy at all, so `boxcrawl bench` can say what the guard costs.
         # Nothing that renders pages from the network may set it.
         self.unguarded = unguarded
-        self.extra_args = list(extra_args)   # e.g. --enable-dom-distiller
+        self.extra_args = list(extra_args)  # e.g. --enable-dom-distiller
         self.guard = guard or NetworkGuard(cfg.allow_hosts)
         self.executable = find_chromium(cfg.chromium)
         self._playwright = None
@@ -87,7 +93,7 @@ class BrowserPool:
         if not self.unguarded:
             self._proxy = egress.EgressProxy(self.guard).__enter__()
         saved = os.environ.get(ATTACH_TO_OTHER)
-        os.environ[ATTACH_TO_OTHER] = "1"     # read once, by the Playwright driver started here
+        os.environ[ATTACH_TO_OTHER] = "1"  # read once, by the Playwright driver started here
         try:
             self._playwright = await async_playwright().start()
         finally:
@@ -110,11 +116,17 @@ class BrowserPool:
         profile = tempfile.mkdtemp(prefix="boxcrawl-chromium-")
         try:
             default = await self._playwright.chromium.launch_persistent_context(
-                profile, executable_path=self.executable,
-                args=launch_args() + (egress_args(self._proxy.url, egress.HOST) if self._proxy else [])
+                profile,
+                executable_path=self.executable,
+                args=launch_args()
+                + (egress_args(self._proxy.url, egress.HOST) if self._proxy else [])
                 + self.extra_args,
-                no_viewport=True, service_workers="block", accept_downloads=False,
-                handle_sigint=False, handle_sigterm=False, handle_sighup=False,
+                no_viewport=True,
+                service_workers="block",
+                accept_downloads=False,
+                handle_sigint=False,
+                handle_sigterm=False,
+                handle_sighup=False,
                 timeout=LAUNCH_SECONDS * 1000,
             )
             await default.add_init_script(NO_UDP_JS)
@@ -151,7 +163,7 @@ class BrowserPool:
         async with self._lock:
             handle = self._handle
             if handle is None or handle.dead or handle.retired:
-                if handle is not None and handle.dead and not handle.retired:   # a retired one was closed by us
+                if handle is not None and handle.dead and not handle.retired:  # a retired one was closed by us
                     log.warning("Chromium disconnected; relaunching")
                     # no close() on a browser that is gone: Playwright may still be tearing it down, and
                     # a launch issued meanwhile can hang; its profile is all there is to clean up
@@ -181,44 +193,66 @@ class BrowserPool:
     async def render(self, url: str, plan: PagePlan) -> RenderedPage:
         """Render one page under the hard per-page deadline, in a reused tab (browser/tab.py).
         Never raises for page problems."""
-        return await self._run(url, lambda tab, timings: render_page(tab, url, plan, self.cfg, timings),
-                               reuse=True)
+        return await self._run(url, lambda tab, timings: render_page(tab, url, plan, self.cfg, timings), reuse=True)
 
-    async def run_page(self, url: str, work, context_options: dict | None = None,
-                       timeout: float | None = None) -> RenderedPage:
+    async def run_page(
+        self, url: str, work, context_options: dict | None = None, timeout: float | None = None
+    ) -> RenderedPage:
         """Run ``work(context, door, timings)`` in a fresh context under the deadline; all its traffic
         goes through its own door of the egress proxy. ``context_options`` override the context's
         settings (device emulation); ``timeout`` the deadline."""
-        return await self._run(url, lambda tab, timings: work(tab.context, tab.door, timings),
-                               context_options=context_options, timeout=timeout)
+        return await self._run(
+            url,
+            lambda tab, timings: work(tab.context, tab.door, timings),
+            context_options=context_options,
+            timeout=timeout,
+        )
 
-    async def _run(self, url: str, work, reuse: bool = False, context_options: dict | None = None,
-                   timeout: float | None = None) -> RenderedPage:
-        try:   # may resolve a name: off the event loop
+    async def _run(
+        self, url: str, work, reuse: bool = False, context_options: dict | None = None, timeout: float | None = None
+    ) -> RenderedPage:
+        try:  # may resolve a name: off the event loop
             await asyncio.to_thread(self.guard.check, url)
         except Refused as exc:
-            return RenderedPage(url=url, final_url=url, status=None, content_type=None,
-                                outcome=Outcome.REFUSED, error=str(exc))
+            return RenderedPage(
+                url=url, final_url=url, status=None, content_type=None, outcome=Outcome.REFUSED, error=str(exc)
+            )
         handle = await self._acquire()
         tab: Tab | None = None
         clean = False
         timings: dict[str, float] = {}
         try:
             async with asyncio.timeout(timeout or self.cfg.page_timeout):
-                tab = (handle.idle.pop() if reuse and handle.idle else
-                       await self._open_tab(handle, context_options, with_page=reuse))
+                tab = (
+                    handle.idle.pop()
+                    if reuse and handle.idle
+                    else await self._open_tab(handle, context_options, with_page=reuse)
+                )
                 page = await work(tab, timings)
                 clean = reuse and page.outcome in REUSABLE_AFTER
                 return page
         except TimeoutError:
-            return RenderedPage(url=url, final_url=url, status=None, content_type=None,
-                                outcome=Outcome.TIMEOUT, retryable=True, timings=timings,
-                                error=f"page deadline of {timeout or self.cfg.page_timeout:g}s exceeded")
+            return RenderedPage(
+                url=url,
+                final_url=url,
+                status=None,
+                content_type=None,
+                outcome=Outcome.TIMEOUT,
+                retryable=True,
+                timings=timings,
+                error=f"page deadline of {timeout or self.cfg.page_timeout:g}s exceeded",
+            )
         except PlaywrightError as exc:
             crashed = handle.dead or not handle.browser.is_connected()
-            return RenderedPage(url=url, final_url=url, status=None, content_type=None,
-                                outcome=Outcome.CRASH if crashed else Outcome.ERROR, retryable=True,
-                                error=("browser crashed: " if crashed else "") + exc.message.splitlines()[0][:300])
+            return RenderedPage(
+                url=url,
+                final_url=url,
+                status=None,
+                content_type=None,
+                outcome=Outcome.CRASH if crashed else Outcome.ERROR,
+                retryable=True,
+                error=("browser crashed: " if crashed else "") + exc.message.splitlines()[0][:300],
+            )
         finally:
             if tab is not None:
                 await self._put_back(handle, tab, clean)
@@ -234,22 +268,22 @@ class BrowserPool:
                 user_agent=self.cfg.user_agent,
             )
             options.update(context_options or {})
-            if self._proxy:   # this context's door: its refusals are this context's pages'
+            if self._proxy:  # this context's door: its refusals are this context's pages'
                 options["proxy"] = {"server": door.url}
             context = await handle.browser.new_context(
                 **options,
-                service_workers="block",      # a page's code should not outlive the page
+                service_workers="block",  # a page's code should not outlive the page
                 accept_downloads=False,
             )
             context.on("page", self._close_popup)
             await context.add_init_script(NO_UDP_JS)
             self.tabs_opened += 1
             if with_page:
-                await context.add_init_script(SETTLE_WATCH_JS)   # quiet counts from the document's start
+                await context.add_init_script(SETTLE_WATCH_JS)  # quiet counts from the document's start
                 return await Tab.open(context, door)
             return Tab(context, None, None, door)
         except BaseException:
-            if context is not None and not await close_context(context):   # the page's setup failed
+            if context is not None and not await close_context(context):  # the page's setup failed
                 handle.retired = True
             await self._close_door(door)
             raise
@@ -273,7 +307,7 @@ class BrowserPool:
                 log.debug("a tab did not reset; closing it")
         try:
             if not await tab.close():
-                handle.retired = True   # a context that will not close: start a fresh browser
+                handle.retired = True  # a context that will not close: start a fresh browser
         finally:
             await self._close_door(tab.door)
 

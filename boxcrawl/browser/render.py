@@ -24,16 +24,25 @@ COLLECT_TEXT_JS = (_JS_DIR / "collect_text.js").read_text()
 SETTLE_WATCH_JS = (_JS_DIR / "settle_watch.js").read_text()
 SETTLE_JS = (_JS_DIR / "settle.js").read_text().replace("/*SETTLE_WATCH_JS*/", SETTLE_WATCH_JS)
 FREEZE_JS = (_JS_DIR / "freeze.js").read_text()
-MEASURE_JS = (_JS_DIR / "measure.js").read_text().replace(
-    "/*VISIBILITY_JS*/", (_JS_DIR / "visibility.js").read_text() + "\n")
+MEASURE_JS = (
+    (_JS_DIR / "measure.js").read_text().replace("/*VISIBILITY_JS*/", (_JS_DIR / "visibility.js").read_text() + "\n")
+)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
 
 # Chromium net errors that will not get better by retrying.
-PERMANENT_NET_ERRORS = ("ERR_NAME_NOT_RESOLVED", "ERR_TOO_MANY_REDIRECTS", "ERR_BLOCKED_BY_CLIENT",
-                        "ERR_UNSAFE_REDIRECT", "ERR_INVALID_URL", "ERR_UNKNOWN_URL_SCHEME",
-                        "ERR_INVALID_REDIRECT", "ERR_BLOCKED_BY_RESPONSE", "ERR_SSL_PROTOCOL_ERROR",
-                        "ERR_CERT_")
+PERMANENT_NET_ERRORS = (
+    "ERR_NAME_NOT_RESOLVED",
+    "ERR_TOO_MANY_REDIRECTS",
+    "ERR_BLOCKED_BY_CLIENT",
+    "ERR_UNSAFE_REDIRECT",
+    "ERR_INVALID_URL",
+    "ERR_UNKNOWN_URL_SCHEME",
+    "ERR_INVALID_REDIRECT",
+    "ERR_BLOCKED_BY_RESPONSE",
+    "ERR_SSL_PROTOCOL_ERROR",
+    "ERR_CERT_",
+)
 
 
 class PagePlan(Protocol):
@@ -60,13 +69,19 @@ class _Navigation:
         self.robots_tag = ""
         self.dialogs = 0
         self.crashed = False
-        self.commits = 0                  # main-frame documents committed so far
-        self.in_flight = 0                # requests started and not yet finished or failed
+        self.commits = 0  # main-frame documents committed so far
+        self.in_flight = 0  # requests started and not yet finished or failed
         self.last_request = time.monotonic()
         self._page = page
-        self._listeners = {"response": self._on_response, "dialog": self._on_dialog, "crash": self._on_crash,
-                           "framenavigated": self._on_frame_navigated, "request": self._on_request,
-                           "requestfinished": self._on_request_done, "requestfailed": self._on_request_done}
+        self._listeners = {
+            "response": self._on_response,
+            "dialog": self._on_dialog,
+            "crash": self._on_crash,
+            "framenavigated": self._on_frame_navigated,
+            "request": self._on_request,
+            "requestfinished": self._on_request_done,
+            "requestfailed": self._on_request_done,
+        }
         for event, listener in self._listeners.items():
             page.on(event, listener)
         self._main = page.main_frame
@@ -161,8 +176,9 @@ def left_for_an_error(page: Page, door: Door) -> str | None:
     return load_error("navigation after load failed: net::ERR_SOCKS_CONNECTION_FAILED", door)
 
 
-async def render_page(tab: Tab, url: str, plan: PagePlan, cfg: BrowserConfig,
-                      timings: dict[str, float]) -> RenderedPage:
+async def render_page(
+    tab: Tab, url: str, plan: PagePlan, cfg: BrowserConfig, timings: dict[str, float]
+) -> RenderedPage:
     """Load ``url`` in the tab and return what it showed. Never raises for page errors.
     ``timings`` fills in as stages finish, so a caller that times out still sees how far it got."""
     nav = _Navigation(tab.page)
@@ -172,22 +188,32 @@ async def render_page(tab: Tab, url: str, plan: PagePlan, cfg: BrowserConfig,
         nav.detach()
 
 
-async def _render(tab: Tab, nav: _Navigation, url: str, plan: PagePlan, cfg: BrowserConfig,
-                  timings: dict[str, float]) -> RenderedPage:
+async def _render(
+    tab: Tab, nav: _Navigation, url: str, plan: PagePlan, cfg: BrowserConfig, timings: dict[str, float]
+) -> RenderedPage:
     page, door = tab.page, tab.door
     clock = time.perf_counter()
 
     def lap(stage: str) -> None:
         nonlocal clock
         now = time.perf_counter()
-        timings[stage] = round(timings.get(stage, 0.0) + (now - clock) * 1000, 1)   # stages may lap again
+        timings[stage] = round(timings.get(stage, 0.0) + (now - clock) * 1000, 1)  # stages may lap again
         clock = now
 
     def result(outcome: Outcome, error: str | None, retryable: bool = False, **kw) -> RenderedPage:
-        return RenderedPage(url=url, final_url=page.url if page.url != "about:blank" else url,
-                            status=nav.status, content_type=nav.content_type, outcome=outcome,
-                            error=error, retryable=retryable, timings=timings, dialogs=nav.dialogs,
-                            blocked_requests=len(door.refused), **kw)
+        return RenderedPage(
+            url=url,
+            final_url=page.url if page.url != "about:blank" else url,
+            status=nav.status,
+            content_type=nav.content_type,
+            outcome=outcome,
+            error=error,
+            retryable=retryable,
+            timings=timings,
+            dialogs=nav.dialogs,
+            blocked_requests=len(door.refused),
+            **kw,
+        )
 
     try:
         await page.goto(url, wait_until="domcontentloaded", timeout=cfg.page_timeout * 1000)
@@ -207,14 +233,18 @@ async def _render(tab: Tab, nav: _Navigation, url: str, plan: PagePlan, cfg: Bro
     lap("load")
 
     if nav.status is not None and nav.status >= 400:
-        return result(Outcome.HTTP_ERROR, f"HTTP {nav.status}", nav.status >= 500 or nav.status == 429,
-                      load_complete=load_complete, retry_after=nav.retry_after)
+        return result(
+            Outcome.HTTP_ERROR,
+            f"HTTP {nav.status}",
+            nav.status >= 500 or nav.status == 429,
+            load_complete=load_complete,
+            retry_after=nav.retry_after,
+        )
     if no_ai(nav.robots_tag):
         # the site opts out of AI training: keep nothing of the page (no text, tokens or images)
         return result(Outcome.REFUSED, f"X-Robots-Tag: {nav.robots_tag[:100]}", load_complete=load_complete)
     if nav.content_type and not nav.content_type.startswith(HTML_TYPES):
-        return result(Outcome.NOT_HTML, f"content-type {nav.content_type} is not HTML",
-                      load_complete=load_complete)
+        return result(Outcome.NOT_HTML, f"content-type {nav.content_type} is not HTML", load_complete=load_complete)
 
     # Wait (bounded) for the page to settle, following it if it navigates itself away; then
     # freeze it, so the layout measured is the layout captured.
@@ -237,8 +267,7 @@ async def _render(tab: Tab, nav: _Navigation, url: str, plan: PagePlan, cfg: Bro
         return result(outcome, _short(exc.message), retryable)
 
     if not measurement.boxes:
-        return result(Outcome.NO_TEXT, "page has no text", measurement=measurement,
-                      load_complete=load_complete)
+        return result(Outcome.NO_TEXT, "page has no text", measurement=measurement, load_complete=load_complete)
 
     clips = await asyncio.to_thread(plan.clips, measurement)
     lap("select")
@@ -252,10 +281,9 @@ async def _render(tab: Tab, nav: _Navigation, url: str, plan: PagePlan, cfg: Bro
     lap("capture")
     crops = await asyncio.to_thread(plan.verify, measurement, crops)
     lap("verify")
-    images = await asyncio.to_thread(encode_png, crops)   # only the crops kept are encoded
+    images = await asyncio.to_thread(encode_png, crops)  # only the crops kept are encoded
     lap("encode")
-    return result(Outcome.OK, None, measurement=measurement, images=images,
-                  load_complete=load_complete)
+    return result(Outcome.OK, None, measurement=measurement, images=images, load_complete=load_complete)
 
 
 # Settling: the page must go SETTLE quiet (no DOM mutation, no request in flight) before it is
@@ -289,12 +317,13 @@ async def _quiet(page: Page, nav: _Navigation, cfg: BrowserConfig) -> bool:
     deadline = time.monotonic() + cfg.settle_max
     wait = 0.0
     while (remaining := deadline - time.monotonic()) > 0:
-        state = await page.evaluate(SETTLE_JS, {"quiet": cfg.settle * 1000, "wait": wait * 1000,
-                                                "cap": remaining * 1000})
+        state = await page.evaluate(
+            SETTLE_JS, {"quiet": cfg.settle * 1000, "wait": wait * 1000, "cap": remaining * 1000}
+        )
         if state["navigating"]:
             return True
         if not state["quiet"]:
-            return False   # out of time
+            return False  # out of time
         # The DOM is quiet; it must stay so until the network has been quiet as long.
         wait = cfg.settle if nav.in_flight else cfg.settle - (time.monotonic() - nav.last_request)
         if wait <= 0:
@@ -389,15 +418,32 @@ async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap) -> Measu
     lap("tokenize")
     render_height = min(collected["height"], cfg.max_page_height)
     # JSON both ways: Playwright's structured serializer is slow for 100k+ numbers
-    measured = json.loads(await page.evaluate(MEASURE_JS, json.dumps(
-        {"spans": spans, "width": collected["width"], "height": render_height, "visibility": cfg.visibility,
-         "inkBoxes": cfg.ink_boxes})))
+    measured = json.loads(
+        await page.evaluate(
+            MEASURE_JS,
+            json.dumps(
+                {
+                    "spans": spans,
+                    "width": collected["width"],
+                    "height": render_height,
+                    "visibility": cfg.visibility,
+                    "inkBoxes": cfg.ink_boxes,
+                }
+            ),
+        )
+    )
     lap("measure")
-    m = Measurement(text=collected["text"], links=collected["links"], width=collected["width"],
-                    height=render_height, elements=collected["elements"],
-                    cross_origin_frames=collected["crossOriginFrames"],
-                    boxes=measured["boxes"], hidden=measured["hidden"],
-                    hit_tests_skipped=measured["hitTestsSkipped"])
+    m = Measurement(
+        text=collected["text"],
+        links=collected["links"],
+        width=collected["width"],
+        height=render_height,
+        elements=collected["elements"],
+        cross_origin_frames=collected["crossOriginFrames"],
+        boxes=measured["boxes"],
+        hidden=measured["hidden"],
+        hit_tests_skipped=measured["hitTestsSkipped"],
+    )
     await _check_ink(page, m, measured["inkCheck"], cfg)
     lap("ink")
     return m
@@ -409,7 +455,7 @@ async def _check_ink(page: Page, m: Measurement, check: list[int], cfg: BrowserC
     measure.js then lists them all)."""
     if not check:
         return
-    boxes = {t: [m.boxes[t][k:k + 4] for k in range(0, len(m.boxes[t]), 4)] for t in check}
+    boxes = {t: [m.boxes[t][k : k + 4] for k in range(0, len(m.boxes[t]), 4)] for t in check}
     inks = await ink_pass(page, boxes, m.width, m.height, cfg.scale)
     m.ink_checked = len(inks)
     for t, ink in inks.items():

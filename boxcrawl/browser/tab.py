@@ -30,8 +30,8 @@ from playwright.async_api import BrowserContext, CDPSession, Error as Playwright
 
 from ..egress.proxy import Door
 
-MAX_PAGES = 20          # a renderer kept longer holds on to memory (about 3x at 100 pages), for no speed
-RESET_SECONDS = 10      # a reset takes a few ms; a tab that will not reset in this long is closed
+MAX_PAGES = 20  # a renderer kept longer holds on to memory (about 3x at 100 pages), for no speed
+RESET_SECONDS = 10  # a reset takes a few ms; a tab that will not reset in this long is closed
 FORGET_JS = "() => { try { sessionStorage.clear(); } catch (e) {} window.name = ''; }"
 
 
@@ -41,11 +41,11 @@ class Tab:
     def __init__(self, context: BrowserContext, page: Page | None, cdp: CDPSession | None, door: Door):
         self.context = context
         self.page = page
-        self.cdp = cdp           # the page's DevTools session (script switch, storage clearing)
+        self.cdp = cdp  # the page's DevTools session (script switch, storage clearing)
         self.door = door
-        self.pages = 0           # pages rendered so far
-        self.origins: set[str] = set()   # every origin the current page sent a request to
-        if page is not None:   # a bare context (BrowserPool.run_page) opens its own pages
+        self.pages = 0  # pages rendered so far
+        self.origins: set[str] = set()  # every origin the current page sent a request to
+        if page is not None:  # a bare context (BrowserPool.run_page) opens its own pages
             page.on("request", self._on_request)
 
     @classmethod
@@ -71,8 +71,12 @@ class Tab:
         await self.cdp.send("Page.resetNavigationHistory")
         await self.context.clear_cookies()
         origins, self.origins = self.origins, set()
-        await asyncio.gather(*(self.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
-                               for origin in sorted(origins)))
+        await asyncio.gather(
+            *(
+                self.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+                for origin in sorted(origins)
+            )
+        )
         self.door.refused.clear()
         self.door.failed.clear()
 

@@ -14,9 +14,12 @@ FAILED_TEXTS = ("No data found.", "Failed to find article")
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("check-derived", help="our JS-derived v1 vs the native one (ours or Chrome's dump)",
-                       description="Compare the v1 vector derived from the JS features with the native record "
-                                   "(Blink-equivalent collector, or Chrome's own dump where a build logs it).")
+    p = sub.add_parser(
+        "check-derived",
+        help="our JS-derived v1 vs the native one (ours or Chrome's dump)",
+        description="Compare the v1 vector derived from the JS features with the native record "
+        "(Blink-equivalent collector, or Chrome's own dump where a build logs it).",
+    )
     p.add_argument("--features", required=True, type=Path, help="aggregated DIR/feature-derived (or mfeature-)")
     p.add_argument("--from-mhtml", action="store_true", help="compare only the URL-independent v1NoPath columns")
     p.set_defaults(run=run_check_derived)
@@ -44,20 +47,23 @@ def compare_derived(records: list[dict], from_mhtml: bool = False) -> tuple[int,
         nf = native.get("features", {})
         native_elements = nf.get("element_count", nf.get("elementCount"))
         if not from_mhtml and native_elements is not None and ours["elementCount"] != native_elements:
-            skipped += 1   # the DOM changed between the two collections
+            skipped += 1  # the DOM changed between the two collections
             continue
         compared += 1
         for name in names:
             if abs(ours[name] - float(theirs[name])) > TOLERANCE:
                 wrong += 1
-                messages.append(f"{record.get('index')} {record['url']}: {name} ours {ours[name]:g} "
-                                f"native {float(theirs[name]):g} ({native.get('source', 'native')})")
+                messages.append(
+                    f"{record.get('index')} {record['url']}: {name} ours {ours[name]:g} "
+                    f"native {float(theirs[name]):g} ({native.get('source', 'native')})"
+                )
                 break
     return wrong, compared, skipped, messages
 
 
 def run_check_derived(args) -> int:
     from .cli import _error
+
     try:
         records = read_json(args.features)
     except (OSError, ValueError) as exc:
@@ -89,7 +95,7 @@ def compare_distilled(root: Path) -> tuple[int, int, int, list[str]]:
         if mtext == dtext:
             continue
         if mtext and mtext in dtext:
-            continue   # the live page had next pages stitched on
+            continue  # the live page had next pages stitched on
         different += 1
         failed = next((t for t in FAILED_TEXTS if t in mtext), None)
         if failed:
@@ -101,13 +107,16 @@ def compare_distilled(root: Path) -> tuple[int, int, int, list[str]]:
 
 def run_check_mhtml(args) -> int:
     from .cli import _error
+
     if not args.dir.is_dir():
         raise _error(f"{args.dir}: no such directory")
     different, total, other, messages = compare_distilled(args.dir)
     for m in messages:
         print(m)
-    print(f"{different}/{total} have different distilled content from mhtml"
-          + (f", {other} were distilled by different distillers and not compared" if other else ""))
+    print(
+        f"{different}/{total} have different distilled content from mhtml"
+        + (f", {other} were distilled by different distillers and not compared" if other else "")
+    )
     return 1 if different else 0
 
 
@@ -126,8 +135,10 @@ def corpus_record(root: Path, entry: str) -> str:
         raise ValueError(f"MHTML is not UTF-8 ({exc.reason} at byte {exc.start})") from None
     features = read_json(feature)["features"]
     url = read_json(info)["url"]
-    return (f"{url}\nurl: {json.dumps(url)}\ntitle: {json.dumps(features.get('title', ''))}\n"
-            f"html: {json.dumps(text)}\ncontent: \"\"\n\n")
+    return (
+        f"{url}\nurl: {json.dumps(url)}\ntitle: {json.dumps(features.get('title', ''))}\n"
+        f'html: {json.dumps(text)}\ncontent: ""\n\n'
+    )
 
 
 def run_mhtml_corpus(args) -> int:

@@ -20,16 +20,37 @@ from ..argtypes import whole_number
 from ..files import atomic_write_bytes
 from .store import read_json
 
-PATH_GROUP = ("forum", "index", "search", "view", "archive", "asp", "phpbb", "php", "pathLength", "domain",
-              "pathComponents", "slugDetector", "pathNumbers", "lastSegmentLength")
+PATH_GROUP = (
+    "forum",
+    "index",
+    "search",
+    "view",
+    "archive",
+    "asp",
+    "phpbb",
+    "php",
+    "pathLength",
+    "domain",
+    "pathComponents",
+    "slugDetector",
+    "pathNumbers",
+    "lastSegmentLength",
+)
 
 
 def groups(names: list[str]) -> dict[str, list[str]]:
     """The original's nine groups. `visibleElement` and `entries` name columns the derived list no longer has."""
     return {
         "path": list(PATH_GROUP),
-        "numElement": ["numElements", "numAnchors", "anchorRatio", "numForms", "numTextInput",
-                       "numPasswordInput", "numPPRE"],
+        "numElement": [
+            "numElements",
+            "numAnchors",
+            "anchorRatio",
+            "numForms",
+            "numTextInput",
+            "numPasswordInput",
+            "numPPRE",
+        ],
         "visibleElement": ["visibleElements", "visiblePPRE"],
         "entries": ["entries"],
         "v1": list(V1_NAMES),
@@ -48,8 +69,13 @@ def _key(entry: dict) -> str:
     return entry.get("id") or entry["url"].strip()
 
 
-def labelled_rows(features: list[dict], marked: list[dict] | None = None, distilled: list[dict] | None = None,
-                  min_bytes: int = 1000, warn=print) -> list[tuple[float, dict]]:
+def labelled_rows(
+    features: list[dict],
+    marked: list[dict] | None = None,
+    distilled: list[dict] | None = None,
+    min_bytes: int = 1000,
+    warn=print,
+) -> list[tuple[float, dict]]:
     """(label, derived dict) per labelled entry, in the feature file's order. Joined on the stable id when
     both sides carry one, else on the URL with whitespace stripped on both sides."""
     by_id = {e["id"]: e for e in features if e.get("id")}
@@ -92,7 +118,7 @@ def labelled_rows(features: list[dict], marked: list[dict] | None = None, distil
 
 
 def _fmt(value) -> str:
-    return repr(float(value))     # every value through float(), as the original: True -> 1.0
+    return repr(float(value))  # every value through float(), as the original: True -> 1.0
 
 
 def _csv_bytes(columns: list[str], rows: list[tuple[float, dict]]) -> bytes:
@@ -132,8 +158,11 @@ def write_csvs(out: Path, rows: list[tuple[float, dict]], drop_id_sin: bool = Fa
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("features-csv", help="derived features + labels -> training CSVs (write_features_csv)",
-                       description=__doc__.split("\n\n")[0])
+    p = sub.add_parser(
+        "features-csv",
+        help="derived features + labels -> training CSVs (write_features_csv)",
+        description=__doc__.split("\n\n")[0],
+    )
     p.add_argument("--features", required=True, type=Path, help="aggregated DIR/feature-derived")
     p.add_argument("--out", required=True, type=Path, help="main CSV; per-feature/group files go beside it")
     g = p.add_mutually_exclusive_group(required=True)
@@ -146,13 +175,14 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from .cli import _error
+
     try:
         features = read_json(args.features)
         marked = read_json(args.marked) if args.marked else None
         distilled = read_json(args.distilled) if args.distilled else None
     except (OSError, ValueError) as exc:
         raise _error(f"cannot read input: {exc}") from None
-    if isinstance(marked, dict):       # an archive object rather than a plain list
+    if isinstance(marked, dict):  # an archive object rather than a plain list
         marked = marked.get("entries") or marked.get("data") or []
     warn = lambda m: print(m, file=sys.stderr)
     rows = labelled_rows(features, marked, distilled, args.min_bytes, warn)

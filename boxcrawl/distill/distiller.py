@@ -49,12 +49,13 @@ def viewer_failure(state: dict) -> str | None:
 
 def python_distill(page_html: str, url: str) -> tuple[str, str] | None:
     """(title, article HTML) from readability-lxml, or None when it finds no text."""
-    from readability import Document   # lxml-based; imported late so feature-only commands stay light
+    from readability import Document  # lxml-based; imported late so feature-only commands stay light
 
     doc = Document(page_html, url=url)
     summary = doc.summary(html_partial=True)
     title = doc.short_title() or doc.title() or ""
     from lxml import html as lxml_html
+
     try:
         text = lxml_html.fromstring(summary).text_content().strip() if summary.strip() else ""
     except Exception:  # lxml raises on documents that parse to nothing

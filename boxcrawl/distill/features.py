@@ -15,21 +15,63 @@ from urllib.parse import urlparse, urlsplit
 
 # Chrome's model input order (page_features.cc); AdaBoost stumps index this list.
 V1_NAMES = (
-    "openGraph", "forum", "index", "search", "view", "archive", "asp", "phpbb", "php",
-    "pathLength", "domain", "pathComponents", "slugDetector", "pathNumbers", "lastSegmentLength",
-    "formCount", "anchorCount", "elementCount", "anchorRatio",
-    "mozScore", "mozScoreAllSqrt", "mozScoreAllLinear",   # Sqrt before Linear, unlike the derived list
+    "openGraph",
+    "forum",
+    "index",
+    "search",
+    "view",
+    "archive",
+    "asp",
+    "phpbb",
+    "php",
+    "pathLength",
+    "domain",
+    "pathComponents",
+    "slugDetector",
+    "pathNumbers",
+    "lastSegmentLength",
+    "formCount",
+    "anchorCount",
+    "elementCount",
+    "anchorRatio",
+    "mozScore",
+    "mozScoreAllSqrt",
+    "mozScoreAllLinear",  # Sqrt before Linear, unlike the derived list
 )
 # The v1 columns that do not depend on the URL (compared for MHTML, whose URL is file://).
-V1_NO_PATH = ("openGraph", "formCount", "anchorCount", "elementCount", "anchorRatio",
-              "mozScore", "mozScoreAllSqrt", "mozScoreAllLinear")
+V1_NO_PATH = (
+    "openGraph",
+    "formCount",
+    "anchorCount",
+    "elementCount",
+    "anchorRatio",
+    "mozScore",
+    "mozScoreAllSqrt",
+    "mozScoreAllLinear",
+)
 
-RAW_KEYS = ("opengraph", "url", "title", "numElements", "numAnchors", "numForms", "numTextInput",
-            "numPasswordInput", "numPPRE", "innerText", "textContent", "innerHTML", "mozScore",
-            "mozScoreAllSqrt", "mozScoreAllLinear", "visibleElements", "visiblePPRE")
+RAW_KEYS = (
+    "opengraph",
+    "url",
+    "title",
+    "numElements",
+    "numAnchors",
+    "numForms",
+    "numTextInput",
+    "numPasswordInput",
+    "numPPRE",
+    "innerText",
+    "textContent",
+    "innerHTML",
+    "mozScore",
+    "mozScoreAllSqrt",
+    "mozScoreAllLinear",
+    "visibleElements",
+    "visiblePPRE",
+)
 
 _SLASH_ANY = re.compile(rb"/.")
-_SLUG = re.compile(rb"[^\w/]")      # bytes pattern: \w is [A-Za-z0-9_]
+_SLUG = re.compile(rb"[^\w/]")  # bytes pattern: \w is [A-Za-z0-9_]
 _DIGITS = re.compile(rb"\d+")
 _WORD = re.compile(rb"\w+")
 
@@ -46,7 +88,7 @@ def word_count(data: bytes) -> int:
 def last_segment(path: bytes) -> bytes:
     """The last segment, keeping a trailing slash: b"/a/bar/" -> b"bar/", b"/" -> b"/"."""
     cut = path.rfind(b"/", 0, max(0, len(path) - 1))
-    return path if cut < 0 else path[cut + 1:]
+    return path if cut < 0 else path[cut + 1 :]
 
 
 def path_features(path: bytes) -> list[tuple[str, Any]]:
@@ -75,7 +117,7 @@ def _ratio(a: float, b: float) -> float:
 
 def derived_pairs(index: int, raw: dict) -> list[tuple[str, Any]]:
     """The 48 (name, value) pairs of calculate_derived_features.py, in its order."""
-    path = utf8(urlparse(raw["url"]).path)     # urlparse: no query, fragment or ;params
+    path = utf8(urlparse(raw["url"]).path)  # urlparse: no query, fragment or ;params
     inner_text = utf8(raw["innerText"] or "")
     text_content = utf8(raw["textContent"] or "")
     inner_html = utf8(raw["innerHTML"] or "")
@@ -141,9 +183,15 @@ def v1_from_native(url: str, native: dict) -> list[float]:
     elements, anchors = native["element_count"], native["anchor_count"]
     values = [float(native["open_graph"])]
     values += [float(v) for _, v in path_features(path)]
-    values += [float(native["form_count"]), float(anchors), float(elements), _ratio(anchors, elements),
-               float(native["moz_score"]), float(native["moz_score_all_sqrt"]),
-               float(native["moz_score_all_linear"])]
+    values += [
+        float(native["form_count"]),
+        float(anchors),
+        float(elements),
+        _ratio(anchors, elements),
+        float(native["moz_score"]),
+        float(native["moz_score_all_sqrt"]),
+        float(native["moz_score_all_linear"]),
+    ]
     return values
 
 
@@ -151,11 +199,34 @@ def v1_from_native(url: str, native: dict) -> list[float]:
 # `search`/`archive`, no moz scores, plus 12 text length / word-count features. Names as in Chromium's
 # derived_features.json fixtures.
 LEGACY29_NAMES = (
-    "opengraph", "forum", "index", "view", "asp", "phpbb", "php", "pathlength", "domain", "pathcomponents",
-    "slugdetector", "pathnumbers", "lastSegmentLength", "formcount", "anchorcount", "elementcount",
-    "anchorratio", "innertextlength", "textcontentlength", "innerhtmllength", "innertextlengthratio",
-    "textcontentlengthratio", "innertexttextcontentlengthratio", "innertextwordcount", "textcontentwordcount",
-    "innerhtmlwordcount", "innertextwordcountratio", "textcontentwordcountratio",
+    "opengraph",
+    "forum",
+    "index",
+    "view",
+    "asp",
+    "phpbb",
+    "php",
+    "pathlength",
+    "domain",
+    "pathcomponents",
+    "slugdetector",
+    "pathnumbers",
+    "lastSegmentLength",
+    "formcount",
+    "anchorcount",
+    "elementcount",
+    "anchorratio",
+    "innertextlength",
+    "textcontentlength",
+    "innerhtmllength",
+    "innertextlengthratio",
+    "textcontentlengthratio",
+    "innertexttextcontentlengthratio",
+    "innertextwordcount",
+    "textcontentwordcount",
+    "innerhtmlwordcount",
+    "innertextwordcountratio",
+    "textcontentwordcountratio",
     "innertexttextcontentwordcountratio",
 )
 
@@ -167,12 +238,31 @@ def legacy29(raw: dict) -> list:
     lens = (len(it), len(tc), len(html))
     words = (word_count(it), word_count(tc), word_count(html))
     values = [
-        bool(raw["opengraph"]), path["forum"], path["index"], path["view"], path["asp"], path["phpbb"],
-        path["php"], path["pathLength"], path["domain"], path["pathComponents"], path["slugDetector"],
-        path["pathNumbers"], path["lastSegmentLength"], raw["numForms"], raw["numAnchors"], raw["numElements"],
+        bool(raw["opengraph"]),
+        path["forum"],
+        path["index"],
+        path["view"],
+        path["asp"],
+        path["phpbb"],
+        path["php"],
+        path["pathLength"],
+        path["domain"],
+        path["pathComponents"],
+        path["slugDetector"],
+        path["pathNumbers"],
+        path["lastSegmentLength"],
+        raw["numForms"],
+        raw["numAnchors"],
+        raw["numElements"],
         _ratio(raw["numAnchors"], raw["numElements"]),
-        *lens, _ratio(lens[0], lens[2]), _ratio(lens[1], lens[2]), _ratio(lens[0], lens[1]),
-        *words, _ratio(words[0], words[2]), _ratio(words[1], words[2]), _ratio(words[0], words[1]),
+        *lens,
+        _ratio(lens[0], lens[2]),
+        _ratio(lens[1], lens[2]),
+        _ratio(lens[0], lens[1]),
+        *words,
+        _ratio(words[0], words[2]),
+        _ratio(words[1], words[2]),
+        _ratio(words[0], words[1]),
     ]
     flat: list = []
     for name, value in zip(LEGACY29_NAMES, values):

@@ -28,7 +28,7 @@ def write_index(out: str | Path, raw_jsonl: bool = False) -> dict[str, int]:
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such directory")
     counts = {}
-    infos = [i for i in _by_extension(root, ".info") if i.get("screenshot")]   # skipped entries have none
+    infos = [i for i in _by_extension(root, ".info") if i.get("screenshot")]  # skipped entries have none
     atomic_write_json(root / "index", infos, indent=2, sort_keys=True)
     counts["index"] = len(infos)
     for kind in FEATURE_KINDS:

@@ -7,15 +7,27 @@ from dataclasses import dataclass, field
 # The original used ChromeDriver's "Google Nexus 5"; DevTools' current list calls it "Nexus 5".
 # %s is replaced by the running Chromium's version.
 DEVICES = {
-    "Nexus 5": dict(width=360, height=640, scale=3.0,
-                    ua="Mozilla/5.0 (Linux; Android 6.0; Nexus 5 Build/MRA58N) AppleWebKit/537.36 "
-                       "(KHTML, like Gecko) Chrome/%s Mobile Safari/537.36"),
-    "Pixel 7": dict(width=412, height=915, scale=2.625,
-                    ua="Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 "
-                       "(KHTML, like Gecko) Chrome/%s Mobile Safari/537.36"),
-    "Galaxy S9+": dict(width=320, height=658, scale=4.5,
-                       ua="Mozilla/5.0 (Linux; Android 8.0.0; SM-G965U Build/R16NW) AppleWebKit/537.36 "
-                          "(KHTML, like Gecko) Chrome/%s Mobile Safari/537.36"),
+    "Nexus 5": dict(
+        width=360,
+        height=640,
+        scale=3.0,
+        ua="Mozilla/5.0 (Linux; Android 6.0; Nexus 5 Build/MRA58N) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/%s Mobile Safari/537.36",
+    ),
+    "Pixel 7": dict(
+        width=412,
+        height=915,
+        scale=2.625,
+        ua="Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/%s Mobile Safari/537.36",
+    ),
+    "Galaxy S9+": dict(
+        width=320,
+        height=658,
+        scale=4.5,
+        ua="Mozilla/5.0 (Linux; Android 8.0.0; SM-G965U Build/R16NW) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/%s Mobile Safari/537.36",
+    ),
 }
 DEFAULT_DEVICE = "Nexus 5"
 
@@ -23,22 +35,22 @@ DEFAULT_DEVICE = "Nexus 5"
 @dataclass(frozen=True)
 class DistillOptions:
     out: str
-    mobile_device: str | None = None       # a DEVICES name; None = desktop
+    mobile_device: str | None = None  # a DEVICES name; None = desktop
     save_mhtml: bool = False
     load_mhtml: bool = False
     skip_distillation: bool = False
     desktop_distillable_only: bool = False
-    distiller: str = "auto"                # auto (Chrome, then Python) | chrome | python
+    distiller: str = "auto"  # auto (Chrome, then Python) | chrome | python
     tabs: int = 2
-    load_timeout: float = 60.0             # the original's page-load timeout
-    settle: float = 3.0                    # quiet time after load for async scripts (the original slept 3 s)
+    load_timeout: float = 60.0  # the original's page-load timeout
+    settle: float = 3.0  # quiet time after load for async scripts (the original slept 3 s)
     mhtml_settle: float = 1.0
-    distill_timeout: float = 20.0          # how long the distiller may take
-    distill_settle: float = 2.0            # the viewer's text must stay unchanged this long (page stitching)
-    entry_timeout: float = 180.0           # hard deadline for everything done to one entry
+    distill_timeout: float = 20.0  # how long the distiller may take
+    distill_settle: float = 2.0  # the viewer's text must stay unchanged this long (page stitching)
+    entry_timeout: float = 180.0  # hard deadline for everything done to one entry
     desktop_size: tuple[int, int] = (1280, 5000)
     desktop_distilled_size: tuple[int, int] = (640, 5000)
-    mobile_size: tuple[int, int] | None = None   # default: the device's own viewport (the original: 400x800)
+    mobile_size: tuple[int, int] | None = None  # default: the device's own viewport (the original: 400x800)
     allow_hosts: tuple[str, ...] = ()
     chromium: str | None = None
     models: tuple[str, str] = ("chrome:distillable", "chrome:long-article")
@@ -69,6 +81,10 @@ class DistillOptions:
         if not self.mobile:
             return {"viewport": self.original_viewport(), "device_scale_factor": 1}
         dev = self.device()
-        return {"viewport": self.original_viewport(), "device_scale_factor": dev["scale"],
-                "is_mobile": True, "has_touch": True,
-                "user_agent": dev["ua"] % (chrome_version or "156.0.0.0")}
+        return {
+            "viewport": self.original_viewport(),
+            "device_scale_factor": dev["scale"],
+            "is_mobile": True,
+            "has_touch": True,
+            "user_agent": dev["ua"] % (chrome_version or "156.0.0.0"),
+        }

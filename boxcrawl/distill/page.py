@@ -17,8 +17,16 @@ from playwright.async_api import BrowserContext, Error as PlaywrightError, Page,
 from ..browser.render import left_for_an_error, load_error
 from ..egress.proxy import Door
 
-from .distiller import (CHROME, FAILURE_MARKERS, PYTHON, VIEWER_STATE_JS, chrome_distiller_url, python_distill,
-                        reader_view_html, viewer_failure)
+from .distiller import (
+    CHROME,
+    FAILURE_MARKERS,
+    PYTHON,
+    VIEWER_STATE_JS,
+    chrome_distiller_url,
+    python_distill,
+    reader_view_html,
+    viewer_failure,
+)
 from .options import DistillOptions
 
 _JS = resources.files("boxcrawl.distill") / "js"
@@ -36,12 +44,12 @@ class EntryFailed(Exception):
 
 @dataclass
 class Distilled:
-    distiller: str | None = None          # CHROME, PYTHON or None (nothing distilled)
-    outcome: str = "not-run"              # ok | failed | skipped
-    error: str | None = None              # why Chrome's distiller (or both) failed
+    distiller: str | None = None  # CHROME, PYTHON or None (nothing distilled)
+    outcome: str = "not-run"  # ok | failed | skipped
+    error: str | None = None  # why Chrome's distiller (or both) failed
     screenshot: bytes | None = None
-    features: dict | None = None          # raw features of the distilled page
-    article_text: str = ""                # the article alone, without the viewer's own text
+    features: dict | None = None  # raw features of the distilled page
+    article_text: str = ""  # the article alone, without the viewer's own text
     title: str = ""
     timings: dict = field(default_factory=dict)
 
@@ -68,9 +76,10 @@ def _attach_console(page: Page, sink: dict) -> None:
             at = text.rfind(prefix)
             if at >= 0:
                 try:
-                    sink[prefix.split(" ")[0]] = json.loads(text[at + len(prefix):])
+                    sink[prefix.split(" ")[0]] = json.loads(text[at + len(prefix) :])
                 except ValueError:
                     pass
+
     page.on("console", on_console)
 
 
@@ -108,7 +117,7 @@ async def capture_original(context: BrowserContext, url: str, opts: DistillOptio
         message = load_error(exc.message, door)
         if "Timeout" not in message:
             raise EntryFailed(message[:300]) from None
-        response = None       # slow page: use what has rendered, like the original's timeout handling
+        response = None  # slow page: use what has rendered, like the original's timeout handling
     cap.status = response.status if response else None
     cap.final_url = page.url
     if cap.status is not None and cap.status >= 400:
@@ -138,14 +147,16 @@ async def capture_original(context: BrowserContext, url: str, opts: DistillOptio
     return cap
 
 
-async def capture_mhtml(context: BrowserContext, mhtml_path: str, original_url: str,
-                        opts: DistillOptions, door: Door) -> PageCapture:
+async def capture_mhtml(
+    context: BrowserContext, mhtml_path: str, original_url: str, opts: DistillOptions, door: Door
+) -> PageCapture:
     """Reload a saved MHTML offline; URL features describe the original URL, not file://."""
     cap = PageCapture(url=original_url)
     page = await context.new_page()
     _dismiss_dialogs(page)
     await page.set_viewport_size(opts.original_viewport())
     file_url = "file://" + mhtml_path
+
     # this one local file may load, no other: a page from a file may otherwise load any file
     async def files(route: Route) -> None:
         if route.request.url == file_url:
@@ -153,6 +164,7 @@ async def capture_mhtml(context: BrowserContext, mhtml_path: str, original_url: 
         else:
             door.refused.append(f"refused: file scheme [{route.request.url[:200]}]")
             await route.abort("blockedbyclient")
+
     await page.route("file://**", files)
     try:
         await page.goto(file_url, wait_until="load", timeout=opts.load_timeout * 1000)
@@ -185,13 +197,14 @@ async def _wait_for_viewer(page: Page, opts: DistillOptions) -> tuple[dict, bool
             if length != last_len:
                 last_len, stable_since = length, time.monotonic()
             elif time.monotonic() - stable_since >= opts.distill_settle:
-                return state, True   # stable: multi-page stitching, if any, is over
+                return state, True  # stable: multi-page stitching, if any, is over
         await asyncio.sleep(0.25)
     return state, False
 
 
-async def distill(context: BrowserContext, url: str, html: str, opts: DistillOptions,
-                  allow_chrome: bool = True) -> Distilled:
+async def distill(
+    context: BrowserContext, url: str, html: str, opts: DistillOptions, allow_chrome: bool = True
+) -> Distilled:
     result = Distilled()
     t0 = time.monotonic()
     page = await context.new_page()
@@ -202,8 +215,9 @@ async def distill(context: BrowserContext, url: str, html: str, opts: DistillOpt
         try:
             await page.goto(chrome_distiller_url(url), wait_until="load", timeout=opts.load_timeout * 1000)
             state, finished = await _wait_for_viewer(page, opts)
-            chrome_error = viewer_failure(state) if finished else \
-                f"chrome distiller: timeout after {opts.distill_timeout:g}s"
+            chrome_error = (
+                viewer_failure(state) if finished else f"chrome distiller: timeout after {opts.distill_timeout:g}s"
+            )
             if chrome_error is None:
                 result.distiller, result.article_text, result.title = CHROME, state["article"], state["title"]
         except PlaywrightError as exc:
@@ -220,15 +234,17 @@ async def distill(context: BrowserContext, url: str, html: str, opts: DistillOpt
             title, article_html = found
             # leave the chrome-distiller:// page first: its CSP would block the reader view's inline style
             await page.goto("about:blank")
-            await page.set_content(reader_view_html(title, article_html, url), wait_until="load",
-                                   timeout=opts.load_timeout * 1000)
+            await page.set_content(
+                reader_view_html(title, article_html, url), wait_until="load", timeout=opts.load_timeout * 1000
+            )
             state = await page.evaluate(VIEWER_STATE_JS)
             result.distiller, result.article_text, result.title = PYTHON, state["article"] or "", title
     result.error = chrome_error
     if result.distiller is None:
         result.outcome = "failed"
-        result.error = (chrome_error + "; " if chrome_error else "") + \
-            ("readability-lxml found no article" if opts.distiller != "chrome" else "")
+        result.error = (chrome_error + "; " if chrome_error else "") + (
+            "readability-lxml found no article" if opts.distiller != "chrome" else ""
+        )
         result.error = result.error.rstrip("; ")
     else:
         result.outcome = "ok"

@@ -14,13 +14,17 @@ from typing import Callable
 UNLIKELY = re.compile(
     r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|"
     r"legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|"
-    r"ad-break|agegate|pagination|pager|popup|yom-remote", re.I)
+    r"ad-break|agegate|pagination|pager|popup|yom-remote",
+    re.I,
+)
 MAYBE = re.compile(r"and|article|body|column|content|main|mathjax|shadow", re.I)
 
 # String.prototype.trim: WhiteSpace (incl. every Zs and U+FEFF) and LineTerminator; not Python's set
 # (which adds U+001C-U+001F and U+0085 and misses U+FEFF).
-JS_WHITESPACE = ("\t\n\x0b\x0c\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
-                 "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
+JS_WHITESPACE = (
+    "\t\n\x0b\x0c\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 
 
 def js_trim(text: str) -> str:
@@ -47,6 +51,7 @@ def text_content(node) -> str:
                 walk(child)
             if child.tail:
                 parts.append(child.tail)
+
     walk(node)
     return "".join(parts)
 
@@ -88,6 +93,7 @@ PRESETS = {
 
 def parse_html(html: str | bytes):
     import html5lib
+
     return html5lib.parse(html, treebuilder="lxml", namespaceHTMLElements=False)
 
 
@@ -115,13 +121,13 @@ def _has_li_ancestor(node) -> bool:
 @dataclass
 class ReaderableResult:
     readerable: bool
-    score: float            # the full sum (the JS stops early once it passes min_score; same answer)
-    counted: int            # candidates that added to the score
+    score: float  # the full sum (the JS stops early once it passes min_score; same answer)
+    counted: int  # candidates that added to the score
 
 
 def readerable(doc, options: ReaderableOptions | Callable | None = None) -> ReaderableResult:
     if callable(options) and not isinstance(options, ReaderableOptions):
-        options = ReaderableOptions(visibility_checker=options)   # the JS accepts a bare checker too
+        options = ReaderableOptions(visibility_checker=options)  # the JS accepts a bare checker too
     options = options or ReaderableOptions()
     if isinstance(doc, (str, bytes)):
         doc = parse_html(doc)

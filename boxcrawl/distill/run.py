@@ -42,15 +42,17 @@ class Summary:
     def line(self) -> str:
         per = self.seconds / max(1, self.processed + self.failed)
         dist = ", ".join(f"{k} {v}" for k, v in sorted(self.distillers.items())) or "none"
-        return (f"{self.total} entries: {self.processed} processed, {self.done_before} already done, "
-                f"{self.failed} failed, {self.busy} busy elsewhere; distilled by: {dist}; "
-                f"{self.seconds:.1f}s, {per:.2f}s per entry")
+        return (
+            f"{self.total} entries: {self.processed} processed, {self.done_before} already done, "
+            f"{self.failed} failed, {self.busy} busy elsewhere; distilled by: {dist}; "
+            f"{self.seconds:.1f}s, {per:.2f}s per entry"
+        )
 
 
 def is_done(out: OutDir, index: int, opts: DistillOptions) -> bool:
     if opts.load_mhtml:
         if not out.path(index, ".mhtml").exists():
-            return True    # nothing to reload
+            return True  # nothing to reload
         return out.path(index, ".mfeature" if opts.skip_distillation else ".mdfeature").exists()
     info = out.path(index, ".info")
     if not info.exists():
@@ -112,7 +114,7 @@ class Runner:
             self.log(f"warning: Chrome's models not available ({exc}); native records carry no scores")
 
     def _native(self, url: str, native_raw: dict | None, console: dict) -> dict | None:
-        if "adaboost_classification" in console:       # a Chrome build that still dumps its own result
+        if "adaboost_classification" in console:  # a Chrome build that still dumps its own result
             native = dict(console["adaboost_classification"], source="chrome-console")
             if "distillability_features" in console:
                 native["features_2016"] = console["distillability_features"]
@@ -133,10 +135,14 @@ class Runner:
             else:
                 todo.append(entry)
         if todo:
-            cfg = BrowserConfig(chromium=self.opts.chromium, tabs=self.opts.tabs, allow_hosts=self.opts.allow_hosts,
-                                page_timeout=self.opts.entry_timeout)
+            cfg = BrowserConfig(
+                chromium=self.opts.chromium,
+                tabs=self.opts.tabs,
+                allow_hosts=self.opts.allow_hosts,
+                page_timeout=self.opts.entry_timeout,
+            )
             async with BrowserPool(cfg, extra_args=DISTILLER_FLAGS) as pool:
-                if self.opts.mobile:   # launch first: the device's user agent names the real Chrome version
+                if self.opts.mobile:  # launch first: the device's user agent names the real Chrome version
                     await pool.run_page("about:blank", _noop)
                 queue: asyncio.Queue[Entry] = asyncio.Queue()
                 for entry in todo:
@@ -150,7 +156,7 @@ class Runner:
             entry = queue.get_nowait()
             try:
                 with exclusive_lock(self.out.path(entry.index, ".lock"), _EntryBusy()):
-                    if is_done(self.out, entry.index, self.opts):   # another process finished it meanwhile
+                    if is_done(self.out, entry.index, self.opts):  # another process finished it meanwhile
                         self.summary.done_before += 1
                         continue
                     await self._one(pool, entry)
@@ -171,19 +177,28 @@ class Runner:
 
         # an MHTML reload fetches nothing from the original host, so only its sub-requests face the guard
         check_url = "about:blank" if opts.load_mhtml else entry.url
-        result = await pool.run_page(check_url, work, context_options=opts.context_options(pool.version),
-                                     timeout=opts.entry_timeout)
+        result = await pool.run_page(
+            check_url, work, context_options=opts.context_options(pool.version), timeout=opts.entry_timeout
+        )
         elapsed = time.monotonic() - t0
-        if isinstance(result, RenderedPage):         # the pool's own failure record: timeout, crash, refused
+        if isinstance(result, RenderedPage):  # the pool's own failure record: timeout, crash, refused
             error = f"{result.outcome.value}: {result.error}"
         else:
             error = result
         if error:
             self.summary.failed += 1
             self.summary.failures.append((entry.index, entry.url, error))
-            atomic_write_json(self.out.path(entry.index, self.error_suffix),
-                              {"index": entry.index, "id": entry.id, "url": entry.url, "error": error,
-                               "time": time.time(), "seconds": round(elapsed, 2)})
+            atomic_write_json(
+                self.out.path(entry.index, self.error_suffix),
+                {
+                    "index": entry.index,
+                    "id": entry.id,
+                    "url": entry.url,
+                    "error": error,
+                    "time": time.time(),
+                    "seconds": round(elapsed, 2),
+                },
+            )
             self.log(f"FAIL {entry.index} {entry.url}: {error}")
             return
         self.out.path(entry.index, self.error_suffix).unlink(missing_ok=True)
@@ -194,23 +209,38 @@ class Runner:
         opts, out, i = self.opts, self.out, entry.index
         cap: PageCapture = await capture_original(context, entry.url, opts, door)
         native = self._native(cap.final_url or entry.url, cap.native_raw, cap.chrome_console)
-        mozilla = await asyncio.to_thread(readerable, cap.html)   # Firefox's signal, on the live DOM
+        mozilla = await asyncio.to_thread(readerable, cap.html)  # Firefox's signal, on the live DOM
         mozilla = {"readerable": mozilla.readerable, "score": round(mozilla.score, 4), "counted": mozilla.counted}
         atomic_write_bytes(out.path(i, ".png"), cap.screenshot)
         write_features(out, entry, "feature", _feature_record(entry, cap.features, native, readerable=mozilla))
         if cap.mhtml is not None:
             atomic_write_bytes(out.path(i, ".mhtml"), cap.mhtml)
-        info = {"index": i, "id": entry.id, "url": entry.url, "final_url": cap.final_url, "status": cap.status,
-                "screenshot": str(out.path(i, ".png")), "distilled": None,
-                "mobile": opts.mobile_device, "time": time.time(), "readerable": mozilla["readerable"],
-                "chrome_decision": native.get("decision") if native else None}
-        if opts.desktop_distillable_only and native is not None and (
-                native.get("is_mobile_friendly") or native.get("distillable") is False):
+        info = {
+            "index": i,
+            "id": entry.id,
+            "url": entry.url,
+            "final_url": cap.final_url,
+            "status": cap.status,
+            "screenshot": str(out.path(i, ".png")),
+            "distilled": None,
+            "mobile": opts.mobile_device,
+            "time": time.time(),
+            "readerable": mozilla["readerable"],
+            "chrome_decision": native.get("decision") if native else None,
+        }
+        if (
+            opts.desktop_distillable_only
+            and native is not None
+            and (native.get("is_mobile_friendly") or native.get("distillable") is False)
+        ):
             # consistent files: the screenshot and features go, and .info says why (points at nothing)
             for suffix in (".png", ".feature", ".feature-derived", ".mhtml"):
                 out.path(i, suffix).unlink(missing_ok=True)
-            info.update(screenshot=None, distillation="not-desktop-distillable",
-                        skipped="mobile-friendly" if native.get("is_mobile_friendly") else "not distillable")
+            info.update(
+                screenshot=None,
+                distillation="not-desktop-distillable",
+                skipped="mobile-friendly" if native.get("is_mobile_friendly") else "not distillable",
+            )
             atomic_write_json(out.path(i, ".info"), info, indent=None)
             self.summary.skipped_not_distillable += 1
             return None
@@ -221,13 +251,23 @@ class Runner:
             return None
         d = await distill(context, cap.final_url or entry.url, cap.html, opts)
         atomic_write_bytes(out.path(i, "-distilled.png"), d.screenshot)
-        write_features(out, entry, "dfeature", _feature_record(
-            entry, d.features, distiller=d.distiller, distillation=d.outcome, distill_error=d.error))
+        write_features(
+            out,
+            entry,
+            "dfeature",
+            _feature_record(entry, d.features, distiller=d.distiller, distillation=d.outcome, distill_error=d.error),
+        )
         self.summary.distillers[d.distiller or "failed"] = self.summary.distillers.get(d.distiller or "failed", 0) + 1
-        info.update(distilled=str(out.path(i, "-distilled.png")), distiller=d.distiller, distillation=d.outcome,
-                    distill_error=d.error, article_bytes=utf8_len(d.article_text), distilled_title=d.title,
-                    timings={**cap.timings, **d.timings})
-        atomic_write_json(out.path(i, ".info"), info, indent=None)   # last: marks the entry done
+        info.update(
+            distilled=str(out.path(i, "-distilled.png")),
+            distiller=d.distiller,
+            distillation=d.outcome,
+            distill_error=d.error,
+            article_bytes=utf8_len(d.article_text),
+            distilled_title=d.title,
+            timings={**cap.timings, **d.timings},
+        )
+        atomic_write_json(out.path(i, ".info"), info, indent=None)  # last: marks the entry done
         return None
 
     async def _mhtml_entry(self, context, entry: Entry, door: Door) -> str | None:
@@ -242,7 +282,11 @@ class Runner:
         # Chrome's distiller only takes http(s) URLs: file:// MHTML gets "Failed to find article".
         d = await distill(context, original_url, cap.html, opts, allow_chrome=False)
         atomic_write_bytes(out.path(i, "-mdistilled.png"), d.screenshot)
-        write_features(out, entry, "mdfeature", _feature_record(
-            entry, d.features, distiller=d.distiller, distillation=d.outcome, distill_error=d.error))
+        write_features(
+            out,
+            entry,
+            "mdfeature",
+            _feature_record(entry, d.features, distiller=d.distiller, distillation=d.outcome, distill_error=d.error),
+        )
         self.summary.distillers[d.distiller or "failed"] = self.summary.distillers.get(d.distiller or "failed", 0) + 1
         return None

@@ -27,19 +27,25 @@ class ChromeScorer:
             "long_page": l_margin > 0,
             "filtered": filtered,
             "decision": (d_margin > 0) and (l_margin > 0) and not filtered,
-            "score": d_margin,            # margins (score - threshold), as Chrome's dump reports them
+            "score": d_margin,  # margins (score - threshold), as Chrome's dump reports them
             "long_score": l_margin,
         }
         if explain:
-            out["contributions"] = {"distillable": _top(self.distillable.contributions(v1)),
-                                    "long_page": _top(self.long_article.contributions(v1))}
+            out["contributions"] = {
+                "distillable": _top(self.distillable.contributions(v1)),
+                "long_page": _top(self.long_article.contributions(v1)),
+            }
         return out
 
     def native_record(self, url: str, native_raw: dict) -> dict:
         """The shape of Chrome's `adaboost_classification` dump, computed from our Blink-equivalent collector."""
         v1 = v1_from_native(url, native_raw)
-        record = {"source": "boxcrawl-native-js", "features": native_raw, "derived_features": v1,
-                  "is_mobile_friendly": bool(native_raw.get("is_mobile_friendly"))}
+        record = {
+            "source": "boxcrawl-native-js",
+            "features": native_raw,
+            "derived_features": v1,
+            "is_mobile_friendly": bool(native_raw.get("is_mobile_friendly")),
+        }
         record.update(self.explain(v1, url, explain=False))
         return record
 
@@ -56,9 +62,13 @@ def load_scorer(distillable: str = "chrome:distillable", long_article: str = "ch
 
 
 def native_record_without_model(url: str, native_raw: dict, error: str) -> dict:
-    return {"source": "boxcrawl-native-js", "features": native_raw,
-            "derived_features": v1_from_native(url, native_raw),
-            "is_mobile_friendly": bool(native_raw.get("is_mobile_friendly")), "model_error": error}
+    return {
+        "source": "boxcrawl-native-js",
+        "features": native_raw,
+        "derived_features": v1_from_native(url, native_raw),
+        "is_mobile_friendly": bool(native_raw.get("is_mobile_friendly")),
+        "model_error": error,
+    }
 
 
 assert len(V1_NAMES) == 22

@@ -32,7 +32,7 @@ class UrlListError(ValueError):
 
 @dataclass(frozen=True)
 class UrlLine:
-    line: int        # 0-based line number in the file (the original pipeline's entry index)
+    line: int  # 0-based line number in the file (the original pipeline's entry index)
     url: str
 
 
@@ -74,8 +74,8 @@ def url_problem(url: str) -> str | None:
 
 @dataclass(frozen=True)
 class Entry:
-    index: int       # the file-name number; equals the URL's line number when that was free
-    id: str          # stable: entry_id(url)
+    index: int  # the file-name number; equals the URL's line number when that was free
+    id: str  # stable: entry_id(url)
     url: str
 
 

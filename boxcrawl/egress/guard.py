@@ -30,14 +30,23 @@ LOCAL_SCHEMES = {"data", "blob", "about", "chrome-error"}
 TEST_PUBLIC_ENV = "BOXCRAWL_TEST_PUBLIC_ADDRESSES"
 
 # Names Chromium or the system map to this machine without DNS.
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "localhost6", "localhost6.localdomain6",
-                  "ip6-localhost", "ip6-loopback"}
+LOOPBACK_NAMES = {
+    "localhost",
+    "localhost.localdomain",
+    "localhost6",
+    "localhost6.localdomain6",
+    "ip6-localhost",
+    "ip6-loopback",
+}
 
 # Ranges that `is_global` counts as global but that are not the public internet.
-NOT_PUBLIC = [ipaddress.ip_network(n) for n in (
-    "192.0.0.0/24",        # IETF protocol assignments (DS-Lite, NAT64 discovery)
-    "64:ff9b:1::/48",      # local-use NAT64
-)]
+NOT_PUBLIC = [
+    ipaddress.ip_network(n)
+    for n in (
+        "192.0.0.0/24",  # IETF protocol assignments (DS-Lite, NAT64 discovery)
+        "64:ff9b:1::/48",  # local-use NAT64
+    )
+]
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -61,7 +70,7 @@ def embedded_ipv4(addr: Address) -> list[ipaddress.IPv4Address]:
     found = [a for a in (addr.ipv4_mapped, addr.sixtofour) if a is not None]
     if addr.teredo:
         found += list(addr.teredo)
-    if addr in NAT64 or int(addr) >> 32 == 0:   # NAT64, or IPv4-compatible ::a.b.c.d (and :: and ::1)
+    if addr in NAT64 or int(addr) >> 32 == 0:  # NAT64, or IPv4-compatible ::a.b.c.d (and :: and ::1)
         found.append(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
     return found
 
@@ -89,7 +98,7 @@ class NetworkGuard:
         if any(addr in net for net in self.public if net.version == addr.version):
             return True
         if addr.version == 6 and addr.scope_id:
-            return False   # fe80::1%eth0 and the like
+            return False  # fe80::1%eth0 and the like
         inner = embedded_ipv4(addr)
         if inner and (addr.ipv4_mapped or addr.sixtofour or addr in NAT64):
             # a translated form: the IPv4 address it reaches decides
@@ -117,8 +126,7 @@ class NetworkGuard:
         addrs = lookup(host)
         for addr in addrs:
             if not self.is_public(addr):
-                raise Refused(f"refused: {host} resolves to internal address {addr} "
-                              "(allow it with --allow-hosts)")
+                raise Refused(f"refused: {host} resolves to internal address {addr} (allow it with --allow-hosts)")
         return addrs[0]
 
     def check(self, url: str) -> None:
@@ -130,7 +138,7 @@ class NetworkGuard:
             raise Refused(f"refused: {scheme or 'no'} scheme (only http and https are crawled)")
         host = host_of(url)
         if self.strict and host in self.allow_hosts:
-            return   # whether it resolves is the browser's business: a DNS error, not a refusal
+            return  # whether it resolves is the browser's business: a DNS error, not a refusal
         self._decide(host, _recent_lookup)
 
     def allows(self, url: str) -> bool:

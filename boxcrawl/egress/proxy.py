@@ -30,14 +30,21 @@ from .guard import NetworkGuard, Refused
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-RESOLVERS = 32                  # lookups at once: a page names dozens of hosts, and a slow DNS answer takes seconds
+RESOLVERS = 32  # lookups at once: a page names dozens of hosts, and a slow DNS answer takes seconds
 HANDSHAKE_SECONDS = 10.0
 CONNECT_SECONDS = 30.0
 CHUNK = 256 * 1024
 
 # RFC 1928 replies
-SUCCEEDED, NOT_ALLOWED, HOST_UNREACHABLE, CONNECTION_REFUSED, TTL_EXPIRED, NO_COMMAND, NO_ADDRESS_TYPE = \
-    0, 2, 4, 5, 6, 7, 8
+SUCCEEDED, NOT_ALLOWED, HOST_UNREACHABLE, CONNECTION_REFUSED, TTL_EXPIRED, NO_COMMAND, NO_ADDRESS_TYPE = (
+    0,
+    2,
+    4,
+    5,
+    6,
+    7,
+    8,
+)
 
 
 class Door:
@@ -103,7 +110,8 @@ class EgressProxy:
     async def _open(self) -> Door:
         door = Door()
         door._server = await asyncio.start_server(
-            lambda r, w: self._accept(door, r, w), HOST, 0, reuse_address=True, backlog=256)
+            lambda r, w: self._accept(door, r, w), HOST, 0, reuse_address=True, backlog=256
+        )
         door.port = door._server.sockets[0].getsockname()[1]
         return door
 
@@ -136,9 +144,13 @@ class EgressProxy:
                 async with asyncio.timeout(CONNECT_SECONDS):
                     up_reader, upstream = await asyncio.open_connection(str(address), port)
             except (OSError, TimeoutError) as exc:
-                code, error = ((CONNECTION_REFUSED, "ERR_CONNECTION_REFUSED") if isinstance(exc, ConnectionRefusedError)
-                               else (TTL_EXPIRED, "ERR_CONNECTION_TIMED_OUT") if isinstance(exc, TimeoutError)
-                               else (HOST_UNREACHABLE, "ERR_ADDRESS_UNREACHABLE"))
+                code, error = (
+                    (CONNECTION_REFUSED, "ERR_CONNECTION_REFUSED")
+                    if isinstance(exc, ConnectionRefusedError)
+                    else (TTL_EXPIRED, "ERR_CONNECTION_TIMED_OUT")
+                    if isinstance(exc, TimeoutError)
+                    else (HOST_UNREACHABLE, "ERR_ADDRESS_UNREACHABLE")
+                )
                 door.failed.append(f"net::{error} at {host}:{port}")
                 await _reply(writer, code)
                 return
@@ -164,7 +176,7 @@ async def _handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
         raise _BadRequest
     methods = await reader.readexactly(n_methods)
     if 0 not in methods:
-        writer.write(b"\x05\xff")   # no acceptable method
+        writer.write(b"\x05\xff")  # no acceptable method
         raise _BadRequest
     writer.write(b"\x05\x00")
     version, command, _, address_type = await reader.readexactly(4)
@@ -172,7 +184,7 @@ async def _handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
         host = str(ipaddress.IPv4Address(await reader.readexactly(4)))
     elif address_type == 3:
         length = (await reader.readexactly(1))[0]
-        try:   # Chromium sends names in their ASCII (punycode) form
+        try:  # Chromium sends names in their ASCII (punycode) form
             host = (await reader.readexactly(length)).decode("ascii")
         except UnicodeDecodeError:
             await _reply(writer, HOST_UNREACHABLE)
@@ -183,7 +195,7 @@ async def _handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
         await _reply(writer, NO_ADDRESS_TYPE)
         raise _BadRequest
     (port,) = struct.unpack("!H", await reader.readexactly(2))
-    if version != 5 or command != 1:   # BIND and UDP ASSOCIATE are not offered
+    if version != 5 or command != 1:  # BIND and UDP ASSOCIATE are not offered
         await _reply(writer, NO_COMMAND)
         raise _BadRequest
     return host, port
@@ -196,6 +208,7 @@ async def _reply(writer: asyncio.StreamWriter, code: int) -> None:
 
 async def _relay(a_reader, a_writer, b_reader, b_writer) -> None:
     """Copy both ways until either side closes; then both close (HTTP and TLS need no half-close)."""
+
     async def pipe(reader, writer):
         while data := await reader.read(CHUNK):
             writer.write(data)

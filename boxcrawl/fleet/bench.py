@@ -41,9 +41,23 @@ class _Redis:
         exe = shutil.which("redis-server")
         if not exe:
             raise SystemExit("boxcrawl bench-frontier: error: redis-server is not installed (scripts/bootstrap.sh)")
-        self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "yes" if appendonly else "no", "--dir", str(folder)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes" if appendonly else "no",
+                "--dir",
+                str(folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.url = f"redis://127.0.0.1:{self.port}/0"
         for _ in range(100):
             try:
@@ -56,7 +70,7 @@ class _Redis:
         return redis.Redis.from_url(self.url, socket_timeout=None)
 
     def close(self) -> None:
-        self.proc.kill()   # its data is thrown away anyway
+        self.proc.kill()  # its data is thrown away anyway
         self.proc.wait()
 
 
@@ -103,14 +117,22 @@ def _memory(server: _Redis, n: int) -> dict[str, float]:
     frontier = RedisFrontier(server.url)
     batch = 5000
     for start in range(0, n, batch):
-        frontier.add([f"https://site{i % 997}.example/section-{i % 31}/page-{i}.html"
-                      for i in range(start, min(n, start + batch))], 1)
+        frontier.add(
+            [
+                f"https://site{i % 997}.example/section-{i % 31}/page-{i}.html"
+                for i in range(start, min(n, start + batch))
+            ],
+            1,
+        )
     after = client.info("memory")["used_memory"]
     seen = client.memory_usage(frontier.prefix + "seen", samples=0)
     frontier.close()
     scale = 1_000_000 / n
-    return {"urls": n, "queued_mb_per_million": round((after - before) * scale / 2**20, 1),
-            "done_mb_per_million": round(seen * scale / 2**20, 1)}
+    return {
+        "urls": n,
+        "queued_mb_per_million": round((after - before) * scale / 2**20, 1),
+        "done_mb_per_million": round(seen * scale / 2**20, 1),
+    }
 
 
 def _site(root: Path, pages: int) -> Path:
@@ -119,25 +141,47 @@ def _site(root: Path, pages: int) -> Path:
     for i in range(pages):
         links = " ".join(f'<a href="p{j}.html">page {j}</a>' for j in (i + 1, i + 2, 2 * i + 1) if j < pages)
         body = " ".join(words[(i + k) % len(words)] for k in range(400))
-        (root / f"p{i}.html").write_text(f"<!doctype html><html><body style='font:16px sans-serif'>"
-                                         f"<nav>{links}</nav><p>{body}</p></body></html>")
+        (root / f"p{i}.html").write_text(
+            f"<!doctype html><html><body style='font:16px sans-serif'><nav>{links}</nav><p>{body}</p></body></html>"
+        )
     return root
 
 
 def pages_per_min(server: _Redis, workers: int, pages: int, site_url: str, out: Path, chromium) -> float:
     server.client().flushdb()
-    flags = ["--out", str(out), "--frontier", server.url, "--allow-hosts", "127.0.0.1", "--quiet",
-             "--host-delay", "0", "--host-concurrency", "16", "--tabs", "2", "--shard-pages", "20"]
+    flags = [
+        "--out",
+        str(out),
+        "--frontier",
+        server.url,
+        "--allow-hosts",
+        "127.0.0.1",
+        "--quiet",
+        "--host-delay",
+        "0",
+        "--host-concurrency",
+        "16",
+        "--tabs",
+        "2",
+        "--shard-pages",
+        "20",
+    ]
     if chromium:
         flags += ["--chromium", chromium]
     started = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-m", "boxcrawl", "crawl", f"{site_url}/p0.html",
-                               "--max-pages", str(pages), *flags], stdout=subprocess.DEVNULL)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "boxcrawl", "crawl", f"{site_url}/p0.html", "--max-pages", str(pages), *flags],
+            stdout=subprocess.DEVNULL,
+        )
+    ]
     client = server.client()
     while not client.exists("{boxcrawl}:crawl"):
         time.sleep(0.05)
-    procs += [subprocess.Popen([sys.executable, "-m", "boxcrawl", "worker", *flags], stdout=subprocess.DEVNULL)
-              for _ in range(workers - 1)]
+    procs += [
+        subprocess.Popen([sys.executable, "-m", "boxcrawl", "worker", *flags], stdout=subprocess.DEVNULL)
+        for _ in range(workers - 1)
+    ]
     for proc in procs:
         if proc.wait() != 0:
             raise SystemExit(f"boxcrawl bench-frontier: error: a worker exited {proc.returncode}")
@@ -159,9 +203,13 @@ def run_bench(args) -> int:
                 result[f"redis_{fsync}_ops_s"] = round(ops_per_second(lambda: RedisFrontier(server.url), args.ops))
                 client.flushdb()
                 result[f"redis_{fsync}_8_clients_ops_s"] = round(
-                    ops_per_second(lambda: RedisFrontier(server.url), args.ops, clients=8))
-                print(f"redis (appendfsync {fsync}): {result[f'redis_{fsync}_ops_s']:,} lease+ack/s with 1 client, "
-                      f"{result[f'redis_{fsync}_8_clients_ops_s']:,} with 8", flush=True)
+                    ops_per_second(lambda: RedisFrontier(server.url), args.ops, clients=8)
+                )
+                print(
+                    f"redis (appendfsync {fsync}): {result[f'redis_{fsync}_ops_s']:,} lease+ack/s with 1 client, "
+                    f"{result[f'redis_{fsync}_8_clients_ops_s']:,} with 8",
+                    flush=True,
+                )
             client.config_set("appendfsync", "everysec")
             db = tmp / "bench.sqlite"
             result["sqlite_ops_s"] = round(ops_per_second(lambda: SqliteFrontier(db), args.ops))
@@ -169,12 +217,14 @@ def run_bench(args) -> int:
             (tmp / "mem").mkdir()
             result["memory"] = memory_per_million(tmp / "mem", args.urls)
             m = result["memory"]
-            print(f"redis memory per million URLs ({m['urls']:,} added): {m['queued_mb_per_million']} MB while "
-                  f"queued, {m['done_mb_per_million']} MB once done (seen set only)", flush=True)
+            print(
+                f"redis memory per million URLs ({m['urls']:,} added): {m['queued_mb_per_million']} MB while "
+                f"queued, {m['done_mb_per_million']} MB once done (seen set only)",
+                flush=True,
+            )
             if args.pages:
                 root = _site(tmp / "site", args.pages * 3)
-                httpd = http.server.ThreadingHTTPServer(
-                    ("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
+                httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
                 threading.Thread(target=httpd.serve_forever, daemon=True).start()
                 site = f"http://127.0.0.1:{httpd.server_address[1]}"
                 try:
@@ -182,10 +232,17 @@ def run_bench(args) -> int:
                     two = pages_per_min(server, 2, args.pages, site, tmp / "out2", args.chromium)
                 finally:
                     httpd.shutdown()
-                result.update(pages=args.pages, one_worker_pages_min=round(one, 1), two_workers_pages_min=round(two, 1),
-                              ratio=round(two / one, 2))
-                print(f"{args.pages} pages: 1 worker {one:.1f} pages/min, 2 workers {two:.1f} pages/min, "
-                      f"ratio {two / one:.2f} (2 tabs each, same machine)", flush=True)
+                result.update(
+                    pages=args.pages,
+                    one_worker_pages_min=round(one, 1),
+                    two_workers_pages_min=round(two, 1),
+                    ratio=round(two / one, 2),
+                )
+                print(
+                    f"{args.pages} pages: 1 worker {one:.1f} pages/min, 2 workers {two:.1f} pages/min, "
+                    f"ratio {two / one:.2f} (2 tabs each, same machine)",
+                    flush=True,
+                )
         finally:
             server.close()
     if args.json:

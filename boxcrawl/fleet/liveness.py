@@ -20,19 +20,24 @@ from .workers import WorkerIdInUse
 
 log = logging.getLogger(__name__)
 
-ALIVE_SECONDS = 6.0    # a worker whose heartbeat stopped this long ago is dead
+ALIVE_SECONDS = 6.0  # a worker whose heartbeat stopped this long ago is dead
 BEAT_SECONDS = 1.0
 
 
 class Heartbeat:
     """Joins the roster of live workers, then beats (and reaps the dead) until stopped."""
 
-    def __init__(self, frontier: RedisFrontier, owner: str, status: Callable[[], dict],
-                 on_reaped: Callable[[dict[str, int]], None] = lambda dead: None):
+    def __init__(
+        self,
+        frontier: RedisFrontier,
+        owner: str,
+        status: Callable[[], dict],
+        on_reaped: Callable[[dict[str, int]], None] = lambda dead: None,
+    ):
         self.frontier = frontier
         self.owner = owner
-        self.status = status              # called from the beat thread: must only read
-        self.on_reaped = on_reaped        # called from the beat thread with {dead worker: URLs requeued}
+        self.status = status  # called from the beat thread: must only read
+        self.on_reaped = on_reaped  # called from the beat thread with {dead worker: URLs requeued}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{owner}", daemon=True)
 
@@ -46,8 +51,10 @@ class Heartbeat:
             if taken is not None:
                 return taken
             if time.monotonic() > deadline:
-                raise WorkerIdInUse(f"worker id {self.owner} is already running on this crawl "
-                                    "(its heartbeat is in Redis): give each worker its own --worker-id")
+                raise WorkerIdInUse(
+                    f"worker id {self.owner} is already running on this crawl "
+                    "(its heartbeat is in Redis): give each worker its own --worker-id"
+                )
             time.sleep(BEAT_SECONDS / 2)
 
     def start(self) -> None:

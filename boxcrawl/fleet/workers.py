@@ -36,8 +36,9 @@ def sanitize(worker_id: str) -> str:
 def worker_lock(out: Path, worker_id: str):
     folder = Path(out) / WORKERS
     folder.mkdir(parents=True, exist_ok=True)
-    return exclusive_lock(folder / f"{worker_id}.lock",
-                          WorkerIdInUse(f"worker id {worker_id} is already running on {out}"))
+    return exclusive_lock(
+        folder / f"{worker_id}.lock", WorkerIdInUse(f"worker id {worker_id} is already running on {out}")
+    )
 
 
 def is_dead(out: Path, worker_id: str) -> bool:

@@ -12,7 +12,7 @@ class Lease:
 
     url: str
     depth: int
-    attempts: int      # failed attempts so far
+    attempts: int  # failed attempts so far
 
 
 @dataclass(frozen=True)

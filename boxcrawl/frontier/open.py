@@ -18,8 +18,9 @@ def is_redis(spec: str) -> bool:
 def check_spec(spec: str) -> str:
     """Raise FrontierUnavailable for a --frontier value that names no backend."""
     if spec != "sqlite" and not is_redis(spec):
-        raise FrontierUnavailable(f"--frontier '{describe(spec)}': use sqlite, or redis://[:PASSWORD@]HOST:PORT/DB "
-                                  "(rediss:// for TLS)")
+        raise FrontierUnavailable(
+            f"--frontier '{describe(spec)}': use sqlite, or redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS)"
+        )
     return spec
 
 

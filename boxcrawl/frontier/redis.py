@@ -40,8 +40,19 @@ from redis.retry import Retry
 from .base import Finished, Lease
 
 PREFIX = "{boxcrawl}:"
-SCRIPTS = ("add", "lease", "retry", "extend", "release", "commit", "retry_failed", "host_slot", "host_pause",
-           "join", "beat")
+SCRIPTS = (
+    "add",
+    "lease",
+    "retry",
+    "extend",
+    "release",
+    "commit",
+    "retry_failed",
+    "host_slot",
+    "host_pause",
+    "join",
+    "beat",
+)
 DEFAULT_LEASE_SECONDS = 120.0
 
 
@@ -52,8 +63,10 @@ class FrontierUnavailable(RuntimeError):
 _SECRET_PARAM = re.compile(r"pass|secret|token|auth|cred", re.IGNORECASE)
 # key=value after "?", "&", ";" or "#"; a value runs on over "&", ";" and "#" until one starts a
 # new key=value, so a password with those characters in it is taken whole
-_PARAM = re.compile(r"(?P<lead>[?&;#])(?P<key>[^=&;#?]*)="
-                    r"(?P<value>(?:[^&;#]|[&;#](?![A-Za-z_][A-Za-z0-9_.%-]*=))*)")
+_PARAM = re.compile(
+    r"(?P<lead>[?&;#])(?P<key>[^=&;#?]*)="
+    r"(?P<value>(?:[^&;#]|[&;#](?![A-Za-z_][A-Za-z0-9_.%-]*=))*)"
+)
 MASK = "***"
 MIN_SECRET = 4
 
@@ -93,12 +106,12 @@ def _redaction(url: str) -> tuple[str, set[str]]:
     if at >= 0:
         user, colon, password = rest[:at].partition(":")
         removed.add(password)
-        user_info, tail = (f"{user}:{MASK}" if colon else user) + "@", rest[at + 1:]
+        user_info, tail = (f"{user}:{MASK}" if colon else user) + "@", rest[at + 1 :]
     else:
         user_info, tail = "", rest
         host, colon, port = rest[:end].rpartition(":")
         if colon and port and not port.isdigit() and not port.endswith("]"):
-            removed.add(port)                          # "redis://:PASSWORD" with the "@host" left out
+            removed.add(port)  # "redis://:PASSWORD" with the "@host" left out
             tail = f"{host}:{MASK}{rest[end:]}"
 
     def param(m: re.Match) -> str:
@@ -114,7 +127,7 @@ def _redaction(url: str) -> tuple[str, set[str]]:
     at = tail.rfind("@")
     if at >= 0:
         removed.add(tail[:at])
-        user_info, tail = f"{MASK}@", tail[at + 1:]
+        user_info, tail = f"{MASK}@", tail[at + 1 :]
     return scheme + sep + user_info + tail, removed
 
 
@@ -152,8 +165,14 @@ def _has_password(url: str) -> bool:
 
 
 class RedisFrontier:
-    def __init__(self, url: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS,
-                 reconnect_seconds: float = 60.0, connect_timeout: float = 5.0):
+    def __init__(
+        self,
+        url: str,
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        reconnect_seconds: float = 60.0,
+        connect_timeout: float = 5.0,
+    ):
         self.url = url
         self.lease_seconds = lease_seconds
         # Commands that hit a dropped connection are retried with exponential backoff (0.1 s doubling,
@@ -161,16 +180,19 @@ class RedisFrontier:
         retries = max(1, int(reconnect_seconds / 2) + 5)
         try:
             self.client = redis.Redis.from_url(
-                url, socket_connect_timeout=connect_timeout, socket_timeout=30, health_check_interval=10,
+                url,
+                socket_connect_timeout=connect_timeout,
+                socket_timeout=30,
+                health_check_interval=10,
                 retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries),
-                retry_on_error=[redis.ConnectionError, redis.TimeoutError])
+                retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+            )
         except ValueError as exc:
             raise FrontierUnavailable(f"bad Redis URL {redact(url)}: {scrub(exc, url)}") from None
         self._check(url, connect_timeout)
         self.prefix = PREFIX
         lua = resources.files("boxcrawl.frontier") / "lua"
-        self._scripts = {name: self.client.register_script((lua / f"{name}.lua").read_text())
-                         for name in SCRIPTS}
+        self._scripts = {name: self.client.register_script((lua / f"{name}.lua").read_text()) for name in SCRIPTS}
 
     @staticmethod
     def _check(url: str, timeout: float) -> None:
@@ -189,10 +211,11 @@ class RedisFrontier:
             raise FrontierUnavailable(f"Redis at {shown}: {_first_line(exc, url)}") from None
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             raise FrontierUnavailable(f"cannot reach Redis at {shown}: {_first_line(exc, url)}") from None
-        except TypeError as exc:   # an option in the URL's query that redis-py does not take
+        except TypeError as exc:  # an option in the URL's query that redis-py does not take
             option = re.search(r"argument '([^']*)'", str(exc))
-            raise FrontierUnavailable(f"bad Redis URL {shown}: unknown option "
-                                      f"{scrub(option[1], url) if option else ''}".rstrip()) from None
+            raise FrontierUnavailable(
+                f"bad Redis URL {shown}: unknown option {scrub(option[1], url) if option else ''}".rstrip()
+            ) from None
         except ValueError as exc:
             raise FrontierUnavailable(f"bad Redis URL {shown}: {_first_line(exc, url)}") from None
         finally:
@@ -206,7 +229,7 @@ class RedisFrontier:
         urls = list(urls)
         added = 0
         for i in range(0, len(urls), 1000):  # bounded script runs: other workers are not held up
-            added += self._run("add", depth, *urls[i:i + 1000])
+            added += self._run("add", depth, *urls[i : i + 1000])
         return added
 
     def lease(self, owner: str, n: int = 1, max_pages: int = 0) -> list[Lease]:
@@ -279,10 +302,17 @@ class RedisFrontier:
         pipe.hgetall(self.prefix + "stat")
         queue, delayed, leases, seen, stat = pipe.execute()
         stat = {k.decode(): int(v) for k, v in stat.items()}
-        return {"queue": queue, "delayed": delayed, "leases": leases, "seen": seen,
-                "done": stat.get("done", 0), "failed": stat.get("failed", 0),
-                "expired": stat.get("expired", 0), "recovered": stat.get("recovered", 0),
-                "workers_lost": stat.get("workers_lost", 0)}
+        return {
+            "queue": queue,
+            "delayed": delayed,
+            "leases": leases,
+            "seen": seen,
+            "done": stat.get("done", 0),
+            "failed": stat.get("failed", 0),
+            "expired": stat.get("expired", 0),
+            "recovered": stat.get("recovered", 0),
+            "workers_lost": stat.get("workers_lost", 0),
+        }
 
     def has_work(self, max_pages: int = 0, owner: str | None = None) -> bool:
         s = self._sizes()
@@ -308,10 +338,20 @@ class RedisFrontier:
         held = 0
         if s["leases"]:
             held = sum(1 for o in self.client.hvals(self.prefix + "owners") if o.decode() in live)
-        return {"queued": s["queue"] + s["delayed"], "leased": s["leases"], "done": s["done"],
-                "failed": s["failed"], "seen": s["seen"], "rendering": rendering, "uncommitted": uncommitted,
-                "held_by_dead": s["leases"] - held, "workers": len(live), "workers_lost": s["workers_lost"],
-                "recovered": s["recovered"], "expired": s["expired"]}
+        return {
+            "queued": s["queue"] + s["delayed"],
+            "leased": s["leases"],
+            "done": s["done"],
+            "failed": s["failed"],
+            "seen": s["seen"],
+            "rendering": rendering,
+            "uncommitted": uncommitted,
+            "held_by_dead": s["leases"] - held,
+            "workers": len(live),
+            "workers_lost": s["workers_lost"],
+            "recovered": s["recovered"],
+            "expired": s["expired"],
+        }
 
     def outcomes(self) -> dict[str, int]:
         raw = self.client.hgetall(self.prefix + "outcomes")

@@ -44,8 +44,7 @@ DEFAULT_LEASE_SECONDS = 120.0
 
 
 class SqliteFrontier:
-    def __init__(self, path: str | Path, *, readonly: bool = False,
-                 lease_seconds: float = DEFAULT_LEASE_SECONDS):
+    def __init__(self, path: str | Path, *, readonly: bool = False, lease_seconds: float = DEFAULT_LEASE_SECONDS):
         self.path = Path(path)
         self.lease_seconds = lease_seconds
         if readonly:  # `boxcrawl status` while a crawl runs: look, change nothing
@@ -69,15 +68,17 @@ class SqliteFrontier:
         now = time.time()
         before = self.db.total_changes
         with self._tx():
-            self.db.executemany("INSERT OR IGNORE INTO urls (url, depth, added_at) VALUES (?, ?, ?)",
-                                ((u, depth, now) for u in urls))
+            self.db.executemany(
+                "INSERT OR IGNORE INTO urls (url, depth, added_at) VALUES (?, ?, ?)", ((u, depth, now) for u in urls)
+            )
         return self.db.total_changes - before
 
     def lease(self, owner: str, n: int = 1, max_pages: int = 0) -> list[Lease]:
         now = time.time()
         with self._tx():
-            self.db.execute("UPDATE urls SET state='queued', owner=NULL WHERE state='leased' AND lease_until < ?",
-                            (now,))
+            self.db.execute(
+                "UPDATE urls SET state='queued', owner=NULL WHERE state='leased' AND lease_until < ?", (now,)
+            )
             if max_pages:
                 n = min(n, max_pages - self.started())
                 if n <= 0:
@@ -85,7 +86,9 @@ class SqliteFrontier:
             rows = self.db.execute(
                 "UPDATE urls SET state='leased', owner=?, lease_until=? WHERE rowid IN ("
                 " SELECT rowid FROM urls WHERE state='queued' AND not_before <= ? ORDER BY rowid LIMIT ?)"
-                " RETURNING url, depth, attempts, rowid", (owner, now + self.lease_seconds, now, n)).fetchall()
+                " RETURNING url, depth, attempts, rowid",
+                (owner, now + self.lease_seconds, now, n),
+            ).fetchall()
         rows.sort(key=lambda r: r[3])  # breadth-first: oldest first
         return [Lease(url=r[0], depth=r[1], attempts=r[2]) for r in rows]
 
@@ -100,22 +103,24 @@ class SqliteFrontier:
         with self._tx():
             self.db.execute(
                 "UPDATE urls SET state='queued', owner=NULL, attempts=?, error=?, not_before=? WHERE url=?",
-                (attempts, error, time.time() + delay * 2 ** (attempts - 1), lease.url))
+                (attempts, error, time.time() + delay * 2 ** (attempts - 1), lease.url),
+            )
         return True
 
     def release(self, owner: str) -> None:
         """Give back every URL ``owner`` holds that is not finished (graceful stop)."""
         with self._tx():
-            self.db.execute("UPDATE urls SET state='queued', owner=NULL WHERE state='leased' AND owner=?",
-                            (owner,))
+            self.db.execute("UPDATE urls SET state='queued', owner=NULL WHERE state='leased' AND owner=?", (owner,))
 
     def extend(self, owner: str, urls: Iterable[str]) -> int:
         """Push the deadline of ``owner``'s leases on ``urls`` (pages still rendering or buffered)."""
         urls = list(urls)
         with self._tx():
             before = self.db.total_changes
-            self.db.executemany("UPDATE urls SET lease_until=? WHERE url=? AND owner=? AND state='leased'",
-                                ((time.time() + self.lease_seconds, u, owner) for u in urls))
+            self.db.executemany(
+                "UPDATE urls SET lease_until=? WHERE url=? AND owner=? AND state='leased'",
+                ((time.time() + self.lease_seconds, u, owner) for u in urls),
+            )
             return self.db.total_changes - before
 
     def retry_failed(self) -> int:
@@ -123,7 +128,8 @@ class SqliteFrontier:
         with self._tx():
             return self.db.execute(
                 "UPDATE urls SET state='queued', owner=NULL, attempts=0, not_before=0, outcome=NULL, error=NULL,"
-                " shard=NULL WHERE state='done' AND outcome NOT IN ('ok', 'no_text')").rowcount
+                " shard=NULL WHERE state='done' AND outcome NOT IN ('ok', 'no_text')"
+            ).rowcount
 
     def _holds(self, owner: str, url: str) -> bool:
         row = self.db.execute("SELECT state, owner FROM urls WHERE url=?", (url,)).fetchone()
@@ -149,9 +155,11 @@ class SqliteFrontier:
                 return conflicts
             self.db.executemany(
                 "UPDATE urls SET state='done', owner=NULL, outcome=?, error=?, shard=? WHERE url=?",
-                ((f.outcome, f.error, shard, f.url) for f in finished))
-            self.db.execute("INSERT INTO shards (name, pages, committed_at) VALUES (?, ?, ?)",
-                            (shard, len(finished), time.time()))
+                ((f.outcome, f.error, shard, f.url) for f in finished),
+            )
+            self.db.execute(
+                "INSERT INTO shards (name, pages, committed_at) VALUES (?, ?, ?)", (shard, len(finished), time.time())
+            )
         return []
 
     def is_committed(self, shard: str) -> bool:
@@ -161,8 +169,7 @@ class SqliteFrontier:
         with self._tx():
             row = self.db.execute("SELECT value FROM meta WHERE key='next_shard'").fetchone()
             number = int(row[0]) if row else 0
-            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_shard', ?)",
-                            (str(number + 1),))
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_shard', ?)", (str(number + 1),))
         return number
 
     # -- progress ---------------------------------------------------------------------------------
@@ -177,21 +184,25 @@ class SqliteFrontier:
             return False
         if self.db.execute("SELECT 1 FROM urls WHERE state='queued' LIMIT 1").fetchone() is not None:
             return True
-        return self.db.execute("SELECT 1 FROM urls WHERE state='leased' AND owner IS NOT ? LIMIT 1",
-                               (owner,)).fetchone() is not None
+        return (
+            self.db.execute("SELECT 1 FROM urls WHERE state='leased' AND owner IS NOT ? LIMIT 1", (owner,)).fetchone()
+            is not None
+        )
 
     def counts(self) -> dict[str, int]:
         counts = {"queued": 0, "leased": 0, "done": 0, "failed": 0}
         for state, n in self.db.execute("SELECT state, count(*) FROM urls GROUP BY state"):
             counts[state] = n
         counts["failed"] = self.db.execute(
-            "SELECT count(*) FROM urls WHERE state='done' AND outcome NOT IN ('ok', 'no_text')").fetchone()[0]
+            "SELECT count(*) FROM urls WHERE state='done' AND outcome NOT IN ('ok', 'no_text')"
+        ).fetchone()[0]
         counts["seen"] = counts["queued"] + counts["leased"] + counts["done"]
         return counts
 
     def outcomes(self) -> dict[str, int]:
-        return dict(self.db.execute(
-            "SELECT outcome, count(*) FROM urls WHERE state='done' GROUP BY outcome").fetchall())
+        return dict(
+            self.db.execute("SELECT outcome, count(*) FROM urls WHERE state='done' GROUP BY outcome").fetchall()
+        )
 
     def hosts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -202,14 +213,19 @@ class SqliteFrontier:
         return out
 
     def pages_per_min(self, window: float = 300.0) -> float:
-        pages = self.db.execute("SELECT coalesce(sum(pages), 0) FROM shards WHERE committed_at >= ?",
-                                (time.time() - window,)).fetchone()[0]
+        pages = self.db.execute(
+            "SELECT coalesce(sum(pages), 0) FROM shards WHERE committed_at >= ?", (time.time() - window,)
+        ).fetchone()[0]
         return 60.0 * pages / window
 
     def failures(self, limit: int = 20) -> dict[str, str]:
-        return dict(self.db.execute(
-            "SELECT url, coalesce(error, outcome) FROM urls WHERE state='done' AND outcome NOT IN ('ok', 'no_text')"
-            " LIMIT ?", (limit,)).fetchall())
+        return dict(
+            self.db.execute(
+                "SELECT url, coalesce(error, outcome) FROM urls WHERE state='done' AND outcome NOT IN ('ok', 'no_text')"
+                " LIMIT ?",
+                (limit,),
+            ).fetchall()
+        )
 
     def close(self) -> None:
         self.db.close()

@@ -36,14 +36,14 @@ log = logging.getLogger("boxcrawl.label")
 
 DB_FILE = "labels.sqlite"
 MAX_BODY = 16 * 1024
-MAX_UPDATES = 2000          # a client further behind than this reloads everything
-INT64_MIN, INT64_MAX = -2**63, 2**63 - 1   # what SQLite stores in an INTEGER column
-_DIGITS = re.compile(r"[0-9]{1,19}")       # ASCII digits only: int() would also take "+1", " 1", "1_0", "٣"
-_NOT_IN_NAMES = {"Cc", "Cs", "Zl", "Zp"}   # controls, lone surrogates, line and paragraph separators
+MAX_UPDATES = 2000  # a client further behind than this reloads everything
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what SQLite stores in an INTEGER column
+_DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also take "+1", " 1", "1_0", "٣"
+_NOT_IN_NAMES = {"Cc", "Cs", "Zl", "Zp"}  # controls, lone surrogates, line and paragraph separators
 STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -107,8 +107,13 @@ class LabelApp:
                     self.ignored += good is not None
                     continue
                 at = rec.get("labeled_at")
-                self.store.set_label(entry.index, entry.url, good, str(rec.get("labeler") or "archive"),
-                                     at if isinstance(at, str) else None)
+                self.store.set_label(
+                    entry.index,
+                    entry.url,
+                    good,
+                    str(rec.get("labeler") or "archive"),
+                    at if isinstance(at, str) else None,
+                )
             self.restored_from = newest
         self.store.set_meta("initialised", "1")
 
@@ -116,12 +121,13 @@ class LabelApp:
     def entry_json(self, entry: Entry, labels) -> dict:
         label = labels.get(entry.index)
         if label is not None and label.url != entry.url:
-            label = None   # the index file changed under this label; do not show it on another page
+            label = None  # the index file changed under this label; do not show it on another page
         return {
-            "index": entry.index, "url": entry.url,
+            "index": entry.index,
+            "url": entry.url,
             "screenshot": f"images/{entry.screenshot}" if entry.screenshot else None,
             "distilled": f"images/{entry.distilled}" if entry.distilled else None,
-            "distillation": entry.record.get("distillation"),   # the crawler's outcome, when it recorded one
+            "distillation": entry.record.get("distillation"),  # the crawler's outcome, when it recorded one
             **({"good": label.good, "labeler": label.labeler, "at": label.at} if label else {}),
         }
 
@@ -152,7 +158,7 @@ class LabelApp:
             await asyncio.sleep(self.archive_every)
             try:
                 self.archive_now()
-            except OSError as exc:   # a full disk must not stop labeling: SQLite still has every label
+            except OSError as exc:  # a full disk must not stop labeling: SQLite still has every label
                 log.error("archive failed: %s", exc)
 
     @contextlib.asynccontextmanager
@@ -180,24 +186,32 @@ class LabelApp:
     async def image(self, request: Request) -> Response:
         name = request.path_params["name"]
         # A name an entry uses, flat, with an image suffix, and (after following links) still inside the data dir.
-        if (name not in self.images or "/" in name or "\\" in name or name.startswith(".")
-                or not name.lower().endswith(IMAGE_SUFFIXES)):
+        if (
+            name not in self.images
+            or "/" in name
+            or "\\" in name
+            or name.startswith(".")
+            or not name.lower().endswith(IMAGE_SUFFIXES)
+        ):
             return JSONResponse({"error": "not found"}, status_code=404)
         try:
             path = (self.data_dir / name).resolve()
             found = path.is_relative_to(self.data_dir) and path.is_file()
-        except (OSError, ValueError):   # a file system that refuses the name (too long, NUL, permissions)
+        except (OSError, ValueError):  # a file system that refuses the name (too long, NUL, permissions)
             found = False
         if not found:
             return JSONResponse({"error": "not found"}, status_code=404)
-        return FileResponse(path, headers={"Cache-Control": "private, max-age=3600",
-                                           "X-Content-Type-Options": "nosniff"})
+        return FileResponse(
+            path, headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+        )
 
     async def entries_view(self, request: Request) -> Response:
-        seq = self.store.last_seq()   # read first: a change landing in between is re-sent, never missed
+        seq = self.store.last_seq()  # read first: a change landing in between is re-sent, never missed
         labels = self.store.labels()
-        return JSONResponse({"entries": [self.entry_json(e, labels) for e in self.entries], "seq": seq},
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {"entries": [self.entry_json(e, labels) for e in self.entries], "seq": seq},
+            headers={"Cache-Control": "no-store"},
+        )
 
     async def updates(self, request: Request) -> Response:
         try:
@@ -208,8 +222,10 @@ class LabelApp:
         if len(events) > MAX_UPDATES or since > self.store.last_seq():
             return JSONResponse({"resync": True, "seq": self.store.last_seq()})
         seq = events[-1].seq if events else max(since, 0)
-        return JSONResponse({"updates": [ev.as_json() for ev in events if ev.index in self.by_index], "seq": seq},
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {"updates": [ev.as_json() for ev in events if ev.index in self.by_index], "seq": seq},
+            headers={"Cache-Control": "no-store"},
+        )
 
     async def set_label(self, request: Request) -> Response:
         try:
@@ -219,13 +235,13 @@ class LabelApp:
         entry = self.by_index.get(index)
         if entry is None:
             return JSONResponse({"error": f"no entry with index {index}"}, status_code=404)
-        label = self.store.set_label(index, entry.url, good, labeler)   # committed when this returns
+        label = self.store.set_label(index, entry.url, good, labeler)  # committed when this returns
         return JSONResponse(label.as_json())
 
     async def _parse_label(self, request: Request) -> tuple[int, int | None, str]:
-        declared = request.headers.get("content-length", "").lstrip("0")   # the server checked it is digits
+        declared = request.headers.get("content-length", "").lstrip("0")  # the server checked it is digits
         if len(declared) > 9 or (declared.isdigit() and int(declared) > MAX_BODY):
-            raise BadRequest("request body too large")   # refused before reading any of it
+            raise BadRequest("request body too large")  # refused before reading any of it
         body = b""
         try:
             async for chunk in request.stream():
@@ -245,10 +261,14 @@ class LabelApp:
         index, good, labeler = data.get("index"), data.get("good"), data.get("labeler")
         if type(index) is not int or not INT64_MIN <= index <= INT64_MAX:
             raise BadRequest("'index' must be a 64-bit integer")
-        if good is not None and (type(good) is not int or good not in LABEL_NAMES):   # not 1.0, not true
+        if good is not None and (type(good) is not int or good not in LABEL_NAMES):  # not 1.0, not true
             raise BadRequest("'good' must be 1 (good), 0 (bad), 2 (good with mistakes), -1 (error) or null (reset)")
-        if (not isinstance(labeler, str) or not labeler.strip() or len(labeler) > 64
-                or any(unicodedata.category(c) in _NOT_IN_NAMES for c in labeler)):
+        if (
+            not isinstance(labeler, str)
+            or not labeler.strip()
+            or len(labeler) > 64
+            or any(unicodedata.category(c) in _NOT_IN_NAMES for c in labeler)
+        ):
             raise BadRequest("'labeler' must be a name of 1-64 printable characters")
         return index, good, labeler.strip()
 

@@ -30,7 +30,7 @@ def archive_time(name: str) -> datetime | None:
     if m := _SEED.match(name):
         y, mo, d, h, mi, s = (int(g) for g in m.groups())
         try:
-            return datetime(y, mo, d, h, mi, s)   # the original wrote local time; good enough for ordering
+            return datetime(y, mo, d, h, mi, s)  # the original wrote local time; good enough for ordering
         except ValueError:
             return None
     return None
@@ -68,7 +68,7 @@ def write_archive(data_dir: str | Path, records: list[dict], now: datetime | Non
     folder = Path(data_dir) / ARCHIVE_DIR
     folder.mkdir(exist_ok=True)
     when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    stamp = when.strftime("%Y-%m-%dT%H-%M-%S.") + f"{when.microsecond // 1000:03d}"   # names sort by time
+    stamp = when.strftime("%Y-%m-%dT%H-%M-%S.") + f"{when.microsecond // 1000:03d}"  # names sort by time
     path, n = folder / f"archive-{stamp}Z.json", 0
     while path.exists():
         n += 1
@@ -81,7 +81,7 @@ def prune_archives(data_dir: str | Path) -> list[Path]:
     ours = [p for p in list_archives(data_dir) if _OURS.match(p.name)]
     deleted: list[Path] = []
     generation, kept_in_generation, last_kept = 0, 0, None
-    for path in reversed(ours):          # newest first: the newest is always kept
+    for path in reversed(ours):  # newest first: the newest is always kept
         t = archive_time(path.name)
         if kept_in_generation == PER_GENERATION:
             generation, kept_in_generation = generation + 1, 0

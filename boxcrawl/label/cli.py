@@ -10,18 +10,28 @@ from pathlib import Path
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("label", help="label distilled pages by hand in a web app",
-                       description="Serve a labeling web app over a distillability data dir (its 'index', "
-                                   "screenshots and archive/). Labels are committed to DIR/labels.sqlite and "
-                                   "archived to DIR/archive/archive-<time>.json for features-csv.")
+    p = sub.add_parser(
+        "label",
+        help="label distilled pages by hand in a web app",
+        description="Serve a labeling web app over a distillability data dir (its 'index', "
+        "screenshots and archive/). Labels are committed to DIR/labels.sqlite and "
+        "archived to DIR/archive/archive-<time>.json for features-csv.",
+    )
     p.add_argument("--data-dir", required=True, type=Path, metavar="DIR")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1; others need --token)")
     p.add_argument("--port", type=int, default=8081, help="default 8081")
-    p.add_argument("--token", default=os.environ.get("BOXCRAWL_LABEL_TOKEN"),
-                   help="access token every request must carry (required off loopback; "
-                        "default $BOXCRAWL_LABEL_TOKEN)")
-    p.add_argument("--archive-every", type=float, default=60.0, metavar="S",
-                   help="write an archive this often when labels changed (default 60 s)")
+    p.add_argument(
+        "--token",
+        default=os.environ.get("BOXCRAWL_LABEL_TOKEN"),
+        help="access token every request must carry (required off loopback; default $BOXCRAWL_LABEL_TOKEN)",
+    )
+    p.add_argument(
+        "--archive-every",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="write an archive this often when labels changed (default 60 s)",
+    )
 
 
 def run_label(args, error) -> int:
@@ -59,11 +69,12 @@ def run_label(args, error) -> int:
     if label_app.restored_from:
         print(f"restored labels from {label_app.restored_from}", file=sys.stderr)
     if label_app.ignored:
-        print(f"warning: {label_app.ignored} archived labels did not match an entry (index+url) and were ignored",
-              file=sys.stderr)
+        print(
+            f"warning: {label_app.ignored} archived labels did not match an entry (index+url) and were ignored",
+            file=sys.stderr,
+        )
     print(f"labeling {len(entries)} entries at {link}", file=sys.stderr, flush=True)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                            lifespan="on")
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
     return 0

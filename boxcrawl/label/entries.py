@@ -19,7 +19,7 @@ class EntriesError(Exception):
 
 @dataclass(frozen=True)
 class Entry:
-    index: int            # the entry's stable id: the crawler's line index, also the file prefix
+    index: int  # the entry's stable id: the crawler's line index, also the file prefix
     url: str
     screenshot: str | None  # file name inside the data dir, or None when the file is missing
     distilled: str | None
@@ -39,7 +39,7 @@ def _image_name(data_dir: Path, recorded: object, fallback: str) -> str | None:
         try:
             if name.lower().endswith(IMAGE_SUFFIXES) and (data_dir / name).is_file():
                 return name
-        except OSError:   # a name the file system refuses (too long): no such file here
+        except OSError:  # a name the file system refuses (too long): no such file here
             continue
     return None
 
@@ -77,6 +77,11 @@ def load_entries(data_dir: str | Path) -> list[Entry]:
         i = rec["index"]
         if i in entries:
             raise EntriesError(f"index {i} appears twice in the index")
-        entries[i] = Entry(i, rec["url"], _image_name(data_dir, rec.get("screenshot"), f"{i}.png"),
-                           _image_name(data_dir, rec.get("distilled"), f"{i}-distilled.png"), rec)
+        entries[i] = Entry(
+            i,
+            rec["url"],
+            _image_name(data_dir, rec.get("screenshot"), f"{i}.png"),
+            _image_name(data_dir, rec.get("distilled"), f"{i}-distilled.png"),
+            rec,
+        )
     return [entries[i] for i in sorted(entries)]

@@ -33,8 +33,10 @@ def is_loopback(host: str) -> bool:
 def check_bind(host: str, token: str | None) -> str | None:
     """Why the server must not start on `host`, or None if it may."""
     if not is_loopback(host) and not token:
-        return (f"--host {host} is not a loopback address: anyone on the network could change labels; "
-                "pass --token SECRET (or set BOXCRAWL_LABEL_TOKEN) to allow it")
+        return (
+            f"--host {host} is not a loopback address: anyone on the network could change labels; "
+            "pass --token SECRET (or set BOXCRAWL_LABEL_TOKEN) to allow it"
+        )
     if token is not None and len(token) < 16:
         return "--token must be at least 16 characters"
     return None
@@ -51,8 +53,11 @@ def same_site_location(scope) -> str:
     `//other.host/` or an absolute-form `http://other.host/` target cannot become a link to another host."""
     raw = scope.get("raw_path") or scope["path"].encode("utf-8")
     path = "/" + quote(raw, safe="/%").lstrip("/")
-    kept = [part for part in scope.get("query_string", b"").split(b"&")
-            if part and unquote(part.split(b"=", 1)[0].decode("latin-1").replace("+", " ")) != "token"]
+    kept = [
+        part
+        for part in scope.get("query_string", b"").split(b"&")
+        if part and unquote(part.split(b"=", 1)[0].decode("latin-1").replace("+", " ")) != "token"
+    ]
     query = quote(b"&".join(kept), safe="&=%+/:@,;!$'()*?")
     return path + (f"?{query}" if query else "")
 
@@ -115,5 +120,6 @@ class SecurityMiddleware:
             response = RedirectResponse(same_site_location(scope), status_code=303)
             response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
             return response
-        return _error(401, "access token required: open the link the server printed, or send "
-                           "Authorization: Bearer TOKEN")
+        return _error(
+            401, "access token required: open the link the server printed, or send Authorization: Bearer TOKEN"
+        )

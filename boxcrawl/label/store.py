@@ -33,9 +33,9 @@ def utc_now() -> str:
 class Label:
     index: int
     url: str
-    good: int | None      # None: the label was reset
+    good: int | None  # None: the label was reset
     labeler: str
-    at: str               # ISO-8601 UTC
+    at: str  # ISO-8601 UTC
     seq: int = 0
 
     def as_json(self) -> dict:
@@ -48,7 +48,7 @@ class LabelStore:
         # One connection, used from the server's event loop only: writes are serialised by construction.
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")   # survive power loss too, not just a killed process
+        self._db.execute("PRAGMA synchronous=FULL")  # survive power loss too, not just a killed process
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
 
@@ -76,13 +76,17 @@ class LabelStore:
     def set_label(self, index: int, url: str, good: int | None, labeler: str, at: str | None = None) -> Label:
         at = at or utc_now()
         with self._transaction():
-            cur = self._db.execute("INSERT INTO events(idx, url, good, labeler, at) VALUES (?, ?, ?, ?, ?)",
-                                   (index, url, good, labeler, at))
+            cur = self._db.execute(
+                "INSERT INTO events(idx, url, good, labeler, at) VALUES (?, ?, ?, ?, ?)",
+                (index, url, good, labeler, at),
+            )
             if good is None:
                 self._db.execute("DELETE FROM labels WHERE idx=?", (index,))
             else:
-                self._db.execute("INSERT OR REPLACE INTO labels(idx, url, good, labeler, at) VALUES (?, ?, ?, ?, ?)",
-                                 (index, url, good, labeler, at))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO labels(idx, url, good, labeler, at) VALUES (?, ?, ?, ?, ?)",
+                    (index, url, good, labeler, at),
+                )
         return Label(index, url, good, labeler, at, cur.lastrowid)
 
     def labels(self) -> dict[int, Label]:
@@ -93,8 +97,9 @@ class LabelStore:
         return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
 
     def events_since(self, seq: int, limit: int) -> list[Label]:
-        rows = self._db.execute("SELECT idx, url, good, labeler, at, seq FROM events WHERE seq > ? ORDER BY seq "
-                                "LIMIT ?", (seq, limit)).fetchall()
+        rows = self._db.execute(
+            "SELECT idx, url, good, labeler, at, seq FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        ).fetchall()
         return [Label(*r) for r in rows]
 
     def _transaction(self):

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from ..config import PolitenessConfig
 
-MAX_PAUSE = 600.0   # never trust a Retry-After beyond this
+MAX_PAUSE = 600.0  # never trust a Retry-After beyond this
 
 
 def host_key(url: str) -> str:
@@ -52,10 +52,10 @@ class _LocalState:
 class HostGate:
     def __init__(self, cfg: PolitenessConfig, slot_seconds: float, shared=None):
         self.cfg = cfg
-        self.slot_seconds = slot_seconds          # a slot frees itself after this (its worker died)
+        self.slot_seconds = slot_seconds  # a slot frees itself after this (its worker died)
         self.state = shared if shared is not None and hasattr(shared, "host_slot") else _LocalState()
-        self.delays: dict[str, float] = {}        # robots.txt Crawl-delay, per host
-        self.waiting: dict[str, int] = {}         # host -> tabs of this process waiting for it now
+        self.delays: dict[str, float] = {}  # robots.txt Crawl-delay, per host
+        self.waiting: dict[str, int] = {}  # host -> tabs of this process waiting for it now
 
     def set_crawl_delay(self, url: str, seconds: float | None) -> None:
         if seconds:
@@ -71,7 +71,7 @@ class HostGate:
                 wait = self.state.host_slot(host, url, self.cfg.host_concurrency, delay, self.slot_seconds)
                 if wait <= 0:
                     return True
-                if not waiting:   # the progress line says which hosts hold the crawl back
+                if not waiting:  # the progress line says which hosts hold the crawl back
                     waiting = True
                     self.waiting[host] = self.waiting.get(host, 0) + 1
                 try:

@@ -25,11 +25,11 @@ from protego import Protego
 
 from ..egress.guard import NetworkGuard, Refused
 
-MAX_BYTES = 512 * 1024          # RFC 9309: parse at least 500 KiB
+MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
 CACHE_SECONDS = 24 * 3600
 DEFAULT_AGENT = "boxcrawl"
-DEADLINE_SECONDS = 10.0         # for the whole fetch, redirects and a server sending a byte at a time included
-FETCHERS = 4                    # threads of our own: slow robots servers never hold up the event loop's pool
+DEADLINE_SECONDS = 10.0  # for the whole fetch, redirects and a server sending a byte at a time included
+FETCHERS = 4  # threads of our own: slow robots servers never hold up the event loop's pool
 
 
 class RobotsUnavailable(Exception):
@@ -75,10 +75,12 @@ class _Deadline:
 def _pinned(guard: NetworkGuard, deadline: _Deadline):
     """socket.create_connection that connects only where the guard allows, to the one address it
     approved (the name is not resolved a second time), under the fetch's deadline."""
+
     def connect(address, timeout=None, source_address=None):
         host, port = address
-        approved = guard.resolve(host)        # Refused propagates
+        approved = guard.resolve(host)  # Refused propagates
         return deadline.watch(socket.create_connection((str(approved), port), timeout, source_address))
+
     return connect
 
 
@@ -108,8 +110,9 @@ class _PinnedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
         return self.do_open(lambda *a, **kw: _PinnedHTTPConnection(*a, connect=self.connect, **kw), req)
 
     def https_open(self, req):
-        return self.do_open(lambda *a, **kw: _PinnedHTTPSConnection(*a, connect=self.connect, **kw), req,
-                            context=self._context)
+        return self.do_open(
+            lambda *a, **kw: _PinnedHTTPSConnection(*a, connect=self.connect, **kw), req, context=self._context
+        )
 
 
 class RobotsPolicy:
@@ -119,7 +122,7 @@ class RobotsPolicy:
         self.shared = shared if shared is not None and hasattr(shared, "cache_get") else None
         self.timeout = timeout
         self._parsed: dict[str, tuple[Protego, float]] = {}
-        self._loading: dict[str, asyncio.Future] = {}   # one fetch per origin, however many pages wait
+        self._loading: dict[str, asyncio.Future] = {}  # one fetch per origin, however many pages wait
         self._pool = ThreadPoolExecutor(FETCHERS, thread_name_prefix="robots")
 
     def close(self) -> None:
@@ -147,10 +150,11 @@ class RobotsPolicy:
     async def _load(self, origin: str) -> str:
         body = self.shared.cache_get("robots:" + origin) if self.shared else None
         if body is None:
-            try:   # the fetch ends itself at the deadline; this bound is for a DNS lookup that hangs
+            try:  # the fetch ends itself at the deadline; this bound is for a DNS lookup that hangs
                 body = await asyncio.wait_for(
                     asyncio.get_running_loop().run_in_executor(self._pool, self._fetch, origin + "/robots.txt"),
-                    self.timeout + 5)
+                    self.timeout + 5,
+                )
             except TimeoutError:
                 raise RobotsUnavailable(f"robots.txt took longer than {self.timeout:g}s") from None
             if self.shared:
@@ -161,7 +165,7 @@ class RobotsPolicy:
         try:
             self.guard.check(robots_url)
         except Refused:
-            return ""   # the page itself is refused by the guard; nothing to read
+            return ""  # the page itself is refused by the guard; nothing to read
         deadline = _Deadline(self.timeout)
         opener = urllib.request.build_opener(_PinnedHandler(_pinned(self.guard, deadline)))
         request = urllib.request.Request(robots_url, headers={"User-Agent": self.agent})
@@ -173,7 +177,7 @@ class RobotsPolicy:
             return body.decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
             if 400 <= exc.code < 500:
-                return ""     # no robots.txt: everything is allowed
+                return ""  # no robots.txt: everything is allowed
             raise RobotsUnavailable(f"robots.txt answered HTTP {exc.code}") from None
         except Refused as exc:
             raise RobotsUnavailable(f"robots.txt redirect {exc}") from None

@@ -17,8 +17,8 @@ import numpy as np
 from ..config import SelectConfig
 from ..records import Crop, Measurement
 
-PAD = 6.0          # breathing room around the text, CSS px, when the page allows it
-MAX_LEFTS = 24     # horizontal window positions tried per band on wide pages
+PAD = 6.0  # breathing room around the text, CSS px, when the page allows it
+MAX_LEFTS = 24  # horizontal window positions tried per band on wide pages
 EDGE_TOLERANCE = 0.5  # sub-pixel overhang that still counts as inside (boxes are clipped to the image)
 
 
@@ -31,7 +31,7 @@ class _Fragments:
             if reason or not flat:
                 continue
             for k in range(0, len(flat), 4):
-                rows.append(flat[k:k + 4])
+                rows.append(flat[k : k + 4])
                 owner.append(i)
         a = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
         order = np.argsort(a[:, 1], kind="stable")
@@ -166,6 +166,7 @@ def _windows(frags: _Fragments, band: np.ndarray, max_w: float) -> list[tuple[fl
 
 def _pad(frags, l, t, r, b, max_w, max_h, min_h, page_w, page_h):
     """Grow the tight text box by up to PAD per side (and to min_h), never into other text."""
+
     def room(limit_mask, values, default):
         return values[limit_mask].max() if limit_mask.any() else default
 

@@ -13,8 +13,9 @@ from ..inkcheck import Gray
 from ..records import Crop, Measurement
 
 
-def verify_crops(m: Measurement, crops: list[Crop], images: list[Image.Image | bytes], scale: float,
-                 min_tokens: int) -> tuple[list[Crop], list[Image.Image | bytes]]:
+def verify_crops(
+    m: Measurement, crops: list[Crop], images: list[Image.Image | bytes], scale: float, min_tokens: int
+) -> tuple[list[Crop], list[Image.Image | bytes]]:
     """Return the crops and images kept; marks tokens without ink in ``m.hidden``."""
     no_ink: set[int] = set()
     for crop, png in zip(crops, images):
@@ -22,8 +23,15 @@ def verify_crops(m: Measurement, crops: list[Crop], images: list[Image.Image | b
         x0, y0 = crop.box[0], crop.box[1]
         for t in crop.tokens:
             flat = m.boxes[t]
-            boxes = [[(flat[k] - x0) * scale, (flat[k + 1] - y0) * scale,
-                      (flat[k + 2] - x0) * scale, (flat[k + 3] - y0) * scale] for k in range(0, len(flat), 4)]
+            boxes = [
+                [
+                    (flat[k] - x0) * scale,
+                    (flat[k + 1] - y0) * scale,
+                    (flat[k + 2] - x0) * scale,
+                    (flat[k + 3] - y0) * scale,
+                ]
+                for k in range(0, len(flat), 4)
+            ]
             if not gray.token_has_ink(boxes):
                 no_ink.add(t)
     for t in no_ink:

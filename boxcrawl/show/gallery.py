@@ -37,11 +37,11 @@ from ..write.reader import IMAGE_EXTS, open_dataset, shard_members
 
 # PIL's format name -> MIME type: the only images the gallery embeds
 MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-MAX_PIXELS = 40_000_000          # a bigger image is not a crop: skipped
+MAX_PIXELS = 40_000_000  # a bigger image is not a crop: skipped
 MAX_JSON_BYTES = 16 << 20
 MAX_IMAGE_BYTES = 64 << 20
-MAX_TOKENS_DRAWN = 5000          # per sample
-MAX_TEXT = 2000                  # characters of one string field shown
+MAX_TOKENS_DRAWN = 5000  # per sample
+MAX_TEXT = 2000  # characters of one string field shown
 MAX_FAILED_SHOWN = 500
 PAGE_COLUMNS = ("url", "outcome", "error", "n_tokens", "n_visible")
 INVALID = '<i class="bad">invalid</i>'
@@ -60,11 +60,13 @@ figure.fails{border:3px solid #ef6c00} .fails figcaption b.warn{color:#ef6c00}
 """
 # No script at all; images only from data: URLs; only the style above (by its hash, so a <style>
 # smuggled in by the data would not apply either); no <base>, no form posts.
-CSP = ("default-src 'none'; img-src data:; "
-       f"style-src 'sha256-{base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()}'; "
-       "base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; img-src data:; "
+    f"style-src 'sha256-{base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()}'; "
+    "base-uri 'none'; form-action 'none'"
+)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")   # and lone surrogates
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # and lone surrogates
 _WEB_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+\Z", re.IGNORECASE)
 
 
@@ -74,6 +76,7 @@ def masked_token(key: str, n: int) -> int:
 
 
 # -- the checked conversions: whatever the data holds, these return safe HTML or None --------------
+
 
 def _text(value, limit: int = MAX_TEXT) -> str | None:
     """A string field as HTML (escaped for text and for quoted attribute values), None if not a string."""
@@ -129,6 +132,7 @@ def _url(value) -> str:
 
 
 # -- reading, tolerant of anything ---------------------------------------------------------------
+
 
 def _pages(root: Path, problems: Counter) -> Iterator[dict]:
     """The page rows, only the columns the gallery shows; a file that cannot be read is counted."""
@@ -198,6 +202,7 @@ def _load(parts: dict, tar: tarfile.TarFile) -> tuple[dict, bytes, Image.Image]:
 
 # -- the page ------------------------------------------------------------------------------------
 
+
 def write_gallery(root: str | Path, out: str | Path | None = None, limit: int = 60) -> Path:
     ds = open_dataset(root)
     out = Path(out) if out else Path(root) / "gallery.html"
@@ -233,29 +238,46 @@ def write_gallery(root: str | Path, out: str | Path | None = None, limit: int = 
         except Exception:  # noqa: BLE001 - untrusted data: one sample never stops the gallery
             skipped["could not be drawn"] += 1
     ok = n_pages - n_failed
-    stats = [("pages", n_pages), ("pages ok", ok), ("pages failed", n_failed),
-             ("samples", n_samples), ("samples per ok page", f"{n_samples / ok:.2f}" if ok else "-"),
-             ("tokens (all)", n_tokens),
-             ("visible share", f"{100 * n_visible / n_tokens:.1f} %" if n_tokens else "-")]
+    stats = [
+        ("pages", n_pages),
+        ("pages ok", ok),
+        ("pages failed", n_failed),
+        ("samples", n_samples),
+        ("samples per ok page", f"{n_samples / ok:.2f}" if ok else "-"),
+        ("tokens (all)", n_tokens),
+        ("visible share", f"{100 * n_visible / n_tokens:.1f} %" if n_tokens else "-"),
+    ]
     title = _text(str(root))
-    parts = [f'<!doctype html><meta charset=utf-8><meta http-equiv="Content-Security-Policy" content="{CSP}">'
-             f'<meta name="referrer" content="no-referrer"><title>boxcrawl: {title}</title>',
-             f"<style>{STYLE}</style><h1>boxcrawl dataset: {title}</h1>",
-             "<table>" + "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in stats) + "</table>",
-             "<table><tr><th>outcome</th><th>pages</th></tr>" + "".join(
-                 f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in sorted(outcomes.items())) + "</table>"]
+    parts = [
+        f'<!doctype html><meta charset=utf-8><meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f'<meta name="referrer" content="no-referrer"><title>boxcrawl: {title}</title>',
+        f"<style>{STYLE}</style><h1>boxcrawl dataset: {title}</h1>",
+        "<table>" + "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in stats) + "</table>",
+        "<table><tr><th>outcome</th><th>pages</th></tr>"
+        + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in sorted(outcomes.items()))
+        + "</table>",
+    ]
     if problems:
-        parts.append("<h2>Not shown: unreadable or invalid data</h2><ul>" + "".join(
-            f'<li class="note">{n} {html.escape(what)}</li>' for what, n in sorted(problems.items())) + "</ul>")
+        parts.append(
+            "<h2>Not shown: unreadable or invalid data</h2><ul>"
+            + "".join(f'<li class="note">{n} {html.escape(what)}</li>' for what, n in sorted(problems.items()))
+            + "</ul>"
+        )
     parts.append(f"<h2>Samples (first {len(figures)} of {n_samples}; red = masked token)</h2>")
     if skipped:
-        parts.append(f'<p class="note">{sum(skipped.values())} samples skipped: ' + ", ".join(
-            f"{n} {html.escape(why)}" for why, n in sorted(skipped.items())) + "</p>")
+        parts.append(
+            f'<p class="note">{sum(skipped.values())} samples skipped: '
+            + ", ".join(f"{n} {html.escape(why)}" for why, n in sorted(skipped.items()))
+            + "</p>"
+        )
     parts.append('<div class="grid">' + "".join(figures) + "</div>")
     if errors:
         more = f" (first {len(errors)} of {n_failed})" if n_failed > len(errors) else ""
-        parts.append(f"<h2>Failed pages{more}</h2><table><tr><th>url</th><th>outcome</th><th>error</th></tr>" + "".join(
-            f"<tr><td>{u}</td><td>{o}</td><td>{e}</td></tr>" for u, o, e in errors) + "</table>")
+        parts.append(
+            f"<h2>Failed pages{more}</h2><table><tr><th>url</th><th>outcome</th><th>error</th></tr>"
+            + "".join(f"<tr><td>{u}</td><td>{o}</td><td>{e}</td></tr>" for u, o, e in errors)
+            + "</table>"
+        )
     tmp = out.with_suffix(".html.tmp")
     tmp.write_text("".join(parts), encoding="utf-8")
     tmp.replace(out)
@@ -273,7 +295,7 @@ def _figure(tar_key: str, meta: dict, data: bytes, image: Image.Image) -> str:
     if not isinstance(key, str):
         notes.append("key")
         key = tar_key
-    w, h = image.size                       # boxes are in image pixels: the image is the truth
+    w, h = image.size  # boxes are in image pixels: the image is the truth
     for name, size in (("width", w), ("height", h)):
         declared = _number(meta.get(name))
         if declared is None:
@@ -300,10 +322,22 @@ def _figure(tar_key: str, meta: dict, data: bytes, image: Image.Image) -> str:
             raw_boxes = []
         boxes = [b for b in map(_box, raw_boxes) if b is not None]
         bad_boxes += len(raw_boxes) - len(boxes)
-        tokens.append((text if text is not None else "?",
-                       str(token_id) if isinstance(token_id, int) and not isinstance(token_id, bool) else "?", boxes))
-    notes += [f"{n} {what}" for n, what in ((bad_tokens, "tokens skipped"), (bad_boxes, "boxes skipped"),
-                                           (bad_fields, "token texts or ids")) if n]
+        tokens.append(
+            (
+                text if text is not None else "?",
+                str(token_id) if isinstance(token_id, int) and not isinstance(token_id, bool) else "?",
+                boxes,
+            )
+        )
+    notes += [
+        f"{n} {what}"
+        for n, what in (
+            (bad_tokens, "tokens skipped"),
+            (bad_boxes, "boxes skipped"),
+            (bad_fields, "token texts or ids"),
+        )
+        if n
+    ]
     mask = masked_token(key, len(tokens))
     gray = Gray(image)
     no_ink = {i for i, (_, _, boxes) in enumerate(tokens) if not gray.token_has_ink(boxes)}
@@ -312,15 +346,19 @@ def _figure(tar_key: str, meta: dict, data: bytes, image: Image.Image) -> str:
     for i, (text, token_id, boxes) in enumerate(tokens[:MAX_TOKENS_DRAWN]):
         for x0, y0, x1, y1 in boxes:
             cls = ("mask" if i == mask else "box") + (" noink" if i in no_ink else "")
-            rects.append(f'<rect class="{cls}" x="{_fmt(x0)}" y="{_fmt(y0)}" width="{_fmt(x1 - x0)}" '
-                         f'height="{_fmt(y1 - y0)}"><title>{text} ({token_id})</title></rect>')
+            rects.append(
+                f'<rect class="{cls}" x="{_fmt(x0)}" y="{_fmt(y0)}" width="{_fmt(x1 - x0)}" '
+                f'height="{_fmt(y1 - y0)}"><title>{text} ({token_id})</title></rect>'
+            )
     if len(tokens) > MAX_TOKENS_DRAWN:
         notes.append(f"only the first {MAX_TOKENS_DRAWN} tokens drawn")
     masked = tokens[mask][0] if mask >= 0 else ""
     warn = f' · <b class="warn">{len(no_ink)} without ink</b>' if no_ink else ""
     note = f'<br><span class="note">invalid: {html.escape(", ".join(notes))}</span>' if notes else ""
     src = f"data:{MIME[image.format]};base64,{base64.b64encode(data).decode()}"
-    return (f'<figure{" class=fails" if fails else ""}><div class="crop"><img src="{src}" alt="" '
-            f'width="{w}" height="{h}"><svg width="{w}" height="{h}" viewBox="0 0 {w} {h}">{"".join(rects)}</svg></div>'
-            f"<figcaption>{_text(key, 300)} · {len(tokens)} tokens · masked "
-            f"<b>{masked}</b>{warn}{note}<br>{_url(meta.get('url'))}</figcaption></figure>")
+    return (
+        f'<figure{" class=fails" if fails else ""}><div class="crop"><img src="{src}" alt="" '
+        f'width="{w}" height="{h}"><svg width="{w}" height="{h}" viewBox="0 0 {w} {h}">{"".join(rects)}</svg></div>'
+        f"<figcaption>{_text(key, 300)} · {len(tokens)} tokens · masked "
+        f"<b>{masked}</b>{warn}{note}<br>{_url(meta.get('url'))}</figcaption></figure>"
+    )

@@ -39,7 +39,7 @@ def read_pak(path: str | Path = DEFAULT_PAK) -> dict[int, bytes]:
     entries = [struct.unpack_from("<HI", blob, table + 6 * i) for i in range(count + 1)]
     if entries[-1][1] > len(blob):
         raise PakError(f"{path}: truncated .pak file")
-    resources = {entries[i][0]: blob[entries[i][1]:entries[i + 1][1]] for i in range(count)}
+    resources = {entries[i][0]: blob[entries[i][1] : entries[i + 1][1]] for i in range(count)}
     aliases = table + 6 * (count + 1)
     for i in range(alias_count):
         alias_id, entry_index = struct.unpack_from("<HH", blob, aliases + 4 * i)

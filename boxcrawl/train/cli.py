@@ -12,23 +12,31 @@ MODELS = ("distillable", "long-article")
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("train", help="train an AdaBoost stump model on a labelled features CSV",
-                       description="AdaBoost with decision stumps on the 22 v1 features of a `features-csv` "
-                                   "file: stratified cross-validation, calibration, comparison with Chrome's "
-                                   "shipped model on the same pages, export as Chrome's AdaBoostProto + JSON.")
+    p = sub.add_parser(
+        "train",
+        help="train an AdaBoost stump model on a labelled features CSV",
+        description="AdaBoost with decision stumps on the 22 v1 features of a `features-csv` "
+        "file: stratified cross-validation, calibration, comparison with Chrome's "
+        "shipped model on the same pages, export as Chrome's AdaBoostProto + JSON.",
+    )
     p.add_argument("--csv", required=True, type=Path, help="labelled CSV (features-csv output, or its v1 group)")
     p.add_argument("--model", required=True, choices=MODELS, help="which of Chrome's two models this trains")
     p.add_argument("--out", type=Path, help="output folder (default: MODEL-model next to the CSV)")
     p.add_argument("--stumps", type=whole_number(1), default=100, help="boosting rounds (default 100, as Chrome's)")
     p.add_argument("--folds", type=whole_number(1), default=5, help="cross-validation folds (default 5)")
     p.add_argument("--seed", type=int, default=0, help="fold shuffling and fitting seed (default 0)")
-    p.add_argument("--compare", default="chrome",
-                   help="model to compare with: chrome (the installed Chromium's), a .bin/.json file, or none")
+    p.add_argument(
+        "--compare",
+        default="chrome",
+        help="model to compare with: chrome (the installed Chromium's), a .bin/.json file, or none",
+    )
 
 
 def _line(name: str, m: dict) -> str:
-    return (f"{name:<40} accuracy {m['accuracy']:.3f}  precision {m['precision']:.3f}  "
-            f"recall {m['recall']:.3f}  ROC AUC {m['roc_auc']:.3f}")
+    return (
+        f"{name:<40} accuracy {m['accuracy']:.3f}  precision {m['precision']:.3f}  "
+        f"recall {m['recall']:.3f}  ROC AUC {m['roc_auc']:.3f}"
+    )
 
 
 def run_train(args, error) -> int:
@@ -44,8 +52,9 @@ def run_train(args, error) -> int:
         raise error(str(exc)) from None
     pos, neg = data.counts
     if min(pos, neg) < 2:
-        raise error(f"need at least 2 pages of each class to cross-validate; {args.csv} has {pos} positive, "
-                    f"{neg} negative")
+        raise error(
+            f"need at least 2 pages of each class to cross-validate; {args.csv} has {pos} positive, {neg} negative"
+        )
     reference = None
     if args.compare != "none":
         source = f"chrome:{args.model}" if args.compare == "chrome" else args.compare
@@ -59,7 +68,7 @@ def run_train(args, error) -> int:
     except OSError as exc:
         raise error(f"cannot create {out}: {exc.strerror}") from None
 
-    from .evaluate import compare, cross_validate   # scikit-learn and matplotlib load only once inputs are good
+    from .evaluate import compare, cross_validate  # scikit-learn and matplotlib load only once inputs are good
     from .fit import fit_adaboost, importances, margins, to_chrome_model
     from .plot import write_plot
 
@@ -74,11 +83,23 @@ def run_train(args, error) -> int:
     model = to_chrome_model(fit_adaboost(data.X, data.y, args.stumps, args.seed))
     final_margin = margins(model, data.X)
     report = {
-        "model": args.model, "csv": str(args.csv), "csv_sha256": hashlib.sha256(args.csv.read_bytes()).hexdigest(),
-        "rows": len(data.y), "positive": pos, "negative": neg, "stumps": len(model.stumps),
-        "folds": cv.folds, "seed": args.seed, "cv": s, "cv_pooled": cv.pooled,
-        "calibration": {"brier": cv.brier, "ece": cv.ece, "platt": cv.platt,
-                        "reliability": {"predicted": cv.reliability[0], "observed": cv.reliability[1]}},
+        "model": args.model,
+        "csv": str(args.csv),
+        "csv_sha256": hashlib.sha256(args.csv.read_bytes()).hexdigest(),
+        "rows": len(data.y),
+        "positive": pos,
+        "negative": neg,
+        "stumps": len(model.stumps),
+        "folds": cv.folds,
+        "seed": args.seed,
+        "cv": s,
+        "cv_pooled": cv.pooled,
+        "calibration": {
+            "brier": cv.brier,
+            "ece": cv.ece,
+            "platt": cv.platt,
+            "reliability": {"predicted": cv.reliability[0], "observed": cv.reliability[1]},
+        },
         "training_fit": compare(data.y, final_margin, final_margin),
         "importances": importances(model),
     }
@@ -91,8 +112,10 @@ def run_train(args, error) -> int:
         vs["agreement_final_model"] = float(((final_margin > 0) == (chrome_margin > 0)).mean())
         report["reference"] = {"source": name, **vs}
         print(_line(f"  {name} on the same pages", vs))
-        print(f"  agreement with {name}: {vs['agreement']:.1%} of pages (out-of-fold decisions), "
-              f"{vs['agreement_final_model']:.1%} (final model)")
+        print(
+            f"  agreement with {name}: {vs['agreement']:.1%} of pages (out-of-fold decisions), "
+            f"{vs['agreement_final_model']:.1%} (final model)"
+        )
         if args.compare == "chrome" and args.model == "distillable":
             try:
                 long_model = AdaBoostModel.load("chrome:long-article")
@@ -104,18 +127,27 @@ def run_train(args, error) -> int:
                 combined = compare(data.y, cv.oof_margin, both)
                 combined.pop("roc_auc")
                 report["reference_combined"] = {"source": "chrome:distillable && chrome:long-article", **combined}
-                print(f"  Chrome's combined decision (distillable && long-article): accuracy "
-                      f"{combined['accuracy']:.3f}  precision {combined['precision']:.3f}  "
-                      f"recall {combined['recall']:.3f}  agreement {combined['agreement']:.1%}")
+                print(
+                    f"  Chrome's combined decision (distillable && long-article): accuracy "
+                    f"{combined['accuracy']:.3f}  precision {combined['precision']:.3f}  "
+                    f"recall {combined['recall']:.3f}  agreement {combined['agreement']:.1%}"
+                )
 
     bin_path = model.save(out / f"{args.model}.bin")
     json_path = model.save(out / f"{args.model}.json")
     report_path = out / f"{args.model}-report.json"
     atomic_write_json(report_path, report)
-    png = write_plot(out / f"{args.model}.png", f"{args.model}: {len(data.y)} pages, {cv.folds}-fold CV",
-                     data.y, cv.oof_margin, cv.folds, chrome_margin,
-                     "Chrome's shipped model" if args.compare == "chrome" else str(args.compare), cv.reliability, report["importances"])
+    png = write_plot(
+        out / f"{args.model}.png",
+        f"{args.model}: {len(data.y)} pages, {cv.folds}-fold CV",
+        data.y,
+        cv.oof_margin,
+        cv.folds,
+        chrome_margin,
+        "Chrome's shipped model" if args.compare == "chrome" else str(args.compare),
+        cv.reliability,
+        report["importances"],
+    )
     for path in (bin_path, json_path, report_path, png):
         print(f"wrote {path}")
     return 0
-

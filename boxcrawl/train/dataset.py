@@ -24,8 +24,8 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True)
 class LabelledSet:
-    X: np.ndarray             # (n, 22) float64, columns in V1_FEATURES order
-    y: np.ndarray             # (n,) int, 1 = positive (good / long article), 0 = negative
+    X: np.ndarray  # (n, 22) float64, columns in V1_FEATURES order
+    y: np.ndarray  # (n,) int, 1 = positive (good / long article), 0 = negative
     source: Path
 
     @property
@@ -45,8 +45,10 @@ def read_labelled_csv(path: str | Path, features: tuple[str, ...] = V1_FEATURES)
     header = [h.strip() for h in rows[0]]
     missing = [name for name in ("good", *features) if name not in header]
     if missing:
-        raise DatasetError(f"{path} lacks column(s) {', '.join(missing)}; expected the header of "
-                           "`boxcrawl features-csv` output (good + derived features, or the v1 group)")
+        raise DatasetError(
+            f"{path} lacks column(s) {', '.join(missing)}; expected the header of "
+            "`boxcrawl features-csv` output (good + derived features, or the v1 group)"
+        )
     label_col = header.index("good")
     cols = [header.index(name) for name in features]
     X, y = [], []

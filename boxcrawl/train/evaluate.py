@@ -35,18 +35,23 @@ def metrics(y: np.ndarray, margin: np.ndarray) -> dict[str, float]:
 class CrossValidation:
     folds: int
     per_fold: list[dict[str, float]]
-    pooled: dict[str, float]                 # metrics of all out-of-fold margins together
-    oof_margin: np.ndarray                    # each row's margin from the model that did not see it
-    calibrated: np.ndarray                    # out-of-fold probability after Platt scaling
+    pooled: dict[str, float]  # metrics of all out-of-fold margins together
+    oof_margin: np.ndarray  # each row's margin from the model that did not see it
+    calibrated: np.ndarray  # out-of-fold probability after Platt scaling
     brier: float
     ece: float
-    reliability: tuple[list[float], list[float]]   # (mean predicted, observed fraction) per bin
-    platt: dict[str, float] = field(default_factory=dict)   # fitted on all out-of-fold margins
+    reliability: tuple[list[float], list[float]]  # (mean predicted, observed fraction) per bin
+    platt: dict[str, float] = field(default_factory=dict)  # fitted on all out-of-fold margins
 
     def summary(self) -> dict[str, dict[str, float]]:
         keys = self.per_fold[0].keys()
-        return {k: {"mean": float(np.nanmean([f[k] for f in self.per_fold])),
-                    "std": float(np.nanstd([f[k] for f in self.per_fold]))} for k in keys}
+        return {
+            k: {
+                "mean": float(np.nanmean([f[k] for f in self.per_fold])),
+                "std": float(np.nanstd([f[k] for f in self.per_fold])),
+            }
+            for k in keys
+        }
 
 
 def cross_validate(X: np.ndarray, y: np.ndarray, n_stumps: int, folds: int, seed: int) -> CrossValidation:
@@ -66,18 +71,29 @@ def cross_validate(X: np.ndarray, y: np.ndarray, n_stumps: int, folds: int, seed
     n_bins = max(2, min(10, len(y) // 20))
     observed, predicted = calibration_curve(y, calibrated, n_bins=n_bins, strategy="quantile")
     bins = np.clip((np.argsort(np.argsort(calibrated)) * n_bins) // len(y), 0, n_bins - 1)
-    ece = float(sum(abs(calibrated[bins == b].mean() - y[bins == b].mean()) * (bins == b).mean()
-                    for b in range(n_bins) if (bins == b).any()))
-    return CrossValidation(folds, per_fold, metrics(y, oof), oof, calibrated,
-                           float(brier_score_loss(y, calibrated)), ece,
-                           (predicted.tolist(), observed.tolist()),
-                           {"a": float(platt.coef_[0][0]), "b": float(platt.intercept_[0])})
+    ece = float(
+        sum(
+            abs(calibrated[bins == b].mean() - y[bins == b].mean()) * (bins == b).mean()
+            for b in range(n_bins)
+            if (bins == b).any()
+        )
+    )
+    return CrossValidation(
+        folds,
+        per_fold,
+        metrics(y, oof),
+        oof,
+        calibrated,
+        float(brier_score_loss(y, calibrated)),
+        ece,
+        (predicted.tolist(), observed.tolist()),
+        {"a": float(platt.coef_[0][0]), "b": float(platt.intercept_[0])},
+    )
 
 
 def compare(y: np.ndarray, ours: np.ndarray, chrome_margin: np.ndarray) -> dict[str, float]:
     """Chrome's model scored against the labels, and how often it decides as ours does."""
-    return {**metrics(y, chrome_margin),
-            "agreement": float(np.mean((ours > 0) == (chrome_margin > 0)))}
+    return {**metrics(y, chrome_margin), "agreement": float(np.mean((ours > 0) == (chrome_margin > 0)))}
 
 
 def chrome_margins(model: AdaBoostModel, X: np.ndarray) -> np.ndarray:

@@ -28,12 +28,11 @@ from sklearn.tree import DecisionTreeClassifier
 
 from .model import V1_FEATURES, AdaBoostModel, Stump
 
-NEVER = sys.float_info.max   # `x > NEVER` is false for every finite feature value
+NEVER = sys.float_info.max  # `x > NEVER` is false for every finite feature value
 
 
 def fit_adaboost(X: np.ndarray, y: np.ndarray, n_stumps: int = 100, seed: int = 0) -> AdaBoostClassifier:
-    clf = AdaBoostClassifier(estimator=DecisionTreeClassifier(max_depth=1), n_estimators=n_stumps,
-                             random_state=seed)
+    clf = AdaBoostClassifier(estimator=DecisionTreeClassifier(max_depth=1), n_estimators=n_stumps, random_state=seed)
     return clf.fit(X, y)
 
 
@@ -50,7 +49,7 @@ def to_chrome_model(clf: AdaBoostClassifier, feature_names: tuple[str, ...] = V1
     stumps = []
     for est, alpha in pairs:
         tree = est.tree_
-        a = alpha / total / 2          # so that sum |w| = 1
+        a = alpha / total / 2  # so that sum |w| = 1
         left, right = tree.children_left[0], tree.children_right[0]
         if left == -1 or _leaf_class(clf, tree, left) == _leaf_class(clf, tree, right):
             constant = _leaf_class(clf, tree, 0 if left == -1 else left)

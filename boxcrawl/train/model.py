@@ -25,9 +25,28 @@ from .chrome_pak import DEFAULT_PAK, PakError, read_pak
 
 # The order Chrome builds the vector in (page_features.cc) and the order `feature_number` indexes.
 V1_FEATURES = (
-    "openGraph", "forum", "index", "search", "view", "archive", "asp", "phpbb", "php", "pathLength", "domain",
-    "pathComponents", "slugDetector", "pathNumbers", "lastSegmentLength", "formCount", "anchorCount",
-    "elementCount", "anchorRatio", "mozScore", "mozScoreAllSqrt", "mozScoreAllLinear",
+    "openGraph",
+    "forum",
+    "index",
+    "search",
+    "view",
+    "archive",
+    "asp",
+    "phpbb",
+    "php",
+    "pathLength",
+    "domain",
+    "pathComponents",
+    "slugDetector",
+    "pathNumbers",
+    "lastSegmentLength",
+    "formCount",
+    "anchorCount",
+    "elementCount",
+    "anchorRatio",
+    "mozScore",
+    "mozScoreAllSqrt",
+    "mozScoreAllLinear",
 )
 
 # Resource ids of the two AdaBoostProto models in Chromium 156's resources.pak, in declaration order:
@@ -41,8 +60,7 @@ class ModelError(ValueError):
 
 def _proto_classes():
     """Build the two message classes from a descriptor, so no protoc step or generated code is needed."""
-    file = descriptor_pb2.FileDescriptorProto(name="boxcrawl_adaboost.proto", package="dom_distiller",
-                                              syntax="proto2")
+    file = descriptor_pb2.FileDescriptorProto(name="boxcrawl_adaboost.proto", package="dom_distiller", syntax="proto2")
     F = descriptor_pb2.FieldDescriptorProto
     stump = file.message_type.add(name="StumpProto")
     stump.field.add(name="feature_number", number=1, type=F.TYPE_INT32, label=F.LABEL_OPTIONAL)
@@ -51,8 +69,9 @@ def _proto_classes():
     model = file.message_type.add(name="AdaBoostProto")
     model.field.add(name="num_stumps", number=1, type=F.TYPE_INT32, label=F.LABEL_OPTIONAL)
     model.field.add(name="num_features", number=2, type=F.TYPE_INT32, label=F.LABEL_OPTIONAL)
-    model.field.add(name="stump", number=3, type=F.TYPE_MESSAGE, label=F.LABEL_REPEATED,
-                    type_name=".dom_distiller.StumpProto")
+    model.field.add(
+        name="stump", number=3, type=F.TYPE_MESSAGE, label=F.LABEL_REPEATED, type_name=".dom_distiller.StumpProto"
+    )
     classes = message_factory.GetMessages([file])
     return classes["dom_distiller.AdaBoostProto"]
 
@@ -131,18 +150,29 @@ class AdaBoostModel:
 
     # -- JSON: the same fields, readable and diffable --------------------------------------------------
     def to_json(self) -> dict:
-        return {"num_stumps": len(self.stumps), "num_features": self.num_features,
-                "feature_names": list(self.feature_names),
-                "stumps": [{"feature_number": s.feature, "feature": self.feature_names[s.feature],
-                            "split": s.split, "weight": s.weight} for s in self.stumps]}
+        return {
+            "num_stumps": len(self.stumps),
+            "num_features": self.num_features,
+            "feature_names": list(self.feature_names),
+            "stumps": [
+                {
+                    "feature_number": s.feature,
+                    "feature": self.feature_names[s.feature],
+                    "split": s.split,
+                    "weight": s.weight,
+                }
+                for s in self.stumps
+            ],
+        }
 
     @classmethod
     def from_json(cls, obj: dict | str) -> "AdaBoostModel":
         if isinstance(obj, str):
             obj = json.loads(obj)
         try:
-            stumps = tuple(Stump(int(s["feature_number"]), float(s["split"]), float(s["weight"]))
-                           for s in obj["stumps"])
+            stumps = tuple(
+                Stump(int(s["feature_number"]), float(s["split"]), float(s["weight"])) for s in obj["stumps"]
+            )
             names = tuple(obj.get("feature_names") or V1_FEATURES)
             return cls(int(obj["num_features"]), stumps, names)
         except (KeyError, TypeError, ValueError) as exc:
@@ -169,8 +199,7 @@ class AdaBoostModel:
     def save(self, path: str | Path) -> Path:
         """Write `.json` as JSON, anything else as the proto; atomically."""
         path = Path(path)
-        data = (json.dumps(self.to_json(), indent=1) + "\n").encode() if path.suffix == ".json" \
-            else self.to_proto()
+        data = (json.dumps(self.to_json(), indent=1) + "\n").encode() if path.suffix == ".json" else self.to_proto()
         return atomic_write_bytes(path, data)
 
 
@@ -192,8 +221,9 @@ def chrome_model(name: str, pak: str | Path = DEFAULT_PAK) -> AdaBoostModel:
 FILTERED_HOSTS = frozenset({"www.reddit.com", "old.reddit.com", "tools.usps.com"})
 
 
-def chrome_decision(features: Sequence[float], host: str, distillable: AdaBoostModel,
-                    long_article: AdaBoostModel) -> bool:
+def chrome_decision(
+    features: Sequence[float], host: str, distillable: AdaBoostModel, long_article: AdaBoostModel
+) -> bool:
     """`IsDistillablePageAdaboost`: both models must pass and the host must not be filtered."""
     if host.lower() in FILTERED_HOSTS:
         return False

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")   # no display; must precede pyplot
+matplotlib.use("Agg")  # no display; must precede pyplot
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -16,11 +16,18 @@ from sklearn.metrics import roc_curve  # noqa: E402
 from ..files import atomic_write_bytes  # noqa: E402
 
 
-def write_plot(path: Path, title: str, y: np.ndarray, oof_margin: np.ndarray, folds: int,
-               chrome_margin: np.ndarray | None, chrome_label: str, reliability: tuple[list[float], list[float]],
-               importances: dict[str, float]) -> Path:
-    fig, (roc, cal, imp) = plt.subplots(1, 3, figsize=(12, 3.6), dpi=80,
-                                        gridspec_kw={"width_ratios": [1, 1, 1.3]})
+def write_plot(
+    path: Path,
+    title: str,
+    y: np.ndarray,
+    oof_margin: np.ndarray,
+    folds: int,
+    chrome_margin: np.ndarray | None,
+    chrome_label: str,
+    reliability: tuple[list[float], list[float]],
+    importances: dict[str, float],
+) -> Path:
+    fig, (roc, cal, imp) = plt.subplots(1, 3, figsize=(12, 3.6), dpi=80, gridspec_kw={"width_ratios": [1, 1, 1.3]})
     fpr, tpr, _ = roc_curve(y, oof_margin)
     roc.plot(fpr, tpr, label=f"trained ({folds}-fold, out-of-fold)", color="#1f5fd1")
     if chrome_margin is not None:
@@ -33,8 +40,13 @@ def write_plot(path: Path, title: str, y: np.ndarray, oof_margin: np.ndarray, fo
     predicted, observed = reliability
     cal.plot([0, 1], [0, 1], ls=":", color="#999")
     cal.plot(predicted, observed, marker="o", color="#2e9d4a")
-    cal.set(xlabel="predicted probability (Platt, out-of-fold)", ylabel="observed positive rate",
-            title="calibration", xlim=(0, 1), ylim=(0, 1))
+    cal.set(
+        xlabel="predicted probability (Platt, out-of-fold)",
+        ylabel="observed positive rate",
+        title="calibration",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
 
     top = [(k, v) for k, v in importances.items() if v > 0][:12][::-1]
     imp.barh([k for k, _ in top], [v for _, v in top], color="#1f5fd1")

@@ -41,7 +41,7 @@ class MethodResult:
     doc_tokens: int = 0
     doc_visible: int = 0
     errors: list[str] = field(default_factory=list)
-    ink_differ: int = 0            # with ink boxes: visible tokens whose ink box differs by > 2 px
+    ink_differ: int = 0  # with ink boxes: visible tokens whose ink box differs by > 2 px
     ink_measured: int = 0
 
 
@@ -51,8 +51,11 @@ def serve(folder: Path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory",
-                             str(folder), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(folder), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(200):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -65,14 +68,24 @@ def serve(folder: Path):
 
 
 def doc_urls(base: str, n: int) -> list[str]:
-    files = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.html")
-                   if not p.name.startswith(("genindex", "search", "py-modindex")))
+    files = sorted(
+        p.relative_to(DOCS).as_posix()
+        for p in DOCS.rglob("*.html")
+        if not p.name.startswith(("genindex", "search", "py-modindex"))
+    )
     step = len(files) / n if n else 1
     return [f"{base}/{files[int(i * step)]}" for i in range(min(n, len(files)))]
 
 
-async def _evaluate(suite: list[TruthPage], suite_base: str, docs: list[str], methods: list[str],
-                    chromium: str | None, report, tabs: int = 1) -> dict[str, MethodResult]:
+async def _evaluate(
+    suite: list[TruthPage],
+    suite_base: str,
+    docs: list[str],
+    methods: list[str],
+    chromium: str | None,
+    report,
+    tabs: int = 1,
+) -> dict[str, MethodResult]:
     tok = load_tokenizer()
     results = {m: MethodResult(m) for m in methods}
     select = SelectConfig()
@@ -81,8 +94,9 @@ async def _evaluate(suite: list[TruthPage], suite_base: str, docs: list[str], me
     async with contextlib.AsyncExitStack() as stack:
         # one Playwright, one Chromium per method config: the same binary and flags
         for m in methods:
-            cfg = BrowserConfig(**{**base.__dict__, "visibility": m.removesuffix("+ink"),
-                                   "ink_boxes": m.endswith("+ink")})
+            cfg = BrowserConfig(
+                **{**base.__dict__, "visibility": m.removesuffix("+ink"), "ink_boxes": m.endswith("+ink")}
+            )
             pools[m] = await stack.enter_async_context(BrowserPool(cfg))
         gate = asyncio.Semaphore(max(tabs, 1))
 
@@ -97,15 +111,22 @@ async def _evaluate(suite: list[TruthPage], suite_base: str, docs: list[str], me
                         results[m].errors.append(f"{page.name}: {rendered.outcome.value} {rendered.error}")
                         results[m].score.fn += sum(page.words.values())
                         continue
-                    results[m].score.add(score_page(page, rendered.measurement.text, plan.spans_.offsets,
-                                                    rendered.measurement.hidden, results[m].errors))
+                    results[m].score.add(
+                        score_page(
+                            page,
+                            rendered.measurement.text,
+                            plan.spans_.offsets,
+                            rendered.measurement.hidden,
+                            results[m].errors,
+                        )
+                    )
 
         await asyncio.gather(*(suite_page(i, page) for i, page in enumerate(suite)))
         report(f"suite: {len(suite)} pages x {len(methods)} methods done")
         # doc pages one at a time: their times are the figures
         for i, url in enumerate(docs):
             for m in _rotated(methods, i):
-                plan = TokenBoxPlan(tok, select, 1.0)   # the real pipeline: crops chosen and captured
+                plan = TokenBoxPlan(tok, select, 1.0)  # the real pipeline: crops chosen and captured
                 started = time.perf_counter()
                 rendered = await pools[m].render(url, plan)
                 r = results[m]
@@ -137,8 +158,9 @@ def _rotated(methods: list[str], i: int) -> list[str]:
 def evaluate(suite_dir: Path, methods: list[str], n_docs: int, chromium: str | None, report, tabs: int = 1):
     suite = load_suite(suite_dir)
     if n_docs and not DOCS.is_dir():
-        raise SuiteError(f"missing {DOCS}: apt-get install python3-doc (scripts/bootstrap.sh python3-doc does), "
-                         "or pass --docs 0")
+        raise SuiteError(
+            f"missing {DOCS}: apt-get install python3-doc (scripts/bootstrap.sh python3-doc does), or pass --docs 0"
+        )
     with serve(suite_dir) as suite_base, serve(DOCS if n_docs else suite_dir) as docs_base:
         docs = doc_urls(docs_base, n_docs) if n_docs else []
         return asyncio.run(_evaluate(suite, suite_base, docs, methods, chromium, report, tabs))
@@ -147,16 +169,38 @@ def evaluate(suite_dir: Path, methods: list[str], n_docs: int, chromium: str | N
 def format_table(results: dict[str, MethodResult], baseline: str = "none") -> str:
     base = results.get(baseline)
     base_total = sum(base.doc_seconds) if base and base.doc_seconds else None
-    rows = [("method", "accuracy", "precision", "recall", "tokens", "s/page suite", "s/page docs",
-             "overhead docs", "ink-checked/doc page")]
+    rows = [
+        (
+            "method",
+            "accuracy",
+            "precision",
+            "recall",
+            "tokens",
+            "s/page suite",
+            "s/page docs",
+            "overhead docs",
+            "ink-checked/doc page",
+        )
+    ]
     for m, r in results.items():
         med = lambda xs: f"{statistics.median(xs):.3f}" if xs else "-"
         overhead = "-"
         if base_total and r.doc_seconds and m != baseline:
             overhead = f"{100 * (sum(r.doc_seconds) / base_total - 1):+.1f} %"
         ink = f"{r.ink_checked / len(r.doc_seconds):.0f}" if r.doc_seconds else "-"
-        rows.append((m, f"{r.score.accuracy:.4f}", f"{r.score.precision:.4f}", f"{r.score.recall:.4f}",
-                     str(r.score.total), med(r.suite_seconds), med(r.doc_seconds), overhead, ink))
+        rows.append(
+            (
+                m,
+                f"{r.score.accuracy:.4f}",
+                f"{r.score.precision:.4f}",
+                f"{r.score.recall:.4f}",
+                str(r.score.total),
+                med(r.suite_seconds),
+                med(r.doc_seconds),
+                overhead,
+                ink,
+            )
+        )
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])

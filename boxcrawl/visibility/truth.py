@@ -21,8 +21,8 @@ class SuiteError(ValueError):
 
 @dataclass(frozen=True)
 class TruthPage:
-    name: str                      # file name
-    words: dict[str, bool]         # word -> visible
+    name: str  # file name
+    words: dict[str, bool]  # word -> visible
 
 
 def load_suite(folder: Path) -> list[TruthPage]:
@@ -47,10 +47,13 @@ class Score:
     fp: int = 0
     tn: int = 0
     fn: int = 0
-    unlabeled: int = 0             # tokens of words the truth does not name
+    unlabeled: int = 0  # tokens of words the truth does not name
 
     def add(self, other: "Score") -> None:
-        self.tp += other.tp; self.fp += other.fp; self.tn += other.tn; self.fn += other.fn
+        self.tp += other.tp
+        self.fp += other.fp
+        self.tn += other.tn
+        self.fn += other.fn
         self.unlabeled += other.unlabeled
 
     @property
@@ -70,8 +73,9 @@ class Score:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
 
 
-def score_page(truth: TruthPage, text: str, offsets: list[tuple[int, int]], hidden: list[str],
-               errors: list[str] | None = None) -> Score:
+def score_page(
+    truth: TruthPage, text: str, offsets: list[tuple[int, int]], hidden: list[str], errors: list[str] | None = None
+) -> Score:
     """Score each token by the word of the page text it lies in. A word the truth calls visible
     but the page text lacks counts as one missed token; a hidden one as one correct token."""
     score = Score()
@@ -87,13 +91,16 @@ def score_page(truth: TruthPage, text: str, offsets: list[tuple[int, int]], hidd
             continue
         seen.add(word)
         want, got = truth.words[word], not reason
-        if want and got: score.tp += 1
-        elif want: score.fn += 1
-        elif got: score.fp += 1
-        else: score.tn += 1
+        if want and got:
+            score.tp += 1
+        elif want:
+            score.fn += 1
+        elif got:
+            score.fp += 1
+        else:
+            score.tn += 1
         if errors is not None and want != got:
-            errors.append(f"{truth.name}: {word!r} is {'visible' if want else 'hidden'}, "
-                          f"judged {reason or 'visible'}")
+            errors.append(f"{truth.name}: {word!r} is {'visible' if want else 'hidden'}, judged {reason or 'visible'}")
     for word, want in truth.words.items():
         if word not in seen:
             if want:

@@ -14,36 +14,84 @@ import webdataset as wds
 from .rows import TIMING_STAGES, PageRows
 
 _BOX = pa.list_(pa.float32())
-PAGE_TOKEN = pa.struct([
-    ("text", pa.string()), ("token", pa.string()), ("id", pa.int32()), ("start", pa.int32()),
-    ("end", pa.int32()), ("boxes", pa.list_(_BOX)), ("visible", pa.bool_()), ("hidden_reason", pa.string()),
-])
-PAGES_SCHEMA = pa.schema([
-    ("key", pa.string()), ("url", pa.string()), ("final_url", pa.string()), ("status", pa.int32()),
-    ("outcome", pa.string()), ("error", pa.string()), ("content_type", pa.string()),
-    ("fetched_at", pa.string()), ("depth", pa.int32()), ("attempts", pa.int32()),
-    ("width", pa.float32()), ("height", pa.float32()), ("viewport_width", pa.int32()),
-    ("viewport_height", pa.int32()), ("scale", pa.float32()), ("elements", pa.int64()),
-    ("load_complete", pa.bool_()), ("hit_tests_skipped", pa.int32()), ("dialogs", pa.int32()), ("blocked_requests", pa.int32()),
-    ("timings", pa.struct([(s, pa.float32()) for s in TIMING_STAGES])),
-    ("browser", pa.string()), ("tokenizer", pa.string()), ("text", pa.string()),
-    ("n_tokens", pa.int32()), ("n_visible", pa.int32()), ("n_samples", pa.int32()), ("n_no_ink", pa.int32()),
-    ("n_links", pa.int32()),
-    ("shard", pa.string()), ("tokens", pa.list_(PAGE_TOKEN)),
-])
-SAMPLE_TOKEN = pa.struct([
-    ("index", pa.int32()), ("text", pa.string()), ("token", pa.string()), ("id", pa.int32()),
-    ("start", pa.int32()), ("end", pa.int32()), ("box", _BOX), ("boxes", pa.list_(_BOX)),
-])
-SAMPLES_SCHEMA = pa.schema([
-    ("key", pa.string()), ("page_key", pa.string()), ("url", pa.string()), ("final_url", pa.string()),
-    ("crop", _BOX), ("scale", pa.float32()), ("width", pa.int32()), ("height", pa.int32()),
-    ("image_format", pa.string()), ("n_tokens", pa.int32()), ("tokens", pa.list_(SAMPLE_TOKEN)),
-    ("cut_tokens", pa.list_(pa.int32())), ("shard", pa.string()),
-])
+PAGE_TOKEN = pa.struct(
+    [
+        ("text", pa.string()),
+        ("token", pa.string()),
+        ("id", pa.int32()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("boxes", pa.list_(_BOX)),
+        ("visible", pa.bool_()),
+        ("hidden_reason", pa.string()),
+    ]
+)
+PAGES_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("url", pa.string()),
+        ("final_url", pa.string()),
+        ("status", pa.int32()),
+        ("outcome", pa.string()),
+        ("error", pa.string()),
+        ("content_type", pa.string()),
+        ("fetched_at", pa.string()),
+        ("depth", pa.int32()),
+        ("attempts", pa.int32()),
+        ("width", pa.float32()),
+        ("height", pa.float32()),
+        ("viewport_width", pa.int32()),
+        ("viewport_height", pa.int32()),
+        ("scale", pa.float32()),
+        ("elements", pa.int64()),
+        ("load_complete", pa.bool_()),
+        ("hit_tests_skipped", pa.int32()),
+        ("dialogs", pa.int32()),
+        ("blocked_requests", pa.int32()),
+        ("timings", pa.struct([(s, pa.float32()) for s in TIMING_STAGES])),
+        ("browser", pa.string()),
+        ("tokenizer", pa.string()),
+        ("text", pa.string()),
+        ("n_tokens", pa.int32()),
+        ("n_visible", pa.int32()),
+        ("n_samples", pa.int32()),
+        ("n_no_ink", pa.int32()),
+        ("n_links", pa.int32()),
+        ("shard", pa.string()),
+        ("tokens", pa.list_(PAGE_TOKEN)),
+    ]
+)
+SAMPLE_TOKEN = pa.struct(
+    [
+        ("index", pa.int32()),
+        ("text", pa.string()),
+        ("token", pa.string()),
+        ("id", pa.int32()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("box", _BOX),
+        ("boxes", pa.list_(_BOX)),
+    ]
+)
+SAMPLES_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("page_key", pa.string()),
+        ("url", pa.string()),
+        ("final_url", pa.string()),
+        ("crop", _BOX),
+        ("scale", pa.float32()),
+        ("width", pa.int32()),
+        ("height", pa.int32()),
+        ("image_format", pa.string()),
+        ("n_tokens", pa.int32()),
+        ("tokens", pa.list_(SAMPLE_TOKEN)),
+        ("cut_tokens", pa.list_(pa.int32())),
+        ("shard", pa.string()),
+    ]
+)
 
-CSV_COLUMNS = ["url", "key", "word", "token", "token_id", "x", "y", "width", "height", "start", "end",
-               "token_index"]
+CSV_COLUMNS = ["url", "key", "word", "token", "token_id", "x", "y", "width", "height", "start", "end", "token_index"]
 
 
 @dataclass
@@ -55,9 +103,9 @@ class PackedPage:
     url: str
     outcome: str
     error: str | None
-    page: pa.RecordBatch                 # one row of PAGES_SCHEMA without `shard`
-    samples: pa.RecordBatch              # SAMPLES_SCHEMA without `shard`, one row per sample
-    members: list[tuple[str, str, bytes, bytes]]   # (key, image extension, image, json)
+    page: pa.RecordBatch  # one row of PAGES_SCHEMA without `shard`
+    samples: pa.RecordBatch  # SAMPLES_SCHEMA without `shard`, one row per sample
+    members: list[tuple[str, str, bytes, bytes]]  # (key, image extension, image, json)
 
     @property
     def n_samples(self) -> int:
@@ -70,11 +118,16 @@ _SAMPLE_COLUMNS = pa.schema([f for f in SAMPLES_SCHEMA if f.name != "shard"])
 
 def pack(rows: PageRows) -> PackedPage:
     return PackedPage(
-        url=rows.url, outcome=rows.page["outcome"], error=rows.page["error"],
+        url=rows.url,
+        outcome=rows.page["outcome"],
+        error=rows.page["error"],
         page=pa.RecordBatch.from_pylist([rows.page], schema=_PAGE_COLUMNS),
         samples=pa.RecordBatch.from_pylist([s.meta for s in rows.samples], schema=_SAMPLE_COLUMNS),
-        members=[(s.key, s.image_format, s.image, json.dumps(s.meta, ensure_ascii=False).encode("utf-8"))
-                 for s in rows.samples])
+        members=[
+            (s.key, s.image_format, s.image, json.dumps(s.meta, ensure_ascii=False).encode("utf-8"))
+            for s in rows.samples
+        ],
+    )
 
 
 def write_webdataset(path: Path, pages: list[PackedPage]) -> None:
@@ -116,7 +169,21 @@ def write_seed_layout(root: Path, pages: list[PackedPage]) -> list[Path]:
                 w.writerow(CSV_COLUMNS)
                 for t in meta["tokens"]:
                     x0, y0, x1, y1 = t["box"]
-                    w.writerow([meta["url"], key, t["text"], t["token"], t["id"], x0, y0,
-                                round(x1 - x0, 2), round(y1 - y0, 2), t["start"], t["end"], t["index"]])
+                    w.writerow(
+                        [
+                            meta["url"],
+                            key,
+                            t["text"],
+                            t["token"],
+                            t["id"],
+                            x0,
+                            y0,
+                            round(x1 - x0, 2),
+                            round(y1 - y0, 2),
+                            t["start"],
+                            t["end"],
+                            t["index"],
+                        ]
+                    )
             written += [img, out]
     return written

@@ -47,10 +47,12 @@ class Dataset:
     def pages_table(self):
         """All pages as one pyarrow Table (``.to_pandas()`` if you have pandas)."""
         import pyarrow.dataset as ds
+
         return ds.dataset(self.root / "pages", format="parquet").to_table()
 
     def samples_table(self):
         import pyarrow.dataset as ds
+
         return ds.dataset(self.root / "samples", format="parquet").to_table()
 
     def __repr__(self) -> str:

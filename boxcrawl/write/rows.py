@@ -12,8 +12,19 @@ from PIL import Image
 from ..extract.tokenizer import TokenSpans
 from ..records import Crop, RenderedPage
 
-TIMING_STAGES = ("load", "settle", "layout", "collect", "tokenize", "measure", "ink", "select", "capture",
-                 "encode", "verify")
+TIMING_STAGES = (
+    "load",
+    "settle",
+    "layout",
+    "collect",
+    "tokenize",
+    "measure",
+    "ink",
+    "select",
+    "capture",
+    "encode",
+    "verify",
+)
 
 
 def page_key(url: str) -> str:
@@ -28,21 +39,32 @@ def sample_key(page: str, index: int) -> str:
 @dataclass
 class Sample:
     key: str
-    image: bytes            # encoded in `image_format`
+    image: bytes  # encoded in `image_format`
     image_format: str
-    meta: dict              # the .json member / the samples table row (without the image)
+    meta: dict  # the .json member / the samples table row (without the image)
 
 
 @dataclass
 class PageRows:
     url: str
-    page: dict              # the pages table row
+    page: dict  # the pages table row
     samples: list[Sample]
 
 
-def build_rows(url: str, depth: int, attempts: int, rendered: RenderedPage, spans: TokenSpans | None,
-               crops: list[Crop], *, tokenizer: str, scale: float, viewport: tuple[int, int],
-               image_format: str, browser_version: str | None) -> PageRows:
+def build_rows(
+    url: str,
+    depth: int,
+    attempts: int,
+    rendered: RenderedPage,
+    spans: TokenSpans | None,
+    crops: list[Crop],
+    *,
+    tokenizer: str,
+    scale: float,
+    viewport: tuple[int, int],
+    image_format: str,
+    browser_version: str | None,
+) -> PageRows:
     key = page_key(url)
     m = rendered.measurement
     text = m.text if m else ""
@@ -50,30 +72,53 @@ def build_rows(url: str, depth: int, attempts: int, rendered: RenderedPage, span
     if m is not None and spans is not None:
         for i, (piece, tid, (start, end)) in enumerate(zip(spans.tokens, spans.ids, spans.offsets)):
             flat = m.boxes[i]
-            tokens.append({
-                "text": text[start:end], "token": piece, "id": tid, "start": start, "end": end,
-                "boxes": [flat[k:k + 4] for k in range(0, len(flat), 4)],
-                "visible": not m.hidden[i], "hidden_reason": m.hidden[i] or None,
-            })
+            tokens.append(
+                {
+                    "text": text[start:end],
+                    "token": piece,
+                    "id": tid,
+                    "start": start,
+                    "end": end,
+                    "boxes": [flat[k : k + 4] for k in range(0, len(flat), 4)],
+                    "visible": not m.hidden[i],
+                    "hidden_reason": m.hidden[i] or None,
+                }
+            )
     samples = []
     for index, (crop, png) in enumerate(zip(crops, rendered.images)):
         samples.append(_sample(sample_key(key, index), key, url, rendered, tokens, crop, png, scale, image_format))
     n_visible = sum(t["visible"] for t in tokens)
     page = {
-        "key": key, "url": url, "final_url": rendered.final_url, "status": rendered.status,
-        "outcome": rendered.outcome.value, "error": rendered.error, "content_type": rendered.content_type,
+        "key": key,
+        "url": url,
+        "final_url": rendered.final_url,
+        "status": rendered.status,
+        "outcome": rendered.outcome.value,
+        "error": rendered.error,
+        "content_type": rendered.content_type,
         "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "depth": depth, "attempts": attempts + 1,  # earlier failed tries + this one
-        "width": m.width if m else None, "height": m.height if m else None,
-        "viewport_width": viewport[0], "viewport_height": viewport[1], "scale": scale,
-        "elements": m.elements if m else None, "load_complete": rendered.load_complete,
+        "depth": depth,
+        "attempts": attempts + 1,  # earlier failed tries + this one
+        "width": m.width if m else None,
+        "height": m.height if m else None,
+        "viewport_width": viewport[0],
+        "viewport_height": viewport[1],
+        "scale": scale,
+        "elements": m.elements if m else None,
+        "load_complete": rendered.load_complete,
         "hit_tests_skipped": m.hit_tests_skipped if m else None,
-        "dialogs": rendered.dialogs, "blocked_requests": rendered.blocked_requests,
+        "dialogs": rendered.dialogs,
+        "blocked_requests": rendered.blocked_requests,
         "timings": {stage: rendered.timings.get(stage) for stage in TIMING_STAGES},
-        "browser": browser_version, "tokenizer": tokenizer, "text": text,
-        "n_tokens": len(tokens), "n_visible": n_visible, "n_samples": len(samples),
+        "browser": browser_version,
+        "tokenizer": tokenizer,
+        "text": text,
+        "n_tokens": len(tokens),
+        "n_visible": n_visible,
+        "n_samples": len(samples),
         "n_no_ink": m.no_ink if m else 0,
-        "n_links": len(m.links) if m else 0, "tokens": tokens,
+        "n_links": len(m.links) if m else 0,
+        "tokens": tokens,
     }
     return PageRows(url=url, page=page, samples=samples)
 
@@ -84,21 +129,43 @@ def _sample(key, page, url, rendered, tokens, crop: Crop, png: bytes, scale, ima
 
     def to_image(b):
         # page CSS px -> image px, clipped to the image (sub-pixel overhang only, see select)
-        return [round(min(max((b[0] - x0) * scale, 0), width), 2), round(min(max((b[1] - y0) * scale, 0), height), 2),
-                round(min(max((b[2] - x0) * scale, 0), width), 2), round(min(max((b[3] - y0) * scale, 0), height), 2)]
+        return [
+            round(min(max((b[0] - x0) * scale, 0), width), 2),
+            round(min(max((b[1] - y0) * scale, 0), height), 2),
+            round(min(max((b[2] - x0) * scale, 0), width), 2),
+            round(min(max((b[3] - y0) * scale, 0), height), 2),
+        ]
 
     sample_tokens = []
     for i in crop.tokens:
         t = tokens[i]
         boxes = [to_image(b) for b in t["boxes"]]
-        sample_tokens.append({"index": i, "text": t["text"], "token": t["token"], "id": t["id"],
-                              "start": t["start"], "end": t["end"], "box": boxes[0], "boxes": boxes})
+        sample_tokens.append(
+            {
+                "index": i,
+                "text": t["text"],
+                "token": t["token"],
+                "id": t["id"],
+                "start": t["start"],
+                "end": t["end"],
+                "box": boxes[0],
+                "boxes": boxes,
+            }
+        )
     image = png if image_format == "png" else _reencode(png, image_format)
     meta = {
-        "key": key, "page_key": page, "url": url, "final_url": rendered.final_url,
-        "crop": [x0, y0, x1, y1], "scale": scale, "width": width, "height": height,
-        "image_format": image_format, "n_tokens": len(sample_tokens),
-        "tokens": sample_tokens, "cut_tokens": list(crop.cut),
+        "key": key,
+        "page_key": page,
+        "url": url,
+        "final_url": rendered.final_url,
+        "crop": [x0, y0, x1, y1],
+        "scale": scale,
+        "width": width,
+        "height": height,
+        "image_format": image_format,
+        "n_tokens": len(sample_tokens),
+        "tokens": sample_tokens,
+        "cut_tokens": list(crop.cut),
     }
     return Sample(key=key, image=image, image_format=image_format, meta=meta)
 

@@ -26,21 +26,21 @@ from pathlib import Path
 
 from ..config import WriteConfig
 from ..frontier.base import Finished
-from .formats import (PackedPage, pack, write_pages_parquet, write_samples_parquet, write_seed_layout,
-                      write_webdataset)
+from .formats import PackedPage, pack, write_pages_parquet, write_samples_parquet, write_seed_layout, write_webdataset
 from .rows import PageRows
 
 STAGING = ".staging"
 
 
 class DatasetWriter:
-    def __init__(self, out: Path, cfg: WriteConfig, frontier, prefix: str = "part", owner: str | None = None,
-                 is_dead=None):
+    def __init__(
+        self, out: Path, cfg: WriteConfig, frontier, prefix: str = "part", owner: str | None = None, is_dead=None
+    ):
         self.out = Path(out)
         self.owner = owner
-        self._is_dead = is_dead or (lambda prefix: False)   # prefix -> whether that writer is gone
+        self._is_dead = is_dead or (lambda prefix: False)  # prefix -> whether that writer is gone
         self._committing: list[PackedPage] = []
-        self.dropped = 0               # pages another worker took over (lease lost)
+        self.dropped = 0  # pages another worker took over (lease lost)
         self.cfg = cfg
         self.frontier = frontier
         self.prefix = prefix
@@ -49,7 +49,7 @@ class DatasetWriter:
         self._opened_at = time.monotonic()
         self._lock = asyncio.Lock()
         self.shards_written = 0
-        self.seconds = 0.0             # time spent committing (the benchmark's "write" stage)
+        self.seconds = 0.0  # time spent committing (the benchmark's "write" stage)
         for sub in ("wds", "pages", "samples"):
             (self.out / sub).mkdir(parents=True, exist_ok=True)
         self.recover()
@@ -90,8 +90,11 @@ class DatasetWriter:
         packed = await asyncio.to_thread(pack, rows)
         self._pending.append(packed)
         self._pending_samples += packed.n_samples
-        if (self._pending_samples >= self.cfg.shard_samples or len(self._pending) >= self.cfg.shard_pages
-                or time.monotonic() - self._opened_at >= self.cfg.shard_seconds):
+        if (
+            self._pending_samples >= self.cfg.shard_samples
+            or len(self._pending) >= self.cfg.shard_pages
+            or time.monotonic() - self._opened_at >= self.cfg.shard_seconds
+        ):
             await self.commit()
 
     async def commit(self) -> None:
@@ -107,7 +110,8 @@ class DatasetWriter:
                     shard = f"{self.prefix}-{self.frontier.next_shard_number():06d}"
                     shard_dir = await asyncio.to_thread(self._stage, shard, pages)
                     lost = self.frontier.commit(
-                        shard, [Finished(p.url, p.outcome, p.error) for p in pages], owner=self.owner)
+                        shard, [Finished(p.url, p.outcome, p.error) for p in pages], owner=self.owner
+                    )
                     if not lost:
                         await asyncio.to_thread(self._publish, shard_dir)
                         self.shards_written += 1

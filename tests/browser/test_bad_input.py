@@ -49,10 +49,10 @@ def bad_run(site, tmp_path_factory):
     urls = {name: site.url + path for name, path in PATHS.items()}
     urls["unreachable"] = f"http://127.0.0.1:{_closed_port()}/"
     out = tmp_path_factory.mktemp("bad_input") / "out"
-    proc = run_boxcrawl("render", *urls.values(), "--out", out, *RUN_FLAGS, *fast_flags(),
-                        timeout=180, check=False)
+    proc = run_boxcrawl("render", *urls.values(), "--out", out, *RUN_FLAGS, *fast_flags(), timeout=180, check=False)
     assert proc.returncode == 0, (
-        f"render over bad input must still exit 0\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        f"render over bad input must still exit 0\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     ds = boxcrawl.open_dataset(out)
     pages = list(ds.pages())
@@ -77,12 +77,25 @@ def record(bad_run):
 
 
 def _describe(page: dict) -> str:
-    keys = ("url", "final_url", "status", "outcome", "error", "attempts", "load_complete",
-            "n_tokens", "n_samples", "elements", "dialogs", "content_type")
+    keys = (
+        "url",
+        "final_url",
+        "status",
+        "outcome",
+        "error",
+        "attempts",
+        "load_complete",
+        "n_tokens",
+        "n_samples",
+        "elements",
+        "dialogs",
+        "content_type",
+    )
     return repr({k: page.get(k) for k in keys})
 
 
 # -- every URL ends as exactly one record ---------------------------------------------------------
+
 
 def test_every_url_has_exactly_one_record(bad_run):
     _, urls, by_url, _ = bad_run
@@ -102,6 +115,7 @@ def test_failed_records_carry_an_error_and_ok_records_do_not(bad_run):
 
 
 # -- the crawl goes on: good pages in the same run ------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["good_a", "good_b"])
 def test_good_pages_in_the_same_run_are_ok(bad_run, record, name):
@@ -126,6 +140,7 @@ def test_attempts_count_the_try_that_produced_the_record(record, name):
 
 
 # -- network errors -------------------------------------------------------------------------------
+
 
 def test_unreachable_host_is_network_error_after_retries(record):
     page = record("unreachable")
@@ -156,6 +171,7 @@ def test_server_that_never_answers_times_out_with_a_message(record):
 
 # -- HTTP errors ----------------------------------------------------------------------------------
 
+
 def test_404_is_http_error_not_retried(record):
     page = record("status404")
     assert page["outcome"] == "http_error", _describe(page)
@@ -176,6 +192,7 @@ def test_500_is_http_error_retried(record):
 
 # -- not HTML -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["pdf", "png", "download"])
 def test_non_html_responses_are_not_html(record, name):
     page = record(name)
@@ -187,6 +204,7 @@ def test_non_html_responses_are_not_html(record, name):
 
 
 # -- pages that misbehave but still render --------------------------------------------------------
+
 
 def test_page_whose_load_event_never_fires_still_renders(record):
     page = record("never_loads")
@@ -218,15 +236,30 @@ def test_huge_page_renders(site, tmp_path):
     # seconds to parse and lay out, and hit testing on it is slow (hence the budget checked below).
     huge, good = site.url + "/huge", site.url + "/a.html"
     out = tmp_path / "out"
-    run_boxcrawl("render", huge, good, "--out", out, "--tabs", "2", "--max-attempts", "1",
-                 "--page-timeout", "60", "--load-timeout", "10", *fast_flags(), timeout=150)
+    run_boxcrawl(
+        "render",
+        huge,
+        good,
+        "--out",
+        out,
+        "--tabs",
+        "2",
+        "--max-attempts",
+        "1",
+        "--page-timeout",
+        "60",
+        "--load-timeout",
+        "10",
+        *fast_flags(),
+        timeout=150,
+    )
     by_url = {p["url"]: p for p in boxcrawl.open_dataset(out).pages()}
     assert by_url[good]["outcome"] == "ok", _describe(by_url[good])
     page = by_url[huge]
     assert page["outcome"] == "ok", _describe(page) + f" timings={page['timings']}"
     assert page["elements"] >= 60000, _describe(page)
     assert page["n_tokens"] > 0, _describe(page)
-    assert page["timings"]["measure"] < 20000, page["timings"]   # the hit-test budget holds
+    assert page["timings"]["measure"] < 20000, page["timings"]  # the hit-test budget holds
 
 
 def test_page_without_text_is_no_text(record):
@@ -237,6 +270,7 @@ def test_page_without_text_is_no_text(record):
 
 
 # -- CLI errors: exit 2, one line, no traceback, nothing crawled ------------------------------------
+
 
 def _assert_cli_error(proc, command: str) -> None:
     assert proc.returncode == 2, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
@@ -265,16 +299,30 @@ def test_crawl_refuses_an_internal_address_before_any_request(tmp_path):
         validate_seeds(["http://10.0.0.1/"], NetworkGuard(()))
 
     out = tmp_path / "out"
-    proc = run_boxcrawl("crawl", "http://10.0.0.1/", "--out", out, "--quiet", "--retry-delay", "0.2",
-                        "--max-attempts", "1", "--page-timeout", "5", check=False, timeout=60)
+    proc = run_boxcrawl(
+        "crawl",
+        "http://10.0.0.1/",
+        "--out",
+        out,
+        "--quiet",
+        "--retry-delay",
+        "0.2",
+        "--max-attempts",
+        "1",
+        "--page-timeout",
+        "5",
+        check=False,
+        timeout=60,
+    )
     _assert_cli_error(proc, "crawl")
     assert "10.0.0.1" in proc.stderr and "internal" in proc.stderr, proc.stderr
     assert not (out / "frontier.sqlite").exists(), "a refused seed must not start a crawl"
 
 
 def test_bad_flag_value_is_a_usage_error(tmp_path, site):
-    proc = run_boxcrawl("render", site.url + "/a.html", "--out", tmp_path / "out", "--tabs", "abc",
-                        check=False, timeout=60)
+    proc = run_boxcrawl(
+        "render", site.url + "/a.html", "--out", tmp_path / "out", "--tabs", "abc", check=False, timeout=60
+    )
     assert proc.returncode == 2, f"exit {proc.returncode}\nstderr:\n{proc.stderr}"
     assert "Traceback" not in proc.stderr, proc.stderr
     last = proc.stderr.strip().splitlines()[-1]

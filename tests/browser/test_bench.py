@@ -35,10 +35,12 @@ def test_floor_and_pipeline_runs_report_pages_stages_and_memory(site, tmp_path):
 def test_memory_sampler_sees_children():
     import subprocess
     import sys
+
     alone = MemorySampler.now_mb()
     child = subprocess.Popen([sys.executable, "-c", "b = bytearray(80 * 2**20); import time; time.sleep(3)"])
     try:
         import time
+
         time.sleep(1.5)
         assert MemorySampler.now_mb() > alone + 60
     finally:

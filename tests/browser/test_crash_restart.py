@@ -36,29 +36,51 @@ def descendants(pid):
 
 def chromium_processes(pid, renderer):
     # the browser process or renderers; not Chromium's crash reporter, which is short-lived here
-    return [p for p, a in descendants(pid) if "chromium" in a and "crashpad" not in a
-            and ("--type=renderer" in a) == renderer and (renderer or "--type=" not in a)]
+    return [
+        p
+        for p, a in descendants(pid)
+        if "chromium" in a
+        and "crashpad" not in a
+        and ("--type=renderer" in a) == renderer
+        and (renderer or "--type=" not in a)
+    ]
 
 
 @pytest.mark.parametrize("target", ["browser", "renderer"])
 def test_crash_mid_page_is_retried_and_the_crawl_completes(site, tmp_path, target):
     urls = [f"{site.url}/slow/3", f"{site.url}/a.html", f"{site.url}/b.html"]
-    proc = subprocess.Popen([sys.executable, "-m", "boxcrawl", "render", *urls, "--out", str(tmp_path),
-                             "--tabs", "1", "--max-attempts", "3", *fast_flags()],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "boxcrawl",
+            "render",
+            *urls,
+            "--out",
+            str(tmp_path),
+            "--tabs",
+            "1",
+            "--max-attempts",
+            "3",
+            *fast_flags(),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     victims = []
     deadline = time.time() + 60
     while not victims and time.time() < deadline:
         time.sleep(0.2)
         victims = chromium_processes(proc.pid, renderer=(target == "renderer"))
     assert victims, f"no Chromium {target} process found"
-    time.sleep(1.0)                     # the slow page is loading now
+    time.sleep(1.0)  # the slow page is loading now
     killed = 0
     for pid in chromium_processes(proc.pid, renderer=(target == "renderer")) or victims:
         try:
             os.kill(pid, signal.SIGKILL)
             killed += 1
-        except ProcessLookupError:      # it ended on its own since it was listed: not the one rendering
+        except ProcessLookupError:  # it ended on its own since it was listed: not the one rendering
             pass
     assert killed, f"no Chromium {target} process was left to kill"
     stdout, stderr = proc.communicate(timeout=180)
@@ -73,8 +95,14 @@ def test_browser_is_recycled_after_its_page_budget_without_a_crash_warning(site,
     async def title(context, blocked, timings):
         page = await context.new_page()
         await page.goto(f"{site.url}/a.html")
-        return RenderedPage(url=page.url, final_url=page.url, status=200, content_type="text/html",
-                            outcome=Outcome.OK, error=await page.title())
+        return RenderedPage(
+            url=page.url,
+            final_url=page.url,
+            status=200,
+            content_type="text/html",
+            outcome=Outcome.OK,
+            error=await page.title(),
+        )
 
     async def go():
         async with BrowserPool(BrowserConfig(allow_hosts=("127.0.0.1",), pages_per_browser=2)) as pool:

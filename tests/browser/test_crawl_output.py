@@ -21,8 +21,18 @@ SITE_PAGES = {"index.html", "a.html", "b.html", "c.html", "about.html"}
 @pytest.fixture(scope="module")
 def crawled(site, tmp_path_factory):
     out = tmp_path_factory.mktemp("crawl")
-    proc = run_boxcrawl("crawl", f"{site.url}/index.html", "--out", out, "--seed-layout", "--tabs", "2",
-                        "--max-attempts", "1", *fast_flags())
+    proc = run_boxcrawl(
+        "crawl",
+        f"{site.url}/index.html",
+        "--out",
+        out,
+        "--seed-layout",
+        "--tabs",
+        "2",
+        "--max-attempts",
+        "1",
+        *fast_flags(),
+    )
     return out, proc
 
 
@@ -49,7 +59,7 @@ def test_pages_carry_all_tokens_with_spans_boxes_and_visibility(crawled):
     assert tokens and page["n_tokens"] == len(tokens)
     assert page["n_visible"] == sum(t["visible"] for t in tokens)
     for t in tokens:
-        assert text[t["start"]:t["end"]] == t["text"]
+        assert text[t["start"] : t["end"]] == t["text"]
         assert t["visible"] == (t["hidden_reason"] is None)
         if t["visible"]:
             assert t["boxes"] and all(len(b) == 4 and b[2] > b[0] and b[3] > b[1] for b in t["boxes"])
@@ -128,7 +138,7 @@ def test_show_writes_a_gallery(crawled):
     html = (out / "gallery.html").read_text()
     assert "gallery.html" in proc.stdout
     assert html.count("<figure>") >= len(SITE_PAGES)
-    assert html.count('class="mask"') == html.count("<figure>")      # one masked token per sample
+    assert html.count('class="mask"') == html.count("<figure>")  # one masked token per sample
     assert "data:image/png;base64," in html and "http_error" in html
 
 
@@ -139,8 +149,18 @@ def test_status(crawled):
 
 
 def test_quotes_survive_csv_round_trip(site, tmp_path):
-    run_boxcrawl("render", f"{site.url}/quotes.html", "--out", tmp_path, "--seed-layout", "--min-tokens", "20",
-                 "--crop-min-height", "40", *fast_flags())
+    run_boxcrawl(
+        "render",
+        f"{site.url}/quotes.html",
+        "--out",
+        tmp_path,
+        "--seed-layout",
+        "--min-tokens",
+        "20",
+        "--crop-min-height",
+        "40",
+        *fast_flags(),
+    )
     rows = [r for p in (tmp_path / "csv").glob("*.csv") for r in csv.DictReader(p.open(encoding="utf-8"))]
     assert any(r["word"] == '"' for r in rows), "a quote token is its own row, quoted properly"
     with tarfile.open(next((tmp_path / "wds").glob("*.tar"))) as tar:

@@ -33,8 +33,8 @@ PAGES = {
 <p style="width:0;height:0;overflow:hidden">{"b" * 300}</p><p class="share">{"c" * 500}</p>""",
     # UTF-16 lengths: an emoji is two units; CJK one unit but three UTF-8 bytes
     "unicode": f"<p>{'😀' * 150}</p><p>{'中' * 200}</p>",
-    "og-upper": '<p>x</p>',
-    "og-spaced": '<p>x</p>',
+    "og-upper": "<p>x</p>",
+    "og-spaced": "<p>x</p>",
 }
 HEADS = {
     "og-upper": '<meta property="og:type" content="Article">',
@@ -49,16 +49,20 @@ def extracted(tmp_path_factory):
     for name, body in PAGES.items():
         (root / f"{name}.html").write_text(
             f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{name}</title>{HEADS.get(name, '')}</head>"
-            f"<body>{body}</body></html>", encoding="utf-8")
+            f"<body>{body}</body></html>",
+            encoding="utf-8",
+        )
 
     async def collect(server):
         results = {}
         async with BrowserPool(BrowserConfig(allow_hosts=("127.0.0.1",))) as pool:
             for name in PAGES:
+
                 async def work(context, blocked, timings, name=name):
                     page = await context.new_page()
                     await page.goto(f"{server.url}/{name}.html")
                     return await extract(page)
+
                 results[name] = await pool.run_page(f"{server.url}/{name}.html", work)
         return results
 
@@ -68,30 +72,62 @@ def extracted(tmp_path_factory):
 
 def test_seventeen_keys(extracted):
     js, _ = extracted["form"]
-    assert sorted(js) == sorted(["opengraph", "url", "title", "numElements", "numAnchors", "numForms",
-                                 "numTextInput", "numPasswordInput", "numPPRE", "innerText", "textContent",
-                                 "innerHTML", "mozScore", "mozScoreAllSqrt", "mozScoreAllLinear",
-                                 "visibleElements", "visiblePPRE"])
+    assert sorted(js) == sorted(
+        [
+            "opengraph",
+            "url",
+            "title",
+            "numElements",
+            "numAnchors",
+            "numForms",
+            "numTextInput",
+            "numPasswordInput",
+            "numPPRE",
+            "innerText",
+            "textContent",
+            "innerHTML",
+            "mozScore",
+            "mozScoreAllSqrt",
+            "mozScoreAllLinear",
+            "visibleElements",
+            "visiblePPRE",
+        ]
+    )
     assert js["title"] == "form" and js["url"].endswith("/form.html")
 
 
 def test_blink_mixed_vector(extracted):
     js, native = extracted["mixed"]
-    for moz, sqrt_all, linear in ((js["mozScore"], js["mozScoreAllSqrt"], js["mozScoreAllLinear"]),
-                                  (native["moz_score"], native["moz_score_all_sqrt"], native["moz_score_all_linear"])):
+    for moz, sqrt_all, linear in (
+        (js["mozScore"], js["mozScoreAllSqrt"], js["mozScoreAllLinear"]),
+        (native["moz_score"], native["moz_score_all_sqrt"], native["moz_score_all_linear"]),
+    ):
         assert math.isclose(moz, math.sqrt(4))
         assert math.isclose(sqrt_all, 1 + 12 + 3 + math.sqrt(12))
         assert linear == 166
-    assert js["numPPRE"] == 10 and js["visiblePPRE"] == 6       # hidden: display, child of display, visibility, opacity
+    assert js["numPPRE"] == 10 and js["visiblePPRE"] == 6  # hidden: display, child of display, visibility, opacity
     assert js["opengraph"] is True and native["open_graph"] is True
 
 
 def test_blink_form_vector(extracted):
     js, native = extracted["form"]
-    assert (native["element_count"], native["anchor_count"], native["form_count"], native["text_input_count"],
-            native["password_input_count"], native["p_count"], native["pre_count"]) == (10, 2, 1, 1, 1, 2, 1)
-    assert (js["numElements"], js["numAnchors"], js["numForms"], js["numTextInput"], js["numPasswordInput"],
-            js["numPPRE"]) == (10, 2, 1, 1, 1, 3)
+    assert (
+        native["element_count"],
+        native["anchor_count"],
+        native["form_count"],
+        native["text_input_count"],
+        native["password_input_count"],
+        native["p_count"],
+        native["pre_count"],
+    ) == (10, 2, 1, 1, 1, 2, 1)
+    assert (
+        js["numElements"],
+        js["numAnchors"],
+        js["numForms"],
+        js["numTextInput"],
+        js["numPasswordInput"],
+        js["numPPRE"],
+    ) == (10, 2, 1, 1, 1, 3)
 
 
 def test_blink_saturation_vector(extracted):
@@ -104,11 +140,11 @@ def test_blink_saturation_vector(extracted):
 
 def test_js_and_native_differ_where_the_reference_says(extracted):
     js, native = extracted["differences"]
-    assert js["numTextInput"] == 2 and native["text_input_count"] == 3     # no type attribute: native only
+    assert js["numTextInput"] == 2 and native["text_input_count"] == 3  # no type attribute: native only
     # JS: pre inside li counts, the 0x0 p does not; native: the reverse (no box test, any li ancestor)
     assert math.isclose(js["mozScore"], math.sqrt(60)) and js["mozScoreAllLinear"] == 200
     assert math.isclose(native["moz_score"], math.sqrt(160)) and native["moz_score_all_linear"] == 300
-    assert js["visiblePPRE"] == 2                                          # the pre and the .share p
+    assert js["visiblePPRE"] == 2  # the pre and the .share p
 
 
 def test_utf16_lengths_and_utf8_derived(extracted):

@@ -17,18 +17,34 @@ from site_server import SiteServer
 
 pytestmark = pytest.mark.browser
 
-PARAGRAPH = ("Reader mode needs an article: a title, several long paragraphs of running text, and little "
-             "else. This paragraph is one of many that make this page long enough for the distiller. ")
-QUICK = ["--allow-hosts", "127.0.0.1", "--settle", "0", "--distill-settle", "0.5", "--load-timeout", "20",
-         "--window", "800x1000", "--distilled-window", "400x1000"]
+PARAGRAPH = (
+    "Reader mode needs an article: a title, several long paragraphs of running text, and little "
+    "else. This paragraph is one of many that make this page long enough for the distiller. "
+)
+QUICK = [
+    "--allow-hosts",
+    "127.0.0.1",
+    "--settle",
+    "0",
+    "--distill-settle",
+    "0.5",
+    "--load-timeout",
+    "20",
+    "--window",
+    "800x1000",
+    "--distilled-window",
+    "400x1000",
+]
 
 
 def article(title, n=8):
     paras = "".join(f"<p>{PARAGRAPH * 3} ({i})</p>" for i in range(n))
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>"
-            f"<meta property='og:type' content='article'></head><body><nav><a href='/'>home</a> "
-            f"<a href='/a'>a</a></nav><article><h1>{title}</h1>{paras}</article><footer>footer</footer>"
-            f"</body></html>")
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>"
+        f"<meta property='og:type' content='article'></head><body><nav><a href='/'>home</a> "
+        f"<a href='/a'>a</a></nav><article><h1>{title}</h1>{paras}</article><footer>footer</footer>"
+        f"</body></html>"
+    )
 
 
 @pytest.fixture
@@ -38,11 +54,13 @@ def site(tmp_path):
     for i in range(8):
         (root / f"story-{i}.html").write_text(article(f"Story number {i}"), encoding="utf-8")
     (root / "tiny.html").write_text("<html><head><title>tiny</title></head><body><a href=x>x</a></body></html>")
-    (root / "ua.html").write_text(article("ua").replace("</body>", "<script>document.title = navigator.userAgent;"
-                                                         "</script></body>"))
+    (root / "ua.html").write_text(
+        article("ua").replace("</body>", "<script>document.title = navigator.userAgent;</script></body>")
+    )
     (root / "empty.html").write_text("<html><head><title>empty</title></head><body><div></div></body></html>")
-    (root / "cjk.html").write_text(article("中文標題 😀", 4).replace(PARAGRAPH, "這是一個很長的段落。" * 20),
-                                   encoding="utf-8")
+    (root / "cjk.html").write_text(
+        article("中文標題 😀", 4).replace(PARAGRAPH, "這是一個很長的段落。" * 20), encoding="utf-8"
+    )
     with SiteServer(root) as server:
         server.root = root
         yield server
@@ -55,10 +73,12 @@ def read(path):
 def test_distill_end_to_end_with_bad_lines_failures_retry_and_mhtml(site, tmp_path):
     out = tmp_path / "out"
     urls = tmp_path / "urls.txt"
-    urls.write_text(f"# reader-mode sample\n\n{site.url}/story-0.html\n{site.url}/story-0.html\nnot a url\n"
-                    f"{site.url}/cjk.html\n{site.url}/later.html\n")
+    urls.write_text(
+        f"# reader-mode sample\n\n{site.url}/story-0.html\n{site.url}/story-0.html\nnot a url\n"
+        f"{site.url}/cjk.html\n{site.url}/later.html\n"
+    )
     proc = run_boxcrawl("distill", "--out", out, "--urls-file", urls, "--save-mhtml", *QUICK, check=False)
-    assert proc.returncode == 1                                   # one entry failed
+    assert proc.returncode == 1  # one entry failed
     assert "urls.txt:4: duplicate of line 3" in proc.stderr and "urls.txt:5: not an http(s) URL" in proc.stderr
     assert "3 entries: 2 processed, 0 already done, 1 failed" in proc.stdout
 
@@ -103,7 +123,7 @@ def test_distill_end_to_end_with_bad_lines_failures_retry_and_mhtml(site, tmp_pa
     assert "0/3 have mismatching derived features" in check.stdout
 
     # MHTML reloaded offline: URL features describe the original URL; distilled by the Python fallback
-    (site.root / "story-0.html").unlink()                           # offline: the live page is gone
+    (site.root / "story-0.html").unlink()  # offline: the live page is gone
     run_boxcrawl("distill", "--out", out, "--load-mhtml", *QUICK)
     m = read(out / "2.mfeature")
     assert m["features"]["url"] == f"{site.url}/story-0.html"
@@ -116,24 +136,33 @@ def test_distill_end_to_end_with_bad_lines_failures_retry_and_mhtml(site, tmp_pa
     check = run_boxcrawl("check-derived", "--features", out / "mfeature-derived", "--from-mhtml")
     assert "0/3 have mismatching derived features" in check.stdout
     compare = run_boxcrawl("check-distilled-mhtml", "--dir", out, check=False)
-    assert "0/0 have different distilled content from mhtml, 3 were distilled by different distillers" \
-        in compare.stdout
+    assert "0/0 have different distilled content from mhtml, 3 were distilled by different distillers" in compare.stdout
     # an MHTML that cannot be reloaded is a recorded failure, not a crash
     (out / "5.mhtml").write_bytes(b"From: <Saved by Blink>\r\n\r\ngarbage without any html")
     (out / "5.mfeature").unlink()
     (out / "5.mdfeature").unlink()
     bad = run_boxcrawl("distill", "--out", out, "--load-mhtml", *QUICK, check=False)
     assert bad.returncode == 1 and "FAIL 5" in bad.stderr and (out / "5.merror").exists()
-    assert (out / "5.info").exists()                               # the live entry is untouched
+    assert (out / "5.info").exists()  # the live entry is untouched
 
 
 def test_distiller_failures_are_explicit_and_fall_back(site, tmp_path):
     out = tmp_path / "out"
-    with socket.socket() as s:          # a port nobody listens on
+    with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
-    proc = run_boxcrawl("distill", "--out", out, f"{site.url}/empty.html", f"{site.url}/story-1.html",
-                        f"http://127.0.0.1:{closed_port}/refused.html", "--distill-timeout", "0.01", *QUICK, check=False)
+    proc = run_boxcrawl(
+        "distill",
+        "--out",
+        out,
+        f"{site.url}/empty.html",
+        f"{site.url}/story-1.html",
+        f"http://127.0.0.1:{closed_port}/refused.html",
+        "--distill-timeout",
+        "0.01",
+        *QUICK,
+        check=False,
+    )
     assert proc.returncode == 1 and "ERR_CONNECTION_REFUSED" in read(out / "2.error")["error"]
     tiny, story = read(out / "0.info"), read(out / "1.info")
     # Chrome's distiller gets no time: a timeout, recorded; readability-lxml produces the story's reader view
@@ -142,7 +171,7 @@ def test_distiller_failures_are_explicit_and_fall_back(site, tmp_path):
     # the reader view's own style applies (a padded column): the left 30 px of the screenshot are blank
     shot = Image.open(out / "1-distilled.png").convert("L")
     assert shot.crop((0, 0, 30, shot.height)).getextrema() == (255, 255)
-    assert shot.crop((30, 0, 400, 300)).getextrema()[0] < 128          # while the column has text
+    assert shot.crop((30, 0, 400, 300)).getextrema()[0] < 128  # while the column has text
     assert tiny["distiller"] is None and tiny["distillation"] == "failed"
     assert "readability-lxml found no article" in tiny["distill_error"]
 
@@ -156,8 +185,7 @@ def test_skip_distillation_then_resume_distills(site, tmp_path):
     out = tmp_path / "out"
     run_boxcrawl("distill", "--out", out, f"{site.url}/story-2.html", "--skip-distillation", *QUICK)
     assert read(out / "0.info")["distillation"] == "skipped" and not (out / "0-distilled.png").exists()
-    again = run_boxcrawl("distill", "--out", out, f"{site.url}/story-2.html", "--resume", "--skip-distillation",
-                         *QUICK)
+    again = run_boxcrawl("distill", "--out", out, f"{site.url}/story-2.html", "--resume", "--skip-distillation", *QUICK)
     assert "1 already done" in again.stdout
     run_boxcrawl("distill", "--out", out, f"{site.url}/story-2.html", "--resume", *QUICK)
     assert read(out / "0.info")["distillation"] == "ok" and (out / "0-distilled.png").exists()
@@ -175,16 +203,16 @@ def test_desktop_distillable_only_leaves_consistent_files(site, tmp_path):
 
 def test_mobile_emulation_uses_the_device_preset(site, tmp_path):
     out = tmp_path / "out"
-    run_boxcrawl("distill", "--out", out, f"{site.url}/story-3.html", f"{site.url}/ua.html", "--emulate-mobile",
-                 *QUICK)
+    run_boxcrawl("distill", "--out", out, f"{site.url}/story-3.html", f"{site.url}/ua.html", "--emulate-mobile", *QUICK)
     ua = read(out / "1.feature")["features"]["title"]
     assert "Nexus 5" in ua and "Mobile" in ua and "Chrome/156.0.0.0" not in ua and "Chrome/1" in ua
     assert Image.open(out / "0.png").size == (360 * 3, 640 * 3)
     assert read(out / "0.info")["mobile"] == "Nexus 5"
     assert read(out / "0.feature")["native"]["source"] == "boxcrawl-native-js"
     assert read(out / "0.info")["distillation"] == "ok"
-    bad = run_boxcrawl("distill", "--out", tmp_path / "o2", "http://x.test/", "--emulate-mobile", "Nokia 3310",
-                       check=False)
+    bad = run_boxcrawl(
+        "distill", "--out", tmp_path / "o2", "http://x.test/", "--emulate-mobile", "Nokia 3310", check=False
+    )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
 
@@ -214,8 +242,19 @@ def test_kill_minus_9_then_resume_finishes_every_entry_once(site, tmp_path):
     out = tmp_path / "out"
     urls = tmp_path / "urls.txt"
     urls.write_text("".join(f"{site.url}/story-{i}.html\n" for i in range(6)))
-    args = [sys.executable, "-m", "boxcrawl", "distill", "--out", str(out), "--urls-file", str(urls),
-            "--tabs", "1", *QUICK]
+    args = [
+        sys.executable,
+        "-m",
+        "boxcrawl",
+        "distill",
+        "--out",
+        str(out),
+        "--urls-file",
+        str(urls),
+        "--tabs",
+        "1",
+        *QUICK,
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
     while len(list(out.glob("*.info"))) < 2 and time.monotonic() < deadline:
@@ -224,8 +263,7 @@ def test_kill_minus_9_then_resume_finishes_every_entry_once(site, tmp_path):
     proc.wait()
     done_before = {p.name for p in out.glob("*.info")}
     assert 2 <= len(done_before) < 6
-    again = run_boxcrawl("distill", "--out", out, "--urls-file", urls, "--resume", "--jobs", "2", "--tabs", "1",
-                         *QUICK)
+    again = run_boxcrawl("distill", "--out", out, "--urls-file", urls, "--resume", "--jobs", "2", "--tabs", "1", *QUICK)
     assert not list(out.glob(".*.tmp"))
     infos = sorted(int(p.name.split(".")[0]) for p in out.glob("*.info"))
     assert infos == list(range(6))

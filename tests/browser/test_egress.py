@@ -49,13 +49,13 @@ def test_no_page_reaches_the_victim_by_default(attack, tmp_path):
     run_boxcrawl("render", *attacker.urls(), "--out", tmp_path / "out", *QUICK)
     assert victim.hits == []
     pages = _pages(tmp_path / "out")
-    for name in LEAVES:   # the document went (at some hop) where it may not: nothing of it is kept
+    for name in LEAVES:  # the document went (at some hop) where it may not: nothing of it is kept
         page = pages[name]
         assert page["outcome"] == "refused", (name, page["outcome"], page["error"])
         assert page["error"].startswith("refused:") and "127.0.0.1" in page["error"]
         assert page["tokens"] == []
     assert pages["subresources.html"]["outcome"] == "ok"
-    assert pages["subresources.html"]["blocked_requests"] >= 12   # the redirected and the named probes
+    assert pages["subresources.html"]["blocked_requests"] >= 12  # the redirected and the named probes
     samples = list(boxcrawl.open_dataset(tmp_path / "out").samples())
     assert samples and {s["url"].rsplit("/", 1)[1] for s in samples}.isdisjoint(LEAVES)
     _no_victim_text(tmp_path / "out")
@@ -71,12 +71,22 @@ def test_no_page_reaches_the_victim_by_default(attack, tmp_path):
 def test_the_same_pages_reach_the_victim_when_it_is_allowed(attack, tmp_path):
     # the control: every TCP vector above really fires within a page's life; UDP stays off even so
     victim, attacker = attack
-    run_boxcrawl("render", *attacker.urls(), "--out", tmp_path / "out", "--allow-hosts",
-                 "127.0.0.2,127.0.0.1", *QUICK)
+    run_boxcrawl("render", *attacker.urls(), "--out", tmp_path / "out", "--allow-hosts", "127.0.0.2,127.0.0.1", *QUICK)
     reached = {hit.split("'")[1] for hit in victim.hits if hit.startswith("tcp")}
-    expected = {"/main-302", "/img-redirect.png", "/iframe-redirect", "/img-direct.png", "/fetch-redirect",
-                "/fetch-direct", "/ws-page", "/ws-worker", "/worker-fetch", "/meta-refresh",
-                "/script-navigation", "/form"}
+    expected = {
+        "/main-302",
+        "/img-redirect.png",
+        "/iframe-redirect",
+        "/img-direct.png",
+        "/fetch-redirect",
+        "/fetch-direct",
+        "/ws-page",
+        "/ws-worker",
+        "/worker-fetch",
+        "/meta-refresh",
+        "/script-navigation",
+        "/form",
+    }
     assert expected <= reached, expected - reached
     assert not [hit for hit in victim.hits if hit.startswith("udp")]
 
@@ -96,8 +106,21 @@ def test_distill_reaches_nothing(attack, tmp_path, distiller):
     victim, attacker = attack
     out = tmp_path / "out"
     urls = attacker.urls("webrtc-probe.html", "subresources.html", "sockets.html", "udp.html", "meta-refresh.html")
-    run_boxcrawl("distill", "--out", out, *urls, "--distiller", distiller, "--settle", "0.5",
-                 "--distill-timeout", "8", "--distill-settle", "0.5", check=False)
+    run_boxcrawl(
+        "distill",
+        "--out",
+        out,
+        *urls,
+        "--distiller",
+        distiller,
+        "--settle",
+        "0.5",
+        "--distill-timeout",
+        "8",
+        "--distill-settle",
+        "0.5",
+        check=False,
+    )
     assert victim.hits == []
     # the live page and the distiller's own second load of it both ran without WebRTC
     assert "webrtc constructor is undefined" in json.loads((out / "0.feature").read_text())["features"]["innerText"]
@@ -110,17 +133,28 @@ def test_distill_reaches_nothing(attack, tmp_path, distiller):
 def test_a_crafted_mhtml_reaches_nothing(attack, tmp_path):
     victim, attacker = attack
     out = tmp_path / "out"
-    run_boxcrawl("distill", "--out", out, attacker.url + "/subresources.html", "--save-mhtml",
-                 "--skip-distillation", "--settle", "0.2")
+    run_boxcrawl(
+        "distill",
+        "--out",
+        out,
+        attacker.url + "/subresources.html",
+        "--save-mhtml",
+        "--skip-distillation",
+        "--settle",
+        "0.2",
+    )
     assert victim.hits == []
     v = victim.port
-    (out / "0.mhtml").write_bytes((
-        "From: <Saved by Blink>\r\nSnapshot-Content-Location: http://127.0.0.2/x\r\nSubject: x\r\n"
-        "MIME-Version: 1.0\r\nContent-Type: multipart/related; type=\"text/html\"; boundary=\"B\"\r\n\r\n"
-        "--B\r\nContent-Type: text/html\r\nContent-Location: http://127.0.0.2/x\r\n\r\n"
-        f"<html><head><meta http-equiv=refresh content=\"0;url=http://127.0.0.1:{v}/mhtml-refresh\"></head>"
-        f"<body><p>archived words</p><img src=\"http://127.0.0.1:{v}/mhtml-img.png\">"
-        f"<iframe src=\"file:///etc/hostname\"></iframe></body></html>\r\n--B--\r\n").encode())
+    (out / "0.mhtml").write_bytes(
+        (
+            "From: <Saved by Blink>\r\nSnapshot-Content-Location: http://127.0.0.2/x\r\nSubject: x\r\n"
+            'MIME-Version: 1.0\r\nContent-Type: multipart/related; type="text/html"; boundary="B"\r\n\r\n'
+            "--B\r\nContent-Type: text/html\r\nContent-Location: http://127.0.0.2/x\r\n\r\n"
+            f'<html><head><meta http-equiv=refresh content="0;url=http://127.0.0.1:{v}/mhtml-refresh"></head>'
+            f'<body><p>archived words</p><img src="http://127.0.0.1:{v}/mhtml-img.png">'
+            f'<iframe src="file:///etc/hostname"></iframe></body></html>\r\n--B--\r\n'
+        ).encode()
+    )
     run_boxcrawl("distill", "--out", out, "--load-mhtml", "--skip-distillation", "--settle", "0.5", check=False)
     assert victim.hits == []
     # (Chromium keeps an archive offline: none of these fires even when the victim is allowed.
@@ -134,8 +168,10 @@ def test_the_bench_floor_goes_through_the_same_door(attack):
     async def floor():
         cfg = BrowserConfig(tabs=1, page_timeout=30)
         async with BrowserPool(cfg) as pool:
-            return [await pool.run_page(url, lambda ctx, door, timings, url=url: floor_page(ctx, url, cfg, timings))
-                    for url in attacker.urls("subresources.html", "sockets.html", "udp.html")]
+            return [
+                await pool.run_page(url, lambda ctx, door, timings, url=url: floor_page(ctx, url, cfg, timings))
+                for url in attacker.urls("subresources.html", "sockets.html", "udp.html")
+            ]
 
     pages = asyncio.run(floor())
     assert [p.outcome.value for p in pages] == ["ok"] * 3

@@ -46,9 +46,15 @@ def pages(site):
 
 def tokens_of(rendered, plan):
     m = rendered.measurement
-    return [dict(text=m.text[s:e], piece=p, boxes=[m.boxes[i][k:k + 4] for k in range(0, len(m.boxes[i]), 4)],
-                 hidden=m.hidden[i])
-            for i, (p, (s, e)) in enumerate(zip(plan.spans_.tokens, plan.spans_.offsets))]
+    return [
+        dict(
+            text=m.text[s:e],
+            piece=p,
+            boxes=[m.boxes[i][k : k + 4] for k in range(0, len(m.boxes[i]), 4)],
+            hidden=m.hidden[i],
+        )
+        for i, (p, (s, e)) in enumerate(zip(plan.spans_.tokens, plan.spans_.offsets))
+    ]
 
 
 def test_a_token_wrapped_across_lines_gets_one_box_per_line(pages):
@@ -69,7 +75,7 @@ def test_inline_markup_does_not_split_words(pages):
     rendered, plan = pages["wrap.html"]
     toks = tokens_of(rendered, plan)
     texts = [t["text"] for t in toks]
-    assert "Hello" in texts and "world" in texts         # "Hel<b>lo</b>": one word, one token
+    assert "Hello" in texts and "world" in texts  # "Hel<b>lo</b>": one word, one token
     hello = next(t for t in toks if t["text"] == "Hello")
     assert len(hello["boxes"]) == 1, "pieces on the same line are glued into one fragment"
 
@@ -84,7 +90,7 @@ def test_boxes_lie_on_the_rendered_glyphs(pages):
         for x0, y0, x1, y1 in t["boxes"]:
             if y1 >= image.shape[0] - 1:
                 continue
-            inside = image[int(y0) + 1:int(y1) - 1, int(x0) + 1:max(int(x1) - 1, int(x0) + 2)]
+            inside = image[int(y0) + 1 : int(y1) - 1, int(x0) + 1 : max(int(x1) - 1, int(x0) + 2)]
             assert inside.min() < 128, f"no ink under {t['text']!r} at {(x0, y0, x1, y1)}"
             # a strip just above the line box (the inter-line gap) is mostly background
             checked += 1
@@ -96,11 +102,13 @@ def test_hidden_text_is_not_visible(pages):
     by_word = {t["text"]: t for t in tokens_of(rendered, plan)}
     for word in ("visible", "alpha", "golf"):
         assert by_word[word]["hidden"] == "", word
-    expected = {"bravo": "no_box",        # display: none
-                "charlie": "style",       # visibility: hidden
-                "delta": "transparent",   # opacity: 0
-                "echo": "transparent",    # color: transparent
-                "covered": "covered"}     # an opaque ::after on top
+    expected = {
+        "bravo": "no_box",  # display: none
+        "charlie": "style",  # visibility: hidden
+        "delta": "transparent",  # opacity: 0
+        "echo": "transparent",  # color: transparent
+        "covered": "covered",
+    }  # an opaque ::after on top
     for word, reason in expected.items():
         assert word in by_word, f"hidden text is still collected: {word}"
         assert by_word[word]["hidden"] == reason, word
@@ -119,6 +127,6 @@ def test_open_shadow_roots_and_same_origin_iframes_are_collected(pages):
 def test_text_below_the_fold_is_measured_and_visible(pages):
     rendered, plan = pages["a.html"]
     m = rendered.measurement
-    assert m.height > 512 * 2           # the viewport is 512 tall; the page is longer
+    assert m.height > 512 * 2  # the viewport is 512 tall; the page is longer
     low = [t for t in tokens_of(rendered, plan) if t["boxes"] and t["boxes"][0][1] > 1200]
     assert low and all(t["hidden"] == "" for t in low)

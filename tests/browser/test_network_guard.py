@@ -18,7 +18,8 @@ def test_subresources_outside_the_allow_list_never_leave_the_browser(tmp_path):
             "<!doctype html><body><p>" + "guarded words " * 60 + "</p>"
             f'<img src="http://localhost:{server.port}/probe-by-name.png">'
             f'<img src="http://127.0.0.2:{server.port}/probe-by-ip.png">'
-            f'<iframe src="file:///etc/hostname"></iframe></body>')
+            f'<iframe src="file:///etc/hostname"></iframe></body>'
+        )
         Handler.seen_paths.clear()
         run_boxcrawl("render", f"{server.url}/page.html", "--out", tmp_path / "out", *fast_flags())
         seen = list(Handler.seen_paths)

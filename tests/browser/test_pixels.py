@@ -59,9 +59,13 @@ def test_no_crop_leaves_the_page_and_no_token_leaves_its_crop(pages, samples):
         x0, y0, x1, y1 = s["crop"]
         assert 0 <= x0 < x1 <= page["width"] and 0 <= y0 < y1 <= page["height"], (s["key"], s["crop"])
         for t in s["tokens"]:
-            for bx0, by0, bx1, by1 in page["tokens"][t["index"]]["boxes"]:   # page px, unclipped
-                assert bx0 >= x0 - 0.5 and bx1 <= x1 + 0.5 and by0 >= y0 - 0.5 and by1 <= y1 + 0.5, \
-                    (s["key"], t["text"], [bx0, by0, bx1, by1], s["crop"])
+            for bx0, by0, bx1, by1 in page["tokens"][t["index"]]["boxes"]:  # page px, unclipped
+                assert bx0 >= x0 - 0.5 and bx1 <= x1 + 0.5 and by0 >= y0 - 0.5 and by1 <= y1 + 0.5, (
+                    s["key"],
+                    t["text"],
+                    [bx0, by0, bx1, by1],
+                    s["crop"],
+                )
 
 
 def test_every_visible_token_the_crop_edge_cuts_is_in_cut_tokens(pages, samples):
@@ -73,8 +77,9 @@ def test_every_visible_token_the_crop_edge_cuts_is_in_cut_tokens(pages, samples)
         for i, t in enumerate(page["tokens"]):
             if not t["visible"] or i in inside:
                 continue
-            touches = any(b[2] > x0 + 0.5 and b[0] < x1 - 0.5 and b[3] > y0 + 0.5 and b[1] < y1 - 0.5
-                          for b in t["boxes"])
+            touches = any(
+                b[2] > x0 + 0.5 and b[0] < x1 - 0.5 and b[3] > y0 + 0.5 and b[1] < y1 - 0.5 for b in t["boxes"]
+            )
             if touches:
                 assert i in cut, (s["key"], t["text"], t["boxes"], s["crop"])
 
@@ -104,7 +109,7 @@ def test_text_changed_after_load_is_measured_as_captured(pages):
     late = pages["late.html"]
     # the eight late paragraphs arrive within 0.5 s of load: settling waits for them
     assert late["text"].count(".") >= 8 * 2 + 10
-    assert "updated" in late["text"]      # the ticker keeps changing: the page was frozen as it was
+    assert "updated" in late["text"]  # the ticker keeps changing: the page was frozen as it was
     anim = pages["anim.html"]
     # an animation that ends at opacity 0 is measured at its end, not while it fades
     assert any(t["hidden_reason"] in ("style", "transparent") for t in anim["tokens"])
@@ -134,8 +139,19 @@ def test_the_pipeline_takes_out_tokens_its_own_pixels_do_not_show(site, tmp_path
 
 def test_a_2x_capture_matches_its_boxes(site, tmp_path):
     out = tmp_path / "out"
-    run_boxcrawl("render", f"{site.url}/pixels/fixed-width.html", f"{site.url}/long", "--out", out,
-                 "--scale", "2", "--crop-max", "1024x512", *fast_flags(), timeout=200)  # same CSS px crops
+    run_boxcrawl(
+        "render",
+        f"{site.url}/pixels/fixed-width.html",
+        f"{site.url}/long",
+        "--out",
+        out,
+        "--scale",
+        "2",
+        "--crop-max",
+        "1024x512",
+        *fast_flags(),
+        timeout=200,
+    )  # same CSS px crops
     samples = list(boxcrawl.open_dataset(out).samples())
     assert {s["url"].rsplit("/", 1)[1] for s in samples} == {"fixed-width.html", "long"}
     for s in samples:

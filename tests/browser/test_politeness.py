@@ -20,7 +20,8 @@ def make_site(root):
     text = "polite crawlers read the rules first " * 30
     (root / "index.html").write_text(
         f"<html><body><p>{text}</p><a href='private/x.html'>x</a> <a href='/noai'>n</a> "
-        f"<a href='/busy/{root.parent.name}'>b</a></body></html>")
+        f"<a href='/busy/{root.parent.name}'>b</a></body></html>"
+    )
     (root / "private" / "x.html").write_text(f"<html><body><p>{text}</p></body></html>")
     return root
 
@@ -56,7 +57,9 @@ class _Drip(Handler):
 
     def do_GET(self):
         if self.path != "/robots.txt":
-            return self._send(200, b"<html><body><p>" + b"a page behind a slow robots.txt " * 30 + b"</p></body></html>")
+            return self._send(
+                200, b"<html><body><p>" + b"a page behind a slow robots.txt " * 30 + b"</p></body></html>"
+            )
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", "100000")
@@ -79,14 +82,37 @@ def test_a_slow_robots_txt_delays_its_host_not_the_crawl(tmp_path):
         with SiteServer(make_site(tmp_path / "site")) as site:
             # the time limit holds although a robots.txt never finishes
             started = time.monotonic()
-            run_boxcrawl("crawl", slow, "--out", tmp_path / "limited", "--time-limit", "5", "--page-timeout", "5",
-                         *fast_flags(), timeout=120)
+            run_boxcrawl(
+                "crawl",
+                slow,
+                "--out",
+                tmp_path / "limited",
+                "--time-limit",
+                "5",
+                "--page-timeout",
+                "5",
+                *fast_flags(),
+                timeout=120,
+            )
             assert time.monotonic() - started < 30
 
             # on the defaults, the other host is crawled meanwhile, and the slow one fails after the
             # fetch's deadline, as a retryable failure that the last attempt records
-            run_boxcrawl("crawl", slow, f"{site.url}/index.html", "--out", tmp_path / "out", "--max-attempts", "1",
-                         "--scope", "any", "--max-pages", "2", *fast_flags(), timeout=120)
+            run_boxcrawl(
+                "crawl",
+                slow,
+                f"{site.url}/index.html",
+                "--out",
+                tmp_path / "out",
+                "--max-attempts",
+                "1",
+                "--scope",
+                "any",
+                "--max-pages",
+                "2",
+                *fast_flags(),
+                timeout=120,
+            )
             pages = {p["url"]: p for p in boxcrawl.open_dataset(tmp_path / "out").pages()}
             assert pages[f"{site.url}/index.html"]["outcome"] == "ok"
             assert pages[slow]["outcome"] == "network_error"

@@ -16,26 +16,40 @@ from site_server import SiteServer
 pytestmark = pytest.mark.browser
 
 N_PAGES = 30
-WORDS = ("layout tokens glyphs boxes crawl resume shard commit frontier lease page text render "
-         "browser sample image dataset visible line word").split()
+WORDS = (
+    "layout tokens glyphs boxes crawl resume shard commit frontier lease page text render "
+    "browser sample image dataset visible line word"
+).split()
 
 
 def make_site(tmp_path):
     root = tmp_path / "site"
     root.mkdir()
     for i in range(N_PAGES):
-        links = "".join(f'<a href="p{j}.html">page {j}</a> ' for j in (i + 1, i + 2, i * 3 % N_PAGES)
-                        if j < N_PAGES)
+        links = "".join(f'<a href="p{j}.html">page {j}</a> ' for j in (i + 1, i + 2, i * 3 % N_PAGES) if j < N_PAGES)
         body = " ".join(WORDS[(i * 7 + k) % len(WORDS)] for k in range(400))
         (root / f"p{i}.html").write_text(
             f"<!doctype html><html><body style='font:16px/1.4 sans-serif;margin:10px'>"
-            f"<nav>{links}</nav><p>{body}</p></body></html>")
+            f"<nav>{links}</nav><p>{body}</p></body></html>"
+        )
     return root
 
 
 def start_crawl(url, out):
-    args = [sys.executable, "-m", "boxcrawl", "crawl", url, "--out", str(out), "--shard-pages", "2",
-            "--tabs", "2", *fast_flags()]
+    args = [
+        sys.executable,
+        "-m",
+        "boxcrawl",
+        "crawl",
+        url,
+        "--out",
+        str(out),
+        "--shard-pages",
+        "2",
+        "--tabs",
+        "2",
+        *fast_flags(),
+    ]
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
@@ -59,7 +73,7 @@ def test_kill_9_twice_then_resume_loses_and_duplicates_nothing(tmp_path):
         seed = f"{server.url}/p0.html"
         for wait_for_shards in (2, 5):
             proc = crawl_until_shards(seed, out, wait_for_shards)
-            os.killpg(proc.pid, signal.SIGKILL)      # the crawler and its Chromium, mid-work
+            os.killpg(proc.pid, signal.SIGKILL)  # the crawler and its Chromium, mid-work
             proc.wait()
         killed_at = committed_pages(out)
         assert killed_at < N_PAGES // 2, "the kills happened mid-crawl"

@@ -70,23 +70,28 @@ class Sites:
         sites = self
 
         class Handler(site_server.Handler):
-            protocol_version = "HTTP/1.1"   # a WebSocket handshake must answer in 1.1
+            protocol_version = "HTTP/1.1"  # a WebSocket handshake must answer in 1.1
 
             def do_GET(self):
                 path = self.path.split("?")[0]
                 if path == "/style.css":
                     sites.css_hits += 1
-                    return self._send(200, b"p { color: #222 }", "text/css",
-                                      [("Cache-Control", "max-age=3600")])
+                    return self._send(200, b"p { color: #222 }", "text/css", [("Cache-Control", "max-age=3600")])
                 if path == "/ws":
                     return self._websocket()
                 if path == "/a.html":
-                    return self._send(200, f'<html><head><link rel="stylesheet" href="/style.css"></head>'
-                                           f'<body>{WORDS}{REPORT_JS}</body></html>'.encode())
-                if path == "/b.html":   # site B, with a frame of site A and A's stylesheet
+                    return self._send(
+                        200,
+                        f'<html><head><link rel="stylesheet" href="/style.css"></head>'
+                        f"<body>{WORDS}{REPORT_JS}</body></html>".encode(),
+                    )
+                if path == "/b.html":  # site B, with a frame of site A and A's stylesheet
                     a = sites.a
-                    return self._send(200, f'<html><head><link rel="stylesheet" href="{a}/style.css"></head>'
-                                           f'<body>{WORDS}<iframe src="{a}/a.html"></iframe></body></html>'.encode())
+                    return self._send(
+                        200,
+                        f'<html><head><link rel="stylesheet" href="{a}/style.css"></head>'
+                        f'<body>{WORDS}<iframe src="{a}/a.html"></iframe></body></html>'.encode(),
+                    )
                 return self._send(404, b"no")
 
             def _websocket(self):
@@ -101,7 +106,7 @@ class Sites:
                 try:
                     self.connection.settimeout(None)
                     greeted = False
-                    while self.connection.recv(4096):   # the page's "open" frame; then until it closes
+                    while self.connection.recv(4096):  # the page's "open" frame; then until it closes
                         sites.sockets_seen += not greeted
                         greeted = True
                 except OSError:
@@ -131,7 +136,7 @@ def sites():
 
 def report(rendered) -> str:
     text = rendered.measurement.text
-    return text[text.index("REPORT"):text.index("END")]
+    return text[text.index("REPORT") : text.index("END")]
 
 
 def wait_for(condition, seconds: float = 10.0) -> bool:

@@ -23,8 +23,8 @@ def results():
 def test_the_suite_is_big_enough_and_labels_every_word():
     pages = load_suite(SUITE)
     assert len(pages) >= 40
-    assert sum(not v for p in pages for v in p.words.values()) >= 60      # hidden words
-    assert sum(v for p in pages for v in p.words.values()) >= 100          # visible words
+    assert sum(not v for p in pages for v in p.words.values()) >= 60  # hidden words
+    assert sum(v for p in pages for v in p.words.values()) >= 100  # visible words
 
 
 def test_the_default_method_is_right_on_99_percent_of_tokens(results):

@@ -10,8 +10,17 @@ pytestmark = pytest.mark.browser
 
 def _render(site, tmp_path, min_tokens):
     out = tmp_path / f"min{min_tokens}"
-    run_boxcrawl("render", f"{site.url}/visible-targets.html", "--out", out, "--min-tokens", min_tokens,
-                 "--crop-min-height", 20, *fast_flags())
+    run_boxcrawl(
+        "render",
+        f"{site.url}/visible-targets.html",
+        "--out",
+        out,
+        "--min-tokens",
+        min_tokens,
+        "--crop-min-height",
+        20,
+        *fast_flags(),
+    )
     ds = boxcrawl.open_dataset(out)
     [page] = list(ds.pages())
     return page, list(ds.samples())
@@ -21,7 +30,7 @@ def test_hidden_tokens_neither_count_nor_appear_in_samples(site, tmp_path):
     page, samples = _render(site, tmp_path, 20)
     tokens = page["tokens"]
     hidden = [t for t in tokens if not t["visible"]]
-    assert sum(t["visible"] for t in tokens) < 80 < len(hidden)   # far more hidden than visible tokens
+    assert sum(t["visible"] for t in tokens) < 80 < len(hidden)  # far more hidden than visible tokens
     assert {t["hidden_reason"] for t in hidden} >= {"transparent", "covered"}
     assert samples
     for s in samples:

@@ -15,15 +15,24 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
-from fleet_helpers import (assert_exactly_once, default_flags, finish, fleet_flags, kill9, make_site, shards_of,
-                           start, wait_for)
+from fleet_helpers import (
+    assert_exactly_once,
+    default_flags,
+    finish,
+    fleet_flags,
+    kill9,
+    make_site,
+    shards_of,
+    start,
+    wait_for,
+)
 from redis_server import RedisServer
 from site_server import SiteServer
 
 pytestmark = pytest.mark.browser
 
 N_PAGES = 20
-SITE_PAGES, MAX_PAGES = 60, 24      # for crawls that end at --max-pages
+SITE_PAGES, MAX_PAGES = 60, 24  # for crawls that end at --max-pages
 
 
 def stat(url: str) -> dict[str, int]:
@@ -74,11 +83,27 @@ def crawl_and_worker(out, site_url: str, redis_url: str, local_url: str | None =
     """On the defaults: `crawl` a seeds a crawl of MAX_PAGES pages, then `worker` b joins it;
     ``hosts`` are network namespaces to run them in, ``local_url`` reaches Redis from here."""
     flags = default_flags(urlsplit(site_url).hostname)
-    a = start(["crawl", f"{site_url}/p0.html", "--out", out, "--frontier", redis_url, "--worker-id", "a",
-               "--max-pages", MAX_PAGES, *flags], prefix=["ip", "netns", "exec", hosts[0]] if hosts[0] else ())
+    a = start(
+        [
+            "crawl",
+            f"{site_url}/p0.html",
+            "--out",
+            out,
+            "--frontier",
+            redis_url,
+            "--worker-id",
+            "a",
+            "--max-pages",
+            MAX_PAGES,
+            *flags,
+        ],
+        prefix=["ip", "netns", "exec", hosts[0]] if hosts[0] else (),
+    )
     wait_for(lambda: crawl_settings_saved(local_url or redis_url), 30, "the crawl to be seeded", [a])
-    b = start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "b", *flags],
-              prefix=["ip", "netns", "exec", hosts[1]] if hosts[1] else ())
+    b = start(
+        ["worker", "--out", out, "--frontier", redis_url, "--worker-id", "b", *flags],
+        prefix=["ip", "netns", "exec", hosts[1]] if hosts[1] else (),
+    )
     return a, b
 
 
@@ -100,8 +125,12 @@ def test_on_defaults_a_worker_finishes_the_crawl_whose_seeding_process_was_kille
     out = tmp_path / "out"
     with SiteServer(make_site(tmp_path / "site", SITE_PAGES)) as site:
         a, b = crawl_and_worker(out, site.url, redis_url)
-        wait_for(lambda: holds_uncommitted(redis_url, "a")() and beat(redis_url, "b"), 120,
-                 "the crawl to hold uncommitted pages with worker b running", [a, b])
+        wait_for(
+            lambda: holds_uncommitted(redis_url, "a")() and beat(redis_url, "b"),
+            120,
+            "the crawl to hold uncommitted pages with worker b running",
+            [a, b],
+        )
         kill9(a)
         finish(b)
     assert_exactly_once(out, count=MAX_PAGES)
@@ -116,8 +145,21 @@ def test_a_worker_started_before_the_crawl_joins_it_and_both_end_when_the_site_i
         b = start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "b", *default_flags()])
         time.sleep(2)
         assert b.poll() is None, "the worker waits for a crawl (--wait, 60 s by default)"
-        a = start(["crawl", f"{site.url}/p0.html", "--out", out, "--frontier", redis_url, "--worker-id", "a",
-                   "--scope", "prefix", *default_flags()])
+        a = start(
+            [
+                "crawl",
+                f"{site.url}/p0.html",
+                "--out",
+                out,
+                "--frontier",
+                redis_url,
+                "--worker-id",
+                "a",
+                "--scope",
+                "prefix",
+                *default_flags(),
+            ]
+        )
         finish(a)
         finish(b)
     assert json.loads((out / "config-b.json").read_text())["scope"] == "prefix", "b joined with a's settings"
@@ -126,15 +168,19 @@ def test_a_worker_started_before_the_crawl_joins_it_and_both_end_when_the_site_i
 
 def test_kill_9_of_a_worker_loses_and_duplicates_nothing(tmp_path, redis_url):
     out = tmp_path / "out"
-    n_pages = 2 * N_PAGES        # long enough for b to commit shards and still hold leases
+    n_pages = 2 * N_PAGES  # long enough for b to commit shards and still hold leases
     with SiteServer(make_site(tmp_path / "site", n_pages)) as site:
         seed = f"{site.url}/p0.html"
         a = start(["crawl", seed, "--out", out, "--frontier", redis_url, "--worker-id", "a", *fleet_flags()])
         wait_for(lambda: crawl_settings_saved(redis_url), 30, "the crawl to be seeded", [a])
         b = start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "b", *fleet_flags()])
-        wait_for(lambda: shards_of(out, "b") >= 2 and leases_of(redis_url, "b") >= 1, 120,
-                 "worker b to commit shards and hold leases", [a, b])
-        kill9(b)                       # mid-crawl, holding leases (and maybe a staged shard)
+        wait_for(
+            lambda: shards_of(out, "b") >= 2 and leases_of(redis_url, "b") >= 1,
+            120,
+            "worker b to commit shards and hold leases",
+            [a, b],
+        )
+        kill9(b)  # mid-crawl, holding leases (and maybe a staged shard)
         b_shards = shards_of(out, "b")
         finish(a)
         assert shards_of(out, "b") == b_shards and shards_of(out, "a") > 0
@@ -155,15 +201,16 @@ def test_redis_restart_mid_crawl_loses_nothing(tmp_path):
         seed = f"{site.url}/p0.html"
         crawl = start(["crawl", seed, "--out", out, "--frontier", server.url(), *fleet_flags(lease=10)])
         wait_for(lambda: len(list((out / "pages").glob("*.parquet"))) >= 2, 120, "two shards", [crawl])
-        server.kill()                  # kill -9: only the append-only file survives
+        server.kill()  # kill -9: only the append-only file survives
         time.sleep(1.5)
-        server.start()                 # same port, same folder: the AOF is replayed
+        server.start()  # same port, same folder: the AOF is replayed
         finish(crawl)
         assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(N_PAGES)})
         assert stat(server.url())["done"] == N_PAGES
 
 
 # -- workers on separate (network namespace) hosts -------------------------------------------------
+
 
 def sh(*args: str) -> None:
     subprocess.run(args, check=True, capture_output=True)
@@ -206,8 +253,7 @@ def test_on_defaults_workers_on_two_hosts_one_killed(tmp_path, two_hosts):
     with RedisServer(tmp_path / "redis", bind=(address, "127.0.0.1")) as server, site:
         local = server.url("127.0.0.1")
         a, b = crawl_and_worker(out, site.url, server.url(), local, hosts=(host_a, host_b))
-        wait_for(holds_uncommitted(local, "b"), 120, "the worker on host b to hold finished, uncommitted pages",
-                 [a, b])
+        wait_for(holds_uncommitted(local, "b"), 120, "the worker on host b to hold finished, uncommitted pages", [a, b])
         kill9(b)
         finish(a)
         assert_recovered_not_expired(local)
@@ -235,8 +281,20 @@ def test_time_limit_stops_gracefully_and_the_next_run_finishes(tmp_path, redis_u
         # One page per second at most, so 20 pages cannot finish inside the 6 s limit.
         slow = ["--host-concurrency", "1", "--host-delay", "1"]
         started = time.monotonic()
-        crawl = start(["crawl", f"{site.url}/p0.html", "--out", out, "--frontier", redis_url,
-                       *fleet_flags(lease=60), *slow, "--time-limit", "6"])
+        crawl = start(
+            [
+                "crawl",
+                f"{site.url}/p0.html",
+                "--out",
+                out,
+                "--frontier",
+                redis_url,
+                *fleet_flags(lease=60),
+                *slow,
+                "--time-limit",
+                "6",
+            ]
+        )
         _, stderr = crawl.communicate(timeout=120)
         took = time.monotonic() - started
         assert crawl.returncode == 0 and "Traceback" not in stderr, stderr

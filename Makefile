@@ -1,7 +1,7 @@
 # make demo  - crawl a real local website into a dataset and write its gallery
-# make test  - the whole test suite (real Chromium on 127.0.0.1)
+# make test  - lint and type checks, then the whole test suite (real Chromium on 127.0.0.1)
 # make bench - floor vs pipeline on local python3-doc + postgresql-doc-15, with a 1,000-page soak
-.PHONY: demo test test-fast bench bootstrap clean
+.PHONY: demo test test-fast lint bench bootstrap clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -9,8 +9,13 @@ bootstrap:
 demo: bootstrap
 	@scripts/demo.sh
 
-test: bootstrap
+test: bootstrap lint
 	.venv/bin/python -m pytest -n 2 -q
+
+lint: bootstrap
+	.venv/bin/ruff check boxcrawl tests
+	.venv/bin/ruff format --check boxcrawl tests
+	.venv/bin/mypy
 
 test-fast: bootstrap
 	.venv/bin/python -m pytest -q -m "not browser"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from .frontier.base import DEFAULT_LEASE_SECONDS
+
 VISIBILITY_METHODS = ("combined", "heuristic", "occlusion", "pixel", "none")  # the first is the default
 
 
@@ -23,7 +25,7 @@ class BrowserConfig:
     allow_hosts: tuple[str, ...] = ()  # when set, the browser reaches only these hosts
     user_agent: str | None = None
     pages_per_browser: int = 500  # relaunch Chromium after this many pages (memory stays flat)
-    visibility: str = "combined"  # none | heuristic | occlusion | pixel | combined (see extract/js/visibility.js)
+    visibility: str = "combined"  # none | heuristic | occlusion | pixel | combined (see browser/js/visibility.js)
     ink_boxes: bool = False  # tighten every visible token's boxes to its painted pixels
 
 
@@ -66,7 +68,7 @@ class CrawlConfig:
     tokenizer: str | None = None
     frontier: str = "sqlite"  # sqlite (DIR/frontier.sqlite) or redis://... (shared by workers)
     worker_id: str | None = None  # names this worker's shards; default host-pid
-    lease_seconds: float = 120.0  # a lease not extended this long is requeued (heartbeats find the dead sooner)
+    lease_seconds: float = DEFAULT_LEASE_SECONDS  # the last resort: heartbeats find dead workers sooner
     time_limit: float = 0.0  # stop gracefully after this many seconds (0 = none)
     politeness: PolitenessConfig = field(default_factory=PolitenessConfig)
     browser: BrowserConfig = field(default_factory=BrowserConfig)

@@ -22,16 +22,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .egress.guard import NetworkGuard, Refused
 from .browser.pool import BrowserPool
 from .config import BrowserConfig, CrawlConfig
+from .egress.guard import NetworkGuard, Refused
 from .extract.plan import TokenBoxPlan
 from .extract.tokenizer import load_tokenizer
 from .files import atomic_write_json, exclusive_lock
 from .fleet.liveness import Heartbeat
 from .fleet.workers import default_worker_id, is_dead, worker_lock
-from .frontier.base import Lease
+from .frontier.base import Frontier, Lease
 from .frontier.open import describe, is_redis, open_frontier
+from .frontier.redis import RedisFrontier
 from .frontier.urls import BadURL, Scope, normalize
 from .politeness.gate import HostGate, retry_after_seconds
 from .politeness.robots import RobotsPolicy, RobotsUnavailable
@@ -121,7 +122,7 @@ class Crawler:
                     owner=self.owner,
                     is_dead=(lambda prefix: is_dead(self.out, prefix)) if self.shared else None,
                 )
-                if self.shared:
+                if isinstance(frontier, RedisFrontier):
                     heart = Heartbeat(
                         frontier, self.owner, lambda: self._beat_info(writer), self._on_reaped_threadsafe(writer)
                     )
@@ -129,9 +130,10 @@ class Crawler:
                     heart.start()
                 if self.seeds:
                     frontier.add(self.seeds, depth=0)
-                self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=frontier)
+                shared = frontier if isinstance(frontier, RedisFrontier) else None  # every worker's state
+                self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=shared)
                 self.robots = (
-                    RobotsPolicy(self.cfg.browser.user_agent, self.guard, shared=frontier)
+                    RobotsPolicy(self.cfg.browser.user_agent, self.guard, shared=shared)
                     if self.cfg.politeness.robots
                     else None
                 )
@@ -202,7 +204,7 @@ class Crawler:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _extend_leases(self, frontier, writer: DatasetWriter) -> None:
+    async def _extend_leases(self, frontier: Frontier, writer: DatasetWriter) -> None:
         """Keep the leases of pages still rendering or waiting for their shard alive."""
         while True:
             await asyncio.sleep(max(self.cfg.lease_seconds / 3, 0.05))
@@ -229,7 +231,7 @@ class Crawler:
             os._exit(130)  # second Ctrl-C: leave now; leases and staged shards recover next run
         self.stop()
 
-    async def _tab(self, pool: BrowserPool, frontier, writer: DatasetWriter) -> None:
+    async def _tab(self, pool: BrowserPool, frontier: Frontier, writer: DatasetWriter) -> None:
         while not self._stopping.is_set():
             leases = frontier.lease(self.owner, 1, self.cfg.max_pages)
             if not leases:
@@ -281,24 +283,9 @@ class Crawler:
                     return None
                 allowed, crawl_delay = checked
             except RobotsUnavailable as exc:
-                return RenderedPage(
-                    url=url,
-                    final_url=url,
-                    status=None,
-                    content_type=None,
-                    outcome=Outcome.NETWORK,
-                    error=str(exc),
-                    retryable=True,
-                )
+                return RenderedPage.unreached(url, Outcome.NETWORK, str(exc), retryable=True)
             if not allowed:
-                return RenderedPage(
-                    url=url,
-                    final_url=url,
-                    status=None,
-                    content_type=None,
-                    outcome=Outcome.REFUSED,
-                    error=f"robots.txt disallows it for {self.robots.agent}",
-                )
+                return RenderedPage.unreached(url, Outcome.REFUSED, f"robots.txt disallows it for {self.robots.agent}")
             self.gate.set_crawl_delay(url, crawl_delay)
         if not await self.gate.acquire(url, self._stopping):
             return None
@@ -311,7 +298,7 @@ class Crawler:
             self.gate.pause(url, wait if wait is not None else self.cfg.politeness.backoff * 2**lease.attempts)
         return rendered
 
-    async def _page(self, pool, frontier, writer, lease: Lease) -> None:
+    async def _page(self, pool: BrowserPool, frontier: Frontier, writer: DatasetWriter, lease: Lease) -> None:
         plan = TokenBoxPlan(self.tokenizer, self.cfg.select, self.cfg.browser.scale)
         rendered = await self._fetch(pool, lease, plan)
         if rendered is None:

@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -26,14 +27,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
-def atomic_write_json(path: str | Path, obj, indent: int | None = 2, sort_keys: bool = True) -> Path:
+def atomic_write_json(path: str | Path, obj: object, indent: int | None = 2, sort_keys: bool = True) -> Path:
     # surrogatepass: page text can hold lone UTF-16 surrogates, which must survive a round trip.
     text = json.dumps(obj, indent=indent, sort_keys=sort_keys, ensure_ascii=False)
     return atomic_write_bytes(path, (text + "\n").encode("utf-8", "surrogatepass"))
 
 
 @contextlib.contextmanager
-def exclusive_lock(path: str | Path, busy_error: Exception):
+def exclusive_lock(path: str | Path, busy_error: Exception) -> Iterator[None]:
     """Hold an flock on `path` for the block; raise `busy_error` at once if another process holds it.
 
     The kernel drops the lock when its holder dies, so a kill -9 never leaves a stale lock behind.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
@@ -32,7 +33,7 @@ class Gray:
             self.a = np.asarray(image.convert("L"), dtype=np.int16)
         self.median = int(np.median(self.a)) if self.a.size else 0
 
-    def has_ink(self, box) -> bool:
+    def has_ink(self, box: Sequence[float]) -> bool:
         """``box`` = [x0, y0, x1, y1] in image pixels."""
         x0, y0, x1, y1 = (float(v) for v in box)
         h, w = self.a.shape
@@ -47,6 +48,6 @@ class Gray:
         lo, hi = int(part.min()), int(part.max())
         return hi - lo > INK_CONTRAST and max(hi - self.median, self.median - lo) > INK_CONTRAST
 
-    def token_has_ink(self, boxes) -> bool:
+    def token_has_ink(self, boxes: Sequence[Sequence[float]]) -> bool:
         """Every line fragment of the token has ink (each box is a claim that glyphs are there)."""
         return bool(boxes) and all(self.has_ink(b) for b in boxes)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in page CSS px
+
 
 class Outcome(str, enum.Enum):
     """How a page ended. Every page ends as exactly one record with one of these."""
@@ -56,6 +58,22 @@ class RenderedPage:
     blocked_requests: int = 0
     load_complete: bool = True
     retry_after: str | None = None  # the Retry-After header of a 429/503 answer
+
+    @classmethod
+    def unreached(
+        cls, url: str, outcome: Outcome, error: str, retryable: bool = False, timings: dict[str, float] | None = None
+    ) -> RenderedPage:
+        """A page that ended before any answer of its own was kept: refused, timed out, crashed."""
+        return cls(
+            url=url,
+            final_url=url,
+            status=None,
+            content_type=None,
+            outcome=outcome,
+            error=error,
+            retryable=retryable,
+            timings=timings if timings is not None else {},
+        )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from redis_server import RedisServer
 from site_server import SiteServer
 

@@ -5,7 +5,7 @@ import io
 import sys
 from dataclasses import dataclass
 
-from boxcrawl.cli import main
+from boxcrawl.commands import main
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 import pytest
 
-from boxcrawl.cli import main
+from boxcrawl.commands import main
 
 BAD_FLAGS = [
     (["crawl", "http://127.0.0.1/", "--out", "o", "--tabs", "0"], "--tabs", "expected a number >= 1, got 0"),

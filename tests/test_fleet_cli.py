@@ -6,6 +6,8 @@ import json
 import time
 
 import pytest
+from conftest import run_boxcrawl
+from redis_server import RedisServer, free_port
 
 from boxcrawl.config import PolitenessConfig, WriteConfig
 from boxcrawl.frontier.base import Finished
@@ -15,8 +17,6 @@ from boxcrawl.records import Outcome, RenderedPage
 from boxcrawl.write.formats import pack
 from boxcrawl.write.rows import build_rows
 from boxcrawl.write.shards import DatasetWriter
-from conftest import run_boxcrawl
-from redis_server import RedisServer, free_port
 
 
 def one_line_error(proc, text):

@@ -5,12 +5,12 @@ import csv
 import io
 import json
 
+from conftest import run_boxcrawl
 from PIL import Image, ImageDraw, ImageFont
 
 from boxcrawl.inkcheck import Gray
 from boxcrawl.records import Crop, Measurement
 from boxcrawl.select.verify import verify_crops
-from conftest import run_boxcrawl
 
 FONT = ImageFont.load_default()
 

@@ -3,6 +3,8 @@
 import json
 from datetime import datetime, timedelta, timezone
 
+from label_data import make_data_dir
+
 from boxcrawl.label.app import LabelApp
 from boxcrawl.label.archive import (
     archive_time,
@@ -13,7 +15,6 @@ from boxcrawl.label.archive import (
     write_archive,
 )
 from boxcrawl.label.entries import load_entries
-from label_data import make_data_dir
 
 T0 = datetime(2026, 11, 22, 2, 0, 0, tzinfo=timezone.utc)
 

@@ -11,11 +11,11 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
+from label_data import make_data_dir
+from label_server import LabelServer
 
 from boxcrawl.label.app import LabelApp
 from boxcrawl.label.entries import load_entries
-from label_data import make_data_dir
-from label_server import LabelServer
 
 TOKEN = "correct-horse-battery-staple"
 SQLITE_MAX = 2**63 - 1

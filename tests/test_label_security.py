@@ -7,10 +7,10 @@ import sys
 import time
 
 import pytest
-
-from boxcrawl.label.security import check_bind, is_loopback
 from label_data import make_data_dir
 from label_server import LabelServer
+
+from boxcrawl.label.security import check_bind, is_loopback
 
 TOKEN = "correct-horse-battery-staple"
 

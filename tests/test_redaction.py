@@ -8,11 +8,11 @@ from urllib.parse import quote
 
 import pytest
 import redis
+from conftest import run_boxcrawl
+from redis_server import RedisServer, free_port
 
 from boxcrawl.frontier.open import check_spec, describe
 from boxcrawl.frontier.redis import FrontierUnavailable, RedisFrontier, redact
-from conftest import run_boxcrawl
-from redis_server import RedisServer, free_port
 
 PW = "Zq7-s3cret-pw"
 ODD = "Ab1/Cd2?Ef3#Gh4@Ij5=Kl6&Mn7"  # every character that ends a URL part
@@ -183,7 +183,8 @@ class _NoBrowser:
 @pytest.mark.parametrize("form", range(4))
 def test_the_config_json_a_worker_writes_has_no_password(tmp_path, locked_redis, monkeypatch, form):
     import boxcrawl.crawl as crawl_module
-    from boxcrawl.cli import _config, build_parser
+    from boxcrawl.commands import build_parser
+    from boxcrawl.commands.options import crawl_config
 
     url = _forms(locked_redis)[form]
     client = redis.Redis.from_url(url)
@@ -193,7 +194,7 @@ def test_the_config_json_a_worker_writes_has_no_password(tmp_path, locked_redis,
     args = build_parser().parse_args(
         ["worker", "--out", str(out), "--frontier", url, "--worker-id", "w1", "--quiet", "--ignore-robots"]
     )
-    cfg = _config(args, follow_links=True)
+    cfg = crawl_config(args, follow_links=True)
     monkeypatch.setattr(crawl_module, "BrowserPool", _NoBrowser)
     asyncio.run(crawl_module.Crawler(cfg, []).run())
     written = out / "config-w1.json"

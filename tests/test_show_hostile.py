@@ -9,9 +9,8 @@ from html.parser import HTMLParser
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from PIL import Image, ImageDraw
-
 from conftest import run_boxcrawl
+from PIL import Image, ImageDraw
 
 SCRIPT = "<script>alert('x')</script>"
 IMG_ONERROR = '<img src=x onerror="alert(1)">'
@@ -59,7 +58,7 @@ def _hostile_dataset(root):
         "height": SCRIPT,
         "image_format": 'png"><script>alert(3)</script>',
         "tokens": [
-            {"text": SCRIPT, "token": IMG_ONERROR, "id": f'7"><script>alert(4)</script>', "boxes": [[10, 10, 40, 30]]},
+            {"text": SCRIPT, "token": IMG_ONERROR, "id": '7"><script>alert(4)</script>', "boxes": [[10, 10, 40, 30]]},
             {"text": "s", "token": "strcoord", "id": 3, "boxes": [["1", 2, 3, 4], ["<script>", 0, 5, 5]]},
             {"text": "n", "token": "nan", "id": 4, "boxes": [[float("nan"), 0, 1e999, 5], [1, 2, 3]]},
             "<script>not a token</script>",

@@ -5,11 +5,11 @@ import json
 
 import numpy as np
 import pytest
+from conftest import run_boxcrawl
 
 from boxcrawl.train.dataset import DatasetError, read_labelled_csv
 from boxcrawl.train.fit import NEVER, fit_adaboost, margins, to_chrome_model
 from boxcrawl.train.model import V1_FEATURES, AdaBoostModel
-from conftest import run_boxcrawl
 
 # write_features_csv's main-file header: `good`, then the 48 derived names in calculate_derived_features order.
 DERIVED = (

@@ -8,8 +8,6 @@ Reads a boxcrawl dataset folder, any folder of WebDataset shards whose ``.json``
 from __future__ import annotations
 
 import csv
-import io
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator

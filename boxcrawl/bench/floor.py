@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import time
 
-from playwright.async_api import BrowserContext, Error as PlaywrightError, Page, async_playwright
+from playwright.async_api import BrowserContext, Page, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
 from ..browser.chromium import find_chromium, launch_args
 from ..browser.pool import BrowserPool
@@ -55,14 +56,7 @@ async def floor_page(context: BrowserContext, url: str, cfg: BrowserConfig, timi
     try:
         response = await _load_measure_shoot(page, url, cfg, timings)
     except PlaywrightError as exc:
-        return RenderedPage(
-            url=url,
-            final_url=url,
-            status=None,
-            content_type=None,
-            outcome=Outcome.ERROR,
-            error=exc.message.splitlines()[0][:300],
-        )
+        return RenderedPage.unreached(url, Outcome.ERROR, exc.message.splitlines()[0][:300])
     return RenderedPage(
         url=url,
         final_url=page.url,

@@ -16,12 +16,10 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,13 +27,14 @@ import psutil
 
 from ..browser.pool import BrowserPool
 from ..config import BrowserConfig, CrawlConfig, PolitenessConfig, WriteConfig
-
-# The floor knows no politeness, and the sites are local copies: the pipeline runs without it too.
-NO_POLITENESS = PolitenessConfig(host_concurrency=1000, host_delay=0.0, robots=False)
 from ..crawl import Crawler
+from ..localsite import ServerDidNotStart, serve_folder
 from ..write.reader import open_dataset
 from ..write.rows import TIMING_STAGES
 from .floor import pool_floor, strict_floor
+
+# The floor knows no politeness, and the sites are local copies: the pipeline runs without it too.
+NO_POLITENESS = PolitenessConfig(host_concurrency=1000, host_delay=0.0, robots=False)
 
 SITES = {
     "python3-doc": Path("/usr/share/doc/python3.11/html"),
@@ -97,41 +96,16 @@ class MemorySampler:
 
 
 @contextlib.contextmanager
-def serve_sites():
-    """One `python3 -m http.server` per site (separate processes: no GIL shared with us)."""
+def serve_sites() -> Iterator[dict[str, str]]:
+    """Each site served from its own process; yields site name -> base URL."""
     missing = [name for name, root in SITES.items() if not root.is_dir()]
     if missing:
         raise BenchError(f"missing {', '.join(missing)}: apt-get install {' '.join(missing)} (make bench does)")
-    procs, bases = [], {}
-    try:
-        for name, root in SITES.items():
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root), str(port)],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            bases[name] = f"http://127.0.0.1:{port}"
-        for base in bases.values():
-            _wait_for(base)
-        yield bases
-    finally:
-        for p in procs:
-            p.terminate()
-            p.wait()
-
-
-def _wait_for(base: str) -> None:
-    host, port = base.rsplit(":", 1)
-    for _ in range(100):
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", int(port)), timeout=0.2):
-            return
-        time.sleep(0.05)
-    raise BenchError(f"local server {base} did not start")
+    with contextlib.ExitStack() as stack:
+        try:
+            yield {name: stack.enter_context(serve_folder(root)) for name, root in SITES.items()}
+        except ServerDidNotStart as exc:
+            raise BenchError(str(exc)) from None
 
 
 def pick_urls(bases: dict[str, str], n: int) -> list[str]:
@@ -234,13 +208,13 @@ def bench(pages: int, tabs: int, chromium: str | None, report) -> dict:
         second = run_floor(urls, browser)
         report(f"strict floor: {second.pages_per_min:.1f} pages/min (again)")
         floor = _mean(first, second)
-        as_dict = lambda run: (
-            dataclasses.asdict(run)
-            | {  # noqa: E731
+
+        def as_dict(run):
+            return dataclasses.asdict(run) | {
                 "pages_per_min": run.pages_per_min,
                 "ratio": run.pages_per_min / floor.pages_per_min,
             }
-        )
+
         return {
             "date": time.strftime("%Y-%m-%d"),
             "cores": psutil.cpu_count(),

@@ -4,7 +4,7 @@ The viewport keeps its size, so the layout stays the one measured. Two ways to g
 
 - ``png``: scroll the window to it and take a viewport screenshot; regions larger than the
   viewport are captured in viewport-sized tiles and stitched. While the window is scrolled,
-  fixed and sticky elements are made transparent (``extract/js/anchored.js``) so they cannot
+  fixed and sticky elements are made transparent (``browser/js/anchored.js``) so they cannot
   paint over text that sits under them only when scrolled; at the top-left scroll they show,
   as at rest. Costs one frame (~35 ms) per capture whatever the page.
 - ``beyond``: paint the region beyond the viewport (``captureBeyondViewport``) at the top-left
@@ -23,7 +23,9 @@ from importlib import resources
 from PIL import Image
 from playwright.async_api import CDPSession, Page
 
-ANCHORED_JS = (resources.files("boxcrawl.extract") / "js" / "anchored.js").read_text()
+from ..records import Box
+
+ANCHORED_JS = (resources.files("boxcrawl.browser") / "js" / "anchored.js").read_text()
 
 
 class RegionCapture:
@@ -41,6 +43,11 @@ class RegionCapture:
         self.page_height = 0.0
         self.hidden = False
 
+    def _session(self) -> CDPSession:
+        if self.cdp is None:
+            raise RuntimeError("RegionCapture is used inside `async with`")
+        return self.cdp
+
     async def __aenter__(self) -> "RegionCapture":
         self.cdp = await self.page.context.new_cdp_session(self.page)
         geo = await self.page.evaluate(
@@ -53,14 +60,14 @@ class RegionCapture:
         self.scroll = (geo[4], geo[5])
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         try:
             await self._scroll_to(0, 0)
             if self.hidden:
                 await self.page.evaluate(ANCHORED_JS, "show")
         finally:
             try:
-                await self.cdp.detach()
+                await self._session().detach()
             except Exception:  # the page may be closing; nothing to clean up then
                 pass
 
@@ -71,7 +78,7 @@ class RegionCapture:
             await self.page.evaluate(ANCHORED_JS, "hide")
             self.hidden = True
         # straight on the CDP session: one round trip less than a Playwright evaluate
-        got = await self.cdp.send(
+        got = await self._session().send(
             "Runtime.evaluate",
             {
                 "expression": f"scrollTo({{left: {x}, top: {y}, behavior: 'instant'}}); [scrollX, scrollY]",
@@ -81,9 +88,9 @@ class RegionCapture:
         sx, sy = got["result"]["value"]
         self.scroll = (sx, sy)
 
-    async def _shot(self, box, beyond: bool) -> bytes:
+    async def _shot(self, box: Box, beyond: bool) -> bytes:
         x0, y0, x1, y1 = box
-        shot = await self.cdp.send(
+        shot = await self._session().send(
             "Page.captureScreenshot",
             {
                 "format": "png",
@@ -94,27 +101,27 @@ class RegionCapture:
         )
         return base64.b64decode(shot["data"])
 
-    async def beyond(self, box) -> bytes:
+    async def beyond(self, box: Box) -> bytes:
         """PNG of ``box`` painted beyond the viewport, at the top-left scroll."""
         await self._scroll_to(0, 0)
         return await self._shot(box, beyond=True)
 
-    def fits(self, box) -> bool:
-        return box[2] - box[0] <= self.view[0] and box[3] - box[1] <= self.view[1]
+    def fits(self, box: Box) -> bool:
+        return bool(box[2] - box[0] <= self.view[0] and box[3] - box[1] <= self.view[1])
 
-    async def png(self, box) -> bytes:
+    async def png(self, box: Box) -> bytes:
         """PNG of ``box`` (page CSS px, x0 y0 x1 y1) as painted at the top-left scroll."""
         if self.fits(box):
             return await self._viewport_shot(box)
         vw, vh = self.view
-        tiles = []
+        tiles: list[tuple[Box, bytes]] = []
         for ty in range(math.floor(box[1]), math.ceil(box[3]), vh):
             for tx in range(math.floor(box[0]), math.ceil(box[2]), vw):
                 tile = (tx, ty, min(tx + vw, box[2]), min(ty + vh, box[3]))
                 tiles.append((tile, await self._viewport_shot(tile)))
         return _stitch(box, tiles)
 
-    async def _viewport_shot(self, box) -> bytes:
+    async def _viewport_shot(self, box: Box) -> bytes:
         x0, y0, x1, y1 = box
         vw, vh = self.view
         sx, sy = self.scroll
@@ -130,7 +137,7 @@ class RegionCapture:
         return await self._shot(box, beyond=True)
 
 
-def _stitch(box, tiles) -> bytes:
+def _stitch(box: Box, tiles: list[tuple[Box, bytes]]) -> bytes:
     x0, y0 = math.floor(box[0]), math.floor(box[1])
     first = Image.open(io.BytesIO(tiles[0][1]))
     ratio = first.width / max(tiles[0][0][2] - tiles[0][0][0], 1)  # image px per CSS px

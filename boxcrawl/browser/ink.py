@@ -1,10 +1,10 @@
 """The ink pass: which tokens' glyphs actually appear in the render, from two renders of the same layout.
 
 Render the regions holding the tokens to check once as they are, then again with those tokens'
-text made transparent by paint-only inline styles (``extract/js/ink.js``); a token shows when
+text made transparent by paint-only inline styles (``browser/js/ink.js``); a token shows when
 enough pixels inside its box change. Covers, clips, masks, filters, blending and text coloured
 like its background all leave no change, whatever caused them. The page is frozen before it is
-measured (``extract/js/freeze.js``: no script runs, animations are paused or finished), so the
+measured (``browser/js/freeze.js``: no script runs, animations are paused or finished), so the
 two renders differ only in the text.
 """
 
@@ -21,7 +21,7 @@ from playwright.async_api import Page
 
 from .capture import RegionCapture
 
-INK_JS = (resources.files("boxcrawl.extract") / "js" / "ink.js").read_text()
+INK_JS = (resources.files("boxcrawl.browser") / "js" / "ink.js").read_text()
 
 INK_DIFF = 24  # a pixel counts as ink when a channel changes by at least this much ...
 INK_PIXELS = 2  # ... and a token shows when at least this many of its pixels do
@@ -47,10 +47,10 @@ def regions_for(boxes: list[list[float]], width: float, height: float) -> list[t
             regions.append([x0, y0, x1, y1])
     out = []
     for x0, y0, x1, y1 in regions:
-        l, t = max(int(np.floor(x0)), 0), max(int(np.floor(y0)), 0)
-        r, b = min(int(np.ceil(x1)), int(np.ceil(width))), min(int(np.ceil(y1)), int(np.ceil(height)))
-        if r > l and b > t:
-            out.append((l, t, r, b))
+        left, top = max(int(np.floor(x0)), 0), max(int(np.floor(y0)), 0)
+        right, bottom = min(int(np.ceil(x1)), int(np.ceil(width))), min(int(np.ceil(y1)), int(np.ceil(height)))
+        if right > left and bottom > top:
+            out.append((left, top, right, bottom))
     return out
 
 
@@ -75,21 +75,29 @@ async def ink_pass(
 
 def _decode(png: bytes) -> np.ndarray:
     with Image.open(io.BytesIO(png)) as im:
-        return np.asarray(im.convert("RGB"))
+        pixels: np.ndarray = np.asarray(im.convert("RGB"))
+        return pixels
 
 
 def ink_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
     a, b = a[:h, :w], b[:h, :w]
     # uint8 wrap-around avoided by comparing both directions
-    return ((np.maximum(a, b) - np.minimum(a, b)) >= INK_DIFF).any(axis=2)
+    mask: np.ndarray = ((np.maximum(a, b) - np.minimum(a, b)) >= INK_DIFF).any(axis=2)
+    return mask
 
 
-def judge(token_boxes, regions, normal: list[bytes], off: list[bytes], scale: float) -> dict[int, Ink]:
+def judge(
+    token_boxes: dict[int, list[list[float]]],
+    regions: list[tuple[int, int, int, int]],
+    normal: list[bytes],
+    off: list[bytes],
+    scale: float,
+) -> dict[int, Ink]:
     masks = [ink_mask(_decode(a), _decode(b)) for a, b in zip(normal, off)]
     out: dict[int, Ink] = {}
     for t, boxes in token_boxes.items():
-        count, inks = 0, []
+        count, inks = 0, list[list[float]]()
         for box in boxes:
             x0, y0, x1, y1 = box
             k = _region_of(regions, box)
@@ -122,7 +130,7 @@ def judge(token_boxes, regions, normal: list[bytes], off: list[bytes], scale: fl
     return out
 
 
-def _region_of(regions, box) -> int | None:
+def _region_of(regions: list[tuple[int, int, int, int]], box: list[float]) -> int | None:
     cy = (box[1] + box[3]) / 2
     for k, (l, t, r, b) in enumerate(regions):
         if t <= cy <= b and l <= (box[0] + box[2]) / 2 <= r:

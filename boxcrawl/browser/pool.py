@@ -16,16 +16,21 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Error as PlaywrightError, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
 from ..config import BrowserConfig
 from ..egress import proxy as egress
 from ..egress.guard import NetworkGuard, Refused
 from ..records import Outcome, RenderedPage
 from .chromium import egress_args, find_chromium, launch_args
-from .render import SETTLE_WATCH_JS, PagePlan, quietly, render_page
-from .tab import MAX_PAGES as TAB_PAGES, RESET_SECONDS, Tab, close_context
+from .hygiene import quietly
+from .render import SETTLE_WATCH_JS, PagePlan, render_page
+from .tab import MAX_PAGES as TAB_PAGES
+from .tab import RESET_SECONDS, Tab, close_context
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +56,9 @@ class _Handle:
     def __init__(self, default: BrowserContext, profile: str):
         self.default = default  # the browser's own context: Chromium's hidden pages live here
         self.profile = profile  # its temporary user data dir
-        self.browser: Browser = default.browser
+        browser = default.browser
+        assert browser is not None  # a persistent context belongs to the browser it launched
+        self.browser: Browser = browser
         self.pages = 0
         self.in_flight = 0
         self.retired = False
@@ -60,7 +67,7 @@ class _Handle:
         self.idle: list[Tab] = []  # reset tabs, waiting for a page
         self.browser.on("disconnected", self._on_disconnected)
 
-    def _on_disconnected(self, _browser) -> None:
+    def _on_disconnected(self, _browser: Browser) -> None:
         self.dead = True
 
 
@@ -81,7 +88,7 @@ class BrowserPool:
         self.extra_args = list(extra_args)  # e.g. --enable-dom-distiller
         self.guard = guard or NetworkGuard(cfg.allow_hosts)
         self.executable = find_chromium(cfg.chromium)
-        self._playwright = None
+        self._playwright: Playwright | None = None
         self._proxy: egress.EgressProxy | None = None
         self._handle: _Handle | None = None
         self._lock = asyncio.Lock()
@@ -103,7 +110,7 @@ class BrowserPool:
                 os.environ[ATTACH_TO_OTHER] = saved
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         if self._handle is not None:
             await self._close(self._handle)
         if self._playwright is not None:
@@ -115,6 +122,7 @@ class BrowserPool:
         # A persistent context, only so that the default context is ours to configure.
         profile = tempfile.mkdtemp(prefix="boxcrawl-chromium-")
         try:
+            assert self._playwright is not None, "BrowserPool is used inside `async with`"
             default = await self._playwright.chromium.launch_persistent_context(
                 profile,
                 executable_path=self.executable,
@@ -134,8 +142,9 @@ class BrowserPool:
             shutil.rmtree(profile, ignore_errors=True)
             raise
         self.launches += 1
-        self.version = default.browser.version
-        return _Handle(default, profile)
+        handle = _Handle(default, profile)
+        self.version = handle.browser.version
+        return handle
 
     async def _launch_with_retries(self, attempts: int = 3) -> _Handle:
         # Right after Chromium was killed, or on a loaded machine, a launch can fail once with
@@ -196,7 +205,11 @@ class BrowserPool:
         return await self._run(url, lambda tab, timings: render_page(tab, url, plan, self.cfg, timings), reuse=True)
 
     async def run_page(
-        self, url: str, work, context_options: dict | None = None, timeout: float | None = None
+        self,
+        url: str,
+        work: Callable[[BrowserContext, egress.Door, dict[str, float]], Awaitable[RenderedPage]],
+        context_options: dict[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RenderedPage:
         """Run ``work(context, door, timings)`` in a fresh context under the deadline; all its traffic
         goes through its own door of the egress proxy. ``context_options`` override the context's
@@ -209,14 +222,17 @@ class BrowserPool:
         )
 
     async def _run(
-        self, url: str, work, reuse: bool = False, context_options: dict | None = None, timeout: float | None = None
+        self,
+        url: str,
+        work: Callable[[Tab, dict[str, float]], Awaitable[RenderedPage]],
+        reuse: bool = False,
+        context_options: dict[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> RenderedPage:
         try:  # may resolve a name: off the event loop
             await asyncio.to_thread(self.guard.check, url)
         except Refused as exc:
-            return RenderedPage(
-                url=url, final_url=url, status=None, content_type=None, outcome=Outcome.REFUSED, error=str(exc)
-            )
+            return RenderedPage.unreached(url, Outcome.REFUSED, str(exc))
         handle = await self._acquire()
         tab: Tab | None = None
         clean = False
@@ -232,37 +248,24 @@ class BrowserPool:
                 clean = reuse and page.outcome in REUSABLE_AFTER
                 return page
         except TimeoutError:
-            return RenderedPage(
-                url=url,
-                final_url=url,
-                status=None,
-                content_type=None,
-                outcome=Outcome.TIMEOUT,
-                retryable=True,
-                timings=timings,
-                error=f"page deadline of {timeout or self.cfg.page_timeout:g}s exceeded",
-            )
+            deadline = f"page deadline of {timeout or self.cfg.page_timeout:g}s exceeded"
+            return RenderedPage.unreached(url, Outcome.TIMEOUT, deadline, retryable=True, timings=timings)
         except PlaywrightError as exc:
             crashed = handle.dead or not handle.browser.is_connected()
-            return RenderedPage(
-                url=url,
-                final_url=url,
-                status=None,
-                content_type=None,
-                outcome=Outcome.CRASH if crashed else Outcome.ERROR,
-                retryable=True,
-                error=("browser crashed: " if crashed else "") + exc.message.splitlines()[0][:300],
+            error = ("browser crashed: " if crashed else "") + exc.message.splitlines()[0][:300]
+            return RenderedPage.unreached(
+                url, Outcome.CRASH if crashed else Outcome.ERROR, error, retryable=True, timings=timings
             )
         finally:
             if tab is not None:
                 await self._put_back(handle, tab, clean)
             await self._release(handle)
 
-    async def _open_tab(self, handle: _Handle, context_options: dict | None, with_page: bool) -> Tab:
+    async def _open_tab(self, handle: _Handle, context_options: dict[str, Any] | None, with_page: bool) -> Tab:
         door = await self._open_door()
         context = None
         try:
-            options = dict(
+            options: dict[str, Any] = dict(
                 viewport={"width": self.cfg.viewport_width, "height": self.cfg.viewport_height},
                 device_scale_factor=self.cfg.scale,
                 user_agent=self.cfg.user_agent,
@@ -312,7 +315,7 @@ class BrowserPool:
             await self._close_door(tab.door)
 
     @staticmethod
-    async def _close_popup(page) -> None:
+    async def _close_popup(page: Page) -> None:
         # window.open() from a page under test: close it; only the page we opened is rendered
         if await page.opener() is not None:
             await quietly(page.close())

@@ -6,20 +6,23 @@ import asyncio
 import io
 import json
 import time
+from collections.abc import Callable, Sequence
 from importlib import resources
-from typing import Protocol
+from typing import Any, Protocol
 
 from PIL import Image
-from playwright.async_api import Error as PlaywrightError, Page, Response
+from playwright.async_api import Dialog, Frame, Page, Request, Response
+from playwright.async_api import Error as PlaywrightError
 
 from ..config import BrowserConfig
 from ..egress.proxy import Door
-from ..records import Measurement, Outcome, RenderedPage
+from ..records import Box, Measurement, Outcome, RenderedPage
 from .capture import RegionCapture
+from .hygiene import dismiss
 from .ink import ink_pass
 from .tab import Tab
 
-_JS_DIR = resources.files("boxcrawl.extract") / "js"
+_JS_DIR = resources.files("boxcrawl.browser") / "js"
 COLLECT_TEXT_JS = (_JS_DIR / "collect_text.js").read_text()
 SETTLE_WATCH_JS = (_JS_DIR / "settle_watch.js").read_text()
 SETTLE_JS = (_JS_DIR / "settle.js").read_text().replace("/*SETTLE_WATCH_JS*/", SETTLE_WATCH_JS)
@@ -73,33 +76,35 @@ class _Navigation:
         self.in_flight = 0  # requests started and not yet finished or failed
         self.last_request = time.monotonic()
         self._page = page
-        self._listeners = {
-            "response": self._on_response,
-            "dialog": self._on_dialog,
-            "crash": self._on_crash,
-            "framenavigated": self._on_frame_navigated,
-            "request": self._on_request,
-            "requestfinished": self._on_request_done,
-            "requestfailed": self._on_request_done,
-        }
-        for event, listener in self._listeners.items():
-            page.on(event, listener)
+        page.on("response", self._on_response)
+        page.on("dialog", self._on_dialog)
+        page.on("crash", self._on_crash)
+        page.on("framenavigated", self._on_frame_navigated)
+        page.on("request", self._on_request)
+        page.on("requestfinished", self._on_request_done)
+        page.on("requestfailed", self._on_request_done)
         self._main = page.main_frame
 
     def detach(self) -> None:
         """Stop listening: the tab's page goes on to other documents."""
-        for event, listener in self._listeners.items():
-            self._page.remove_listener(event, listener)
+        page = self._page
+        page.remove_listener("response", self._on_response)
+        page.remove_listener("dialog", self._on_dialog)
+        page.remove_listener("crash", self._on_crash)
+        page.remove_listener("framenavigated", self._on_frame_navigated)
+        page.remove_listener("request", self._on_request)
+        page.remove_listener("requestfinished", self._on_request_done)
+        page.remove_listener("requestfailed", self._on_request_done)
 
-    def _on_frame_navigated(self, frame) -> None:
+    def _on_frame_navigated(self, frame: Frame) -> None:
         if frame == self._main:
             self.commits += 1
 
-    def _on_request(self, _request) -> None:
+    def _on_request(self, _request: Request) -> None:
         self.in_flight += 1
         self.last_request = time.monotonic()
 
-    def _on_request_done(self, _request) -> None:
+    def _on_request_done(self, _request: Request) -> None:
         self.in_flight = max(self.in_flight - 1, 0)
         self.last_request = time.monotonic()
 
@@ -113,21 +118,12 @@ class _Navigation:
         self.retry_after = response.headers.get("retry-after")
         self.robots_tag = (response.headers.get("x-robots-tag") or "").lower()
 
-    def _on_dialog(self, dialog) -> None:
-        # alert/confirm/prompt/beforeunload: dismiss so the page never blocks
+    def _on_dialog(self, dialog: Dialog) -> None:
         self.dialogs += 1
-        asyncio.ensure_future(quietly(dialog.dismiss()))
+        dismiss(dialog)
 
-    def _on_crash(self, _page) -> None:
+    def _on_crash(self, _page: Page) -> None:
         self.crashed = True
-
-
-async def quietly(coro) -> None:
-    """Await a Playwright call whose failure changes nothing (the page or browser is going away)."""
-    try:
-        await coro
-    except PlaywrightError:
-        pass
 
 
 def classify_error(message: str) -> tuple[Outcome, bool]:
@@ -181,17 +177,19 @@ async def render_page(
 ) -> RenderedPage:
     """Load ``url`` in the tab and return what it showed. Never raises for page errors.
     ``timings`` fills in as stages finish, so a caller that times out still sees how far it got."""
+    if tab.page is None:
+        raise ValueError("render_page needs a tab with a page")
     nav = _Navigation(tab.page)
     try:
-        return await _render(tab, nav, url, plan, cfg, timings)
+        return await _render(tab, tab.page, nav, url, plan, cfg, timings)
     finally:
         nav.detach()
 
 
 async def _render(
-    tab: Tab, nav: _Navigation, url: str, plan: PagePlan, cfg: BrowserConfig, timings: dict[str, float]
+    tab: Tab, page: Page, nav: _Navigation, url: str, plan: PagePlan, cfg: BrowserConfig, timings: dict[str, float]
 ) -> RenderedPage:
-    page, door = tab.page, tab.door
+    door = tab.door
     clock = time.perf_counter()
 
     def lap(stage: str) -> None:
@@ -200,7 +198,7 @@ async def _render(
         timings[stage] = round(timings.get(stage, 0.0) + (now - clock) * 1000, 1)  # stages may lap again
         clock = now
 
-    def result(outcome: Outcome, error: str | None, retryable: bool = False, **kw) -> RenderedPage:
+    def result(outcome: Outcome, error: str | None, retryable: bool = False, **kw: Any) -> RenderedPage:
         return RenderedPage(
             url=url,
             final_url=page.url if page.url != "about:blank" else url,
@@ -251,9 +249,9 @@ async def _render(
     try:
         await settle(page, nav, cfg)
         lap("settle")
-        if message := left_for_an_error(page, door):
-            outcome, retryable = classify_error(message)
-            return result(outcome, message, retryable, load_complete=load_complete)
+        if left := left_for_an_error(page, door):
+            outcome, retryable = classify_error(left)
+            return result(outcome, left, retryable, load_complete=load_complete)
         await tab.freeze_scripts()
         await page.evaluate(FREEZE_JS)
         measurement = await _measure(page, plan, cfg, lap)
@@ -353,7 +351,7 @@ CAPTURE_SPAN = 8192
 CAPTURE_GAP = 512
 
 
-async def capture(page: Page, clips, scale: float, lap) -> list[Image.Image]:
+async def capture(page: Page, clips: list[Box], scale: float, lap: Callable[[str], None]) -> list[Image.Image]:
     """The pixels of every clip, decoded. Clips that fit one viewport together share one capture
     (fast PNG mode), cut apart off the event loop; the time spent decoding and cutting is lapped
     as "encode", the rest as "capture"."""
@@ -381,14 +379,16 @@ async def capture(page: Page, clips, scale: float, lap) -> list[Image.Image]:
             lap("encode")
             for i, part in zip(group, parts):
                 images[i] = part
-    return images
+    done = [image for image in images if image is not None]
+    assert len(done) == len(clips)  # every clip is in one group
+    return done
 
 
-def _union(boxes) -> tuple[float, float, float, float]:
+def _union(boxes: Sequence[Box]) -> Box:
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
-def cut(png: bytes, origin, boxes, scale: float) -> list[Image.Image]:
+def cut(png: bytes, origin: Sequence[float], boxes: Sequence[Box], scale: float) -> list[Image.Image]:
     with Image.open(io.BytesIO(png)) as im:
         im.load()
         out = []
@@ -407,7 +407,7 @@ def encode_png(images: list[Image.Image]) -> list[bytes]:
     return out
 
 
-async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap) -> Measurement:
+async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap: Callable[[str], None]) -> Measurement:
     # The viewport keeps its size: the layout measured is the page's own at this viewport
     # (100vh stays 100vh), hit tests scroll to what they test, and captures paint beyond
     # the viewport without resizing it.

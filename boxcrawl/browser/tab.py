@@ -26,7 +26,8 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-from playwright.async_api import BrowserContext, CDPSession, Error as PlaywrightError, Page, Request
+from playwright.async_api import BrowserContext, CDPSession, Page, Request
+from playwright.async_api import Error as PlaywrightError
 
 from ..egress.proxy import Door
 
@@ -59,21 +60,27 @@ class Tab:
         if parts.scheme in ("http", "https"):
             self.origins.add(f"{parts.scheme}://{parts.netloc}")
 
+    def _session(self) -> tuple[Page, CDPSession]:
+        if self.page is None or self.cdp is None:
+            raise RuntimeError("a bare context (BrowserPool.run_page) has no page of the tab's own")
+        return self.page, self.cdp
+
     async def freeze_scripts(self) -> None:
         """Stop the page's scripts (timers, handlers, new scripts): the page holds still to be measured."""
-        await self.cdp.send("Emulation.setScriptExecutionDisabled", {"value": True})
+        await self._session()[1].send("Emulation.setScriptExecutionDisabled", {"value": True})
 
     async def reset(self) -> None:
         """Make the tab as a fresh one for the next page (see the module docstring)."""
-        await self.page.evaluate(FORGET_JS)
-        await self.page.goto("about:blank")
-        await self.cdp.send("Emulation.setScriptExecutionDisabled", {"value": False})
-        await self.cdp.send("Page.resetNavigationHistory")
+        page, cdp = self._session()
+        await page.evaluate(FORGET_JS)
+        await page.goto("about:blank")
+        await cdp.send("Emulation.setScriptExecutionDisabled", {"value": False})
+        await cdp.send("Page.resetNavigationHistory")
         await self.context.clear_cookies()
         origins, self.origins = self.origins, set()
         await asyncio.gather(
             *(
-                self.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+                cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
                 for origin in sorted(origins)
             )
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from .features import V1_NAMES, V1_NO_PATH, v1_from_derived
@@ -11,26 +10,6 @@ from .store import read_json
 
 TOLERANCE = 0.001
 FAILED_TEXTS = ("No data found.", "Failed to find article")
-
-
-def add_parsers(sub) -> None:
-    p = sub.add_parser(
-        "check-derived",
-        help="our JS-derived v1 vs the native one (ours or Chrome's dump)",
-        description="Compare the v1 vector derived from the JS features with the native record "
-        "(Blink-equivalent collector, or Chrome's own dump where a build logs it).",
-    )
-    p.add_argument("--features", required=True, type=Path, help="aggregated DIR/feature-derived (or mfeature-)")
-    p.add_argument("--from-mhtml", action="store_true", help="compare only the URL-independent v1NoPath columns")
-    p.set_defaults(run=run_check_derived)
-
-    p = sub.add_parser("check-distilled-mhtml", help="distilled text from the live page vs from its MHTML")
-    p.add_argument("--dir", required=True, type=Path)
-    p.set_defaults(run=run_check_mhtml)
-
-    p = sub.add_parser("mhtml-corpus", help="entry ids on stdin -> DOM Distiller eval corpus records on stdout")
-    p.add_argument("--dir", type=Path, default=Path("."), help="the distill directory (default: current)")
-    p.set_defaults(run=run_mhtml_corpus)
 
 
 def compare_derived(records: list[dict], from_mhtml: bool = False) -> tuple[int, int, int, list[str]]:
@@ -59,20 +38,6 @@ def compare_derived(records: list[dict], from_mhtml: bool = False) -> tuple[int,
                 )
                 break
     return wrong, compared, skipped, messages
-
-
-def run_check_derived(args) -> int:
-    from .cli import _error
-
-    try:
-        records = read_json(args.features)
-    except (OSError, ValueError) as exc:
-        raise _error(f"cannot read {args.features}: {exc}") from None
-    wrong, compared, skipped, messages = compare_derived(records, args.from_mhtml)
-    for m in messages:
-        print(m)
-    print(f"{wrong}/{compared} have mismatching derived features, {skipped} were skipped.")
-    return 1 if wrong else 0
 
 
 def compare_distilled(root: Path) -> tuple[int, int, int, list[str]]:
@@ -105,21 +70,6 @@ def compare_distilled(root: Path) -> tuple[int, int, int, list[str]]:
     return different, total, other_distiller, messages
 
 
-def run_check_mhtml(args) -> int:
-    from .cli import _error
-
-    if not args.dir.is_dir():
-        raise _error(f"{args.dir}: no such directory")
-    different, total, other, messages = compare_distilled(args.dir)
-    for m in messages:
-        print(m)
-    print(
-        f"{different}/{total} have different distilled content from mhtml"
-        + (f", {other} were distilled by different distillers and not compared" if other else "")
-    )
-    return 1 if different else 0
-
-
 def corpus_record(root: Path, entry: str) -> str:
     """One eval-corpus record; raises ValueError with the reason to skip."""
     feature, info, mhtml = (root / f"{entry}.feature", root / f"{entry}.info", root / f"{entry}.mhtml")
@@ -139,16 +89,3 @@ def corpus_record(root: Path, entry: str) -> str:
         f"{url}\nurl: {json.dumps(url)}\ntitle: {json.dumps(features.get('title', ''))}\n"
         f'html: {json.dumps(text)}\ncontent: ""\n\n'
     )
-
-
-def run_mhtml_corpus(args) -> int:
-    written = 0
-    for entry in sys.stdin.read().split():
-        try:
-            sys.stdout.write(corpus_record(args.dir, entry))
-            written += 1
-            sys.stderr.write(".")
-        except ValueError as exc:
-            sys.stderr.write(f"\n{entry}: SKIPPED: {exc}\n")
-    sys.stderr.write(f"\n{written} records\n")
-    return 0

@@ -12,30 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from pathlib import Path
 
-from .features import V1_NAMES, V1_NO_PATH, as_dict
-from ..argtypes import whole_number
 from ..files import atomic_write_bytes
-from .store import read_json
+from .features import V1_NAMES, V1_NO_PATH, as_dict
 
-PATH_GROUP = (
-    "forum",
-    "index",
-    "search",
-    "view",
-    "archive",
-    "asp",
-    "phpbb",
-    "php",
-    "pathLength",
-    "domain",
-    "pathComponents",
-    "slugDetector",
-    "pathNumbers",
-    "lastSegmentLength",
-)
+PATH_GROUP = V1_NAMES[V1_NAMES.index("forum") : V1_NAMES.index("lastSegmentLength") + 1]
 
 
 def groups(names: list[str]) -> dict[str, list[str]]:
@@ -155,41 +137,3 @@ def write_csvs(out: Path, rows: list[tuple[float, dict]], drop_id_sin: bool = Fa
         atomic_write_bytes(path, _csv_bytes(present, rows))
         written.append(path)
     return written
-
-
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "features-csv",
-        help="derived features + labels -> training CSVs (write_features_csv)",
-        description=__doc__.split("\n\n")[0],
-    )
-    p.add_argument("--features", required=True, type=Path, help="aggregated DIR/feature-derived")
-    p.add_argument("--out", required=True, type=Path, help="main CSV; per-feature/group files go beside it")
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--marked", type=Path, help="a labeling archive (archive/archive-*.json) or labelled index")
-    g.add_argument("--distilled", type=Path, help="aggregated DIR/dfeature-derived (long-article labels)")
-    p.add_argument("--min-bytes", type=whole_number(0), default=1000, help="--distilled: long-article threshold (1000)")
-    p.add_argument("--drop-id-sin", action="store_true", help="leave out the id and sin columns")
-    p.set_defaults(run=run)
-
-
-def run(args) -> int:
-    from .cli import _error
-
-    try:
-        features = read_json(args.features)
-        marked = read_json(args.marked) if args.marked else None
-        distilled = read_json(args.distilled) if args.distilled else None
-    except (OSError, ValueError) as exc:
-        raise _error(f"cannot read input: {exc}") from None
-    if isinstance(marked, dict):  # an archive object rather than a plain list
-        marked = marked.get("entries") or marked.get("data") or []
-    warn = lambda m: print(m, file=sys.stderr)
-    rows = labelled_rows(features, marked, distilled, args.min_bytes, warn)
-    try:
-        written = write_csvs(args.out, rows, args.drop_id_sin, warn)
-    except CsvError as exc:
-        raise _error(str(exc)) from None
-    ones = sum(1 for label, _ in rows if label)
-    print(f"{len(rows)} labelled entries ({ones} positive) -> {args.out} and {len(written) - 1} more CSVs")
-    return 0

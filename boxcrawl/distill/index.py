@@ -8,8 +8,8 @@ import json
 import marshal
 from pathlib import Path
 
-from .features import derived_features
 from ..files import atomic_write_bytes, atomic_write_json
+from .features import derived_features
 from .store import FEATURE_KINDS, read_json
 
 

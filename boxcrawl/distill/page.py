@@ -12,11 +12,12 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 
-from playwright.async_api import BrowserContext, Error as PlaywrightError, Page, Route
+from playwright.async_api import BrowserContext, Page, Route
+from playwright.async_api import Error as PlaywrightError
 
+from ..browser.hygiene import dismiss
 from ..browser.render import left_for_an_error, load_error
 from ..egress.proxy import Door
-
 from .distiller import (
     CHROME,
     FAILURE_MARKERS,
@@ -83,17 +84,6 @@ def _attach_console(page: Page, sink: dict) -> None:
     page.on("console", on_console)
 
 
-def _dismiss_dialogs(page: Page) -> None:
-    page.on("dialog", lambda d: asyncio.ensure_future(_quiet(d.dismiss())))
-
-
-async def _quiet(coro) -> None:
-    try:
-        await coro
-    except PlaywrightError:
-        pass
-
-
 async def extract(page: Page, url_override: str | None = None) -> tuple[dict, dict | None]:
     raw = await page.evaluate(EXTRACT_FEATURES_JS)
     if raw is None:
@@ -108,7 +98,7 @@ async def capture_original(context: BrowserContext, url: str, opts: DistillOptio
     cap = PageCapture(url=url)
     t0 = time.monotonic()
     page = await context.new_page()
-    _dismiss_dialogs(page)
+    page.on("dialog", dismiss)
     _attach_console(page, cap.chrome_console)
     await page.set_viewport_size(opts.original_viewport())
     try:
@@ -153,7 +143,7 @@ async def capture_mhtml(
     """Reload a saved MHTML offline; URL features describe the original URL, not file://."""
     cap = PageCapture(url=original_url)
     page = await context.new_page()
-    _dismiss_dialogs(page)
+    page.on("dialog", dismiss)
     await page.set_viewport_size(opts.original_viewport())
     file_url = "file://" + mhtml_path
 
@@ -208,7 +198,7 @@ async def distill(
     result = Distilled()
     t0 = time.monotonic()
     page = await context.new_page()
-    _dismiss_dialogs(page)
+    page.on("dialog", dismiss)
     await page.set_viewport_size(opts.distilled_viewport())
     chrome_error = None
     if allow_chrome and opts.distiller in ("auto", "chrome") and url.startswith(("http://", "https://")):

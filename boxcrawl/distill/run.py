@@ -16,14 +16,14 @@ from pathlib import Path
 from ..browser.pool import BrowserPool
 from ..config import BrowserConfig
 from ..egress.proxy import Door
+from ..files import atomic_write_bytes, atomic_write_json, exclusive_lock
 from ..records import RenderedPage
 from .distiller import DISTILLER_FLAGS
 from .features import derived_features
 from .options import DistillOptions
-from .readerable import readerable
 from .page import EntryFailed, PageCapture, capture_mhtml, capture_original, distill
+from .readerable import readerable
 from .scoring import ModelError, load_scorer, native_record_without_model
-from ..files import atomic_write_bytes, atomic_write_json, exclusive_lock
 from .store import Entry, OutDir, read_json, utf8_len
 
 

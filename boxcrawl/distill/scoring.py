@@ -7,9 +7,9 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from ..train.model import FILTERED_HOSTS, AdaBoostModel, ModelError
-from .features import V1_NAMES, v1_from_native
+from .features import V1_NAMES, as_dict, v1_from_derived, v1_from_native
 
-__all__ = ["ChromeScorer", "ModelError", "load_scorer"]
+__all__ = ["ChromeScorer", "ModelError", "load_scorer", "score_record"]
 
 
 class ChromeScorer:
@@ -59,6 +59,39 @@ def _top(contributions: dict[str, float]) -> dict[str, float]:
 @lru_cache(maxsize=8)
 def load_scorer(distillable: str = "chrome:distillable", long_article: str = "chrome:long-article") -> ChromeScorer:
     return ChromeScorer(AdaBoostModel.load(distillable), AdaBoostModel.load(long_article))
+
+
+def score_record(
+    record: dict,
+    scorer: ChromeScorer,
+    vector: str = "js",
+    heuristics: str = "adaboost",
+    reject_mobile: bool = False,
+    explain: bool = True,
+) -> dict:
+    """Chrome's decision on one `feature-derived` record: `decision` (distillable && long-article && host not
+    filtered), both margins and, with `explain`, the per-feature contributions (they sum to the margin).
+    `heuristics` is Chrome's --reader-mode-heuristics: adaboost, opengraph, alwaystrue or none.
+    Raises KeyError for a record without a field it needs (no native record with vector="native")."""
+    derived = as_dict(record["features"])
+    native = record.get("native") or {}
+    if vector == "native":
+        if "derived_features" not in native:
+            raise KeyError("no native record")
+        v1 = [float(x) for x in native["derived_features"]]
+    else:
+        v1 = v1_from_derived(record["features"])
+    result = {"index": record.get("index"), "id": record.get("id"), "url": record["url"]}
+    if heuristics == "adaboost":
+        result.update(scorer.explain(v1, record["url"], explain=explain))
+        if reject_mobile and native.get("is_mobile_friendly"):
+            result["decision"] = False
+            result["rejected"] = "mobile-friendly"
+    else:
+        result["decision"] = {"opengraph": bool(derived.get("openGraph")), "alwaystrue": True, "none": False}[
+            heuristics
+        ]
+    return result
 
 
 def native_record_without_model(url: str, native_raw: dict, error: str) -> dict:

@@ -1,5 +1,5 @@
-"""The output directory: the original pipeline's per-entry layout (`<index>.png`, `<index>.feature`, ...), atomic writes,
-the URL list reader and the entry register that keeps entry numbers stable across runs."""
+"""The output directory: the original pipeline's per-entry layout (`<index>.png`, `<index>.feature`, ...),
+atomic writes, the URL list reader and the entry register that keeps entry numbers stable across runs."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ import ipaddress
 import os
 import socket
 import time
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -54,7 +55,10 @@ class Refused(Exception):
     """A URL or host the crawler must not reach; the message says why."""
 
 
-def _public_networks(raw: str | None) -> tuple:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _public_networks(raw: str | None) -> tuple[Network, ...]:
     if not raw:
         return ()
     try:
@@ -85,7 +89,7 @@ def normal_host(host: str) -> str:
 
 
 class NetworkGuard:
-    def __init__(self, allow_hosts: tuple[str, ...] | list[str] = (), public=None):
+    def __init__(self, allow_hosts: tuple[str, ...] | list[str] = (), public: Iterable[Network] | None = None):
         self.allow_hosts = frozenset(normal_host(h) for h in allow_hosts if h)
         self.public = _public_networks(os.environ.get(TEST_PUBLIC_ENV)) if public is None else tuple(public)
 
@@ -100,7 +104,7 @@ class NetworkGuard:
         if addr.version == 6 and addr.scope_id:
             return False  # fe80::1%eth0 and the like
         inner = embedded_ipv4(addr)
-        if inner and (addr.ipv4_mapped or addr.sixtofour or addr in NAT64):
+        if inner and isinstance(addr, ipaddress.IPv6Address) and (addr.ipv4_mapped or addr.sixtofour or addr in NAT64):
             # a translated form: the IPv4 address it reaches decides
             return all(self.is_public(a) for a in inner)
         if not addr.is_global or addr.is_multicast or addr.is_reserved or addr.is_unspecified:
@@ -113,7 +117,7 @@ class NetworkGuard:
         """The one address a connection to ``host`` may use, or `Refused`."""
         return self._decide(host, _lookup)
 
-    def _decide(self, host: str, lookup) -> Address:
+    def _decide(self, host: str, lookup: Callable[[str], list[Address]]) -> Address:
         host = normal_host(host)
         if not host:
             raise Refused("refused: no host")
@@ -182,9 +186,9 @@ def _lookup(host: str) -> list[Address]:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, OSError) as exc:
         raise Refused(f"refused: {host} does not resolve ({exc})") from None
-    addrs = []
+    addrs: list[Address] = []
     for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%")[0])
+        addr = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if addr not in addrs:
             addrs.append(addr)
     if not addrs:

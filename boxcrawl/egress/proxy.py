@@ -56,7 +56,7 @@ class Door:
         self.failed: list[str] = []
         self.port = 0
         self._server: asyncio.AbstractServer | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
@@ -80,7 +80,7 @@ class EgressProxy:
         self._shared = asyncio.run_coroutine_threadsafe(self._open(), self._loop).result()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._shared is not None:
             asyncio.run_coroutine_threadsafe(self._close(self._shared), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -92,12 +92,17 @@ class EgressProxy:
     @property
     def url(self) -> str:
         """The browser-wide proxy (Chromium's --proxy-server)."""
-        return self._shared.url
+        return self._opened().url
 
     @property
     def refused(self) -> list[str]:
         """What the guard turned away outside any door of a context."""
-        return self._shared.refused
+        return self._opened().refused
+
+    def _opened(self) -> Door:
+        if self._shared is None:
+            raise RuntimeError("EgressProxy is used inside `with`")
+        return self._shared
 
     async def open_door(self) -> Door:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._open(), self._loop))
@@ -116,7 +121,8 @@ class EgressProxy:
         return door
 
     async def _close(self, door: Door) -> None:
-        door._server.close()
+        if door._server is not None:
+            door._server.close()
         for task in list(door._tasks):
             task.cancel()
         await asyncio.gather(*door._tasks, return_exceptions=True)
@@ -206,10 +212,15 @@ async def _reply(writer: asyncio.StreamWriter, code: int) -> None:
     await writer.drain()
 
 
-async def _relay(a_reader, a_writer, b_reader, b_writer) -> None:
+async def _relay(
+    a_reader: asyncio.StreamReader,
+    a_writer: asyncio.StreamWriter,
+    b_reader: asyncio.StreamReader,
+    b_writer: asyncio.StreamWriter,
+) -> None:
     """Copy both ways until either side closes; then both close (HTTP and TLS need no half-close)."""
 
-    async def pipe(reader, writer):
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while data := await reader.read(CHUNK):
             writer.write(data)
             await writer.drain()

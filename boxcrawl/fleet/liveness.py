@@ -31,7 +31,7 @@ class Heartbeat:
         self,
         frontier: RedisFrontier,
         owner: str,
-        status: Callable[[], dict],
+        status: Callable[[], dict[str, object]],
         on_reaped: Callable[[dict[str, int]], None] = lambda dead: None,
     ):
         self.frontier = frontier

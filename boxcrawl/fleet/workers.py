@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ..files import exclusive_lock
@@ -33,7 +34,7 @@ def sanitize(worker_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", worker_id).strip("_-") or "worker"
 
 
-def worker_lock(out: Path, worker_id: str):
+def worker_lock(out: Path, worker_id: str) -> AbstractContextManager[None]:
     folder = Path(out) / WORKERS
     folder.mkdir(parents=True, exist_ok=True)
     return exclusive_lock(

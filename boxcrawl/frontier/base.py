@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Protocol
 
+DEFAULT_LEASE_SECONDS = 120.0  # a lease not extended this long goes back to the queue
+
 
 @dataclass(frozen=True)
 class Lease:

@@ -24,7 +24,7 @@ def check_spec(spec: str) -> str:
     return spec
 
 
-def open_frontier(spec: str, out: Path, lease_seconds: float):
+def open_frontier(spec: str, out: Path, lease_seconds: float) -> SqliteFrontier | RedisFrontier:
     check_spec(spec)
     if is_redis(spec):
         return RedisFrontier(spec, lease_seconds=lease_seconds)

@@ -29,15 +29,15 @@ import re
 import time
 import uuid
 from importlib import resources
-from typing import Iterable
+from typing import Any, Iterable
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 import redis
-from redis.connection import parse_url
 from redis.backoff import ExponentialBackoff
+from redis.connection import parse_url as _parse_url
 from redis.retry import Retry
 
-from .base import Finished, Lease
+from .base import DEFAULT_LEASE_SECONDS, Finished, Lease
 
 PREFIX = "{boxcrawl}:"
 SCRIPTS = (
@@ -45,7 +45,7 @@ SCRIPTS = (
     "lease",
     "retry",
     "extend",
-    "release",
+    "requeue",
     "commit",
     "retry_failed",
     "host_slot",
@@ -53,7 +53,15 @@ SCRIPTS = (
     "join",
     "beat",
 )
-DEFAULT_LEASE_SECONDS = 120.0
+
+
+def parse_url(url: str) -> dict[str, Any]:
+    return dict(_parse_url(url))  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+
+
+def _text(reply: Any) -> str:
+    """A Redis reply as text: the client does not decode, so URLs come back byte for byte."""
+    return reply.decode() if isinstance(reply, bytes) else str(reply)
 
 
 class FrontierUnavailable(RuntimeError):
@@ -114,7 +122,7 @@ def _redaction(url: str) -> tuple[str, set[str]]:
             removed.add(port)  # "redis://:PASSWORD" with the "@host" left out
             tail = f"{host}:{MASK}{rest[end:]}"
 
-    def param(m: re.Match) -> str:
+    def param(m: re.Match[str]) -> str:
         if not _secret_key(m["key"]):
             return m[0]
         removed.add(m["value"])
@@ -188,7 +196,7 @@ class RedisFrontier:
                 retry_on_error=[redis.ConnectionError, redis.TimeoutError],
             )
         except ValueError as exc:
-            raise FrontierUnavailable(f"bad Redis URL {redact(url)}: {scrub(exc, url)}") from None
+            raise FrontierUnavailable(f"bad Redis URL {redact(url)}: {scrub(str(exc), url)}") from None
         self._check(url, connect_timeout)
         self.prefix = PREFIX
         lua = resources.files("boxcrawl.frontier") / "lua"
@@ -221,7 +229,8 @@ class RedisFrontier:
         finally:
             probe.close()
 
-    def _run(self, name: str, *args) -> object:
+    def _run(self, name: str, *args: Any) -> Any:
+        """Run a Lua step; its reply is what the script returns (numbers, bytes, lists of them)."""
         return self._scripts[name](args=[self.prefix, *args])
 
     # -- queue ---------------------------------------------------------------------------------
@@ -229,7 +238,7 @@ class RedisFrontier:
         urls = list(urls)
         added = 0
         for i in range(0, len(urls), 1000):  # bounded script runs: other workers are not held up
-            added += self._run("add", depth, *urls[i : i + 1000])
+            added += int(self._run("add", depth, *urls[i : i + 1000]))
         return added
 
     def lease(self, owner: str, n: int = 1, max_pages: int = 0) -> list[Lease]:
@@ -237,39 +246,40 @@ class RedisFrontier:
         leases = []
         for url, info in zip(flat[::2], flat[1::2]):
             depth, attempts = info.split()
-            leases.append(Lease(url=url.decode(), depth=int(depth), attempts=int(attempts)))
+            leases.append(Lease(url=_text(url), depth=int(depth), attempts=int(attempts)))
         return leases
 
-    def retry(self, lease: Lease, error: str, delay: float, max_attempts: int, owner: str = "") -> bool:
-        return self._run("retry", owner, lease.url, error, delay, max_attempts) != 0
+    def retry(self, lease: Lease, error: str, delay: float, max_attempts: int, owner: str | None = None) -> bool:
+        return int(self._run("retry", owner or "", lease.url, error, delay, max_attempts)) != 0
 
     def extend(self, owner: str, urls: Iterable[str]) -> int:
         urls = list(urls)
-        return self._run("extend", owner, self.lease_seconds, *urls) if urls else 0
+        return int(self._run("extend", owner, self.lease_seconds, *urls)) if urls else 0
 
     def release(self, owner: str) -> None:
-        self._run("release", owner)
+        self._run("requeue", owner, "back", "1")
 
     # -- liveness ----------------------------------------------------------------------------------
-    def join(self, owner: str, info: dict, alive_seconds: float) -> int | None:
+    def join(self, owner: str, info: dict[str, object], alive_seconds: float) -> int | None:
         """Enter the roster of live workers. None when a live process already beats under ``owner``;
         else how many URLs a dead earlier process with this id held (now queued again)."""
-        n = int(self._run("join", owner, json.dumps(info), int(alive_seconds * 1000)))
-        return None if n < 0 else n
+        if not self._run("join", owner, json.dumps(info), int(alive_seconds * 1000)):
+            return None
+        return int(self._run("requeue", owner, "front", "0"))  # this id is ours now: all it holds is stale
 
-    def beat(self, owner: str, info: dict, alive_seconds: float) -> dict[str, int]:
+    def beat(self, owner: str, info: dict[str, object], alive_seconds: float) -> dict[str, int]:
         """Say ``owner`` is alive for ``alive_seconds`` more, and requeue the URLs of every worker
         whose heartbeat stopped. Returns {dead worker: URLs requeued}."""
         flat = self._run("beat", owner, json.dumps(info), int(alive_seconds * 1000))
-        return {w.decode(): int(n) for w, n in zip(flat[::2], flat[1::2])}
+        return {_text(w): int(n) for w, n in zip(flat[::2], flat[1::2])}
 
-    def workers(self) -> dict[str, dict]:
+    def workers(self) -> dict[str, dict[str, Any]]:
         """Live workers and their last heartbeat (what they render and hold uncommitted)."""
-        roster = self.client.hkeys(self.prefix + "workers")
+        roster = [_text(w) for w in self.client.hkeys(self.prefix + "workers")]
         if not roster:
             return {}
-        beats = self.client.mget([self.prefix + "alive:" + w.decode() for w in roster])
-        return {w.decode(): json.loads(b) for w, b in zip(roster, beats) if b is not None}
+        beats = self.client.mget([self.prefix + "alive:" + w for w in roster])
+        return {w: json.loads(b) for w, b in zip(roster, beats) if b is not None}
 
     def retry_failed(self) -> int:
         return int(self._run("retry_failed"))
@@ -277,15 +287,15 @@ class RedisFrontier:
     def attempts(self, url: str) -> int:
         info = self.client.hget(self.prefix + "info", url)
         if info is not None:
-            return int(info.split()[1])
+            return int(_text(info).split()[1])
         return 0
 
     # -- shard commit log ------------------------------------------------------------------------
-    def commit(self, shard: str, finished: list[Finished], owner: str = "") -> list[str]:
+    def commit(self, shard: str, finished: list[Finished], owner: str | None = None) -> list[str]:
         args: list[str] = []
         for f in finished:
             args += [f.url, f.outcome, f.error or ""]
-        return [u.decode() for u in self._run("commit", owner, shard, *args)]
+        return [_text(u) for u in self._run("commit", owner or "", shard, *args)]
 
     def is_committed(self, shard: str) -> bool:
         return bool(self.client.hexists(self.prefix + "shards", shard))
@@ -301,7 +311,7 @@ class RedisFrontier:
         pipe.scard(self.prefix + "seen")
         pipe.hgetall(self.prefix + "stat")
         queue, delayed, leases, seen, stat = pipe.execute()
-        stat = {k.decode(): int(v) for k, v in stat.items()}
+        stat = {_text(k): int(v) for k, v in stat.items()}
         return {
             "queue": queue,
             "delayed": delayed,
@@ -323,7 +333,7 @@ class RedisFrontier:
         # Leases of other workers: they may yet add links, or die and hand their URLs back.
         mine = 0
         if owner is not None and s["leases"]:
-            mine = sum(1 for o in self.client.hvals(self.prefix + "owners") if o.decode() == owner)
+            mine = sum(1 for o in self.client.hvals(self.prefix + "owners") if _text(o) == owner)
         return s["leases"] > mine
 
     def counts(self) -> dict[str, int]:
@@ -337,7 +347,7 @@ class RedisFrontier:
         uncommitted = sum(int(b.get("uncommitted", 0)) for b in live.values())
         held = 0
         if s["leases"]:
-            held = sum(1 for o in self.client.hvals(self.prefix + "owners") if o.decode() in live)
+            held = sum(1 for o in self.client.hvals(self.prefix + "owners") if _text(o) in live)
         return {
             "queued": s["queue"] + s["delayed"],
             "leased": s["leases"],
@@ -355,18 +365,18 @@ class RedisFrontier:
 
     def outcomes(self) -> dict[str, int]:
         raw = self.client.hgetall(self.prefix + "outcomes")
-        return {k.decode(): int(v) for k, v in raw.items() if int(v)}
+        return {_text(k): int(v) for k, v in raw.items() if int(v)}
 
     def hosts(self) -> dict[str, dict[str, int]]:
         done = self.client.hgetall(self.prefix + "host_done")
         failed = self.client.hgetall(self.prefix + "host_failed")
-        return {h.decode(): {"done": int(n), "failed": int(failed.get(h, 0))} for h, n in done.items() if int(n)}
+        return {_text(h): {"done": int(n), "failed": int(failed.get(h, 0))} for h, n in done.items() if int(n)}
 
     def pages_per_min(self, window: float = 300.0) -> float:
         now = time.time()
         pages = 0
         for entry in self.client.lrange(self.prefix + "commits", 0, -1):
-            at, n = entry.split()
+            at, n = _text(entry).split()
             if now - int(at) <= window:
                 pages += int(n)
         return 60.0 * pages / window
@@ -374,7 +384,7 @@ class RedisFrontier:
     def failures(self, limit: int = 20) -> dict[str, str]:
         urls = list(self.client.hkeys(self.prefix + "failed"))[:limit]
         errors = self.client.hmget(self.prefix + "errors", urls) if urls else []
-        return {u.decode(): (e or b"").decode() for u, e in zip(urls, errors)}
+        return {_text(u): _text(e or b"") for u, e in zip(urls, errors)}
 
     # -- the crawl's settings, for workers that join it ----------------------------------------------
     def save_crawl(self, scope: str, seeds: list[str], max_pages: int) -> None:
@@ -383,9 +393,9 @@ class RedisFrontier:
         seeds = list(dict.fromkeys([*known["seeds"], *seeds]))
         self.client.set(self.prefix + "crawl", json.dumps({"scope": scope, "seeds": seeds, "max_pages": max_pages}))
 
-    def load_crawl(self) -> dict | None:
+    def load_crawl(self) -> dict[str, Any] | None:
         raw = self.client.get(self.prefix + "crawl")
-        return json.loads(raw) if raw else None
+        return dict(json.loads(raw)) if raw else None
 
     # -- politeness state (shared by every worker) -------------------------------------------------
     def host_slot(self, host: str, url: str, max_concurrent: int, delay: float, ttl: float) -> float:
@@ -399,7 +409,7 @@ class RedisFrontier:
 
     def cache_get(self, key: str) -> str | None:
         value = self.client.get(self.prefix + key)
-        return None if value is None else value.decode("utf-8", "replace")
+        return None if value is None else _text(value) if isinstance(value, str) else value.decode("utf-8", "replace")
 
     def cache_set(self, key: str, value: str, ttl: float) -> None:
         self.client.set(self.prefix + key, value.encode(), ex=max(1, int(ttl)))

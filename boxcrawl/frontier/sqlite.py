@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from .base import Finished, Lease
+from .base import DEFAULT_LEASE_SECONDS, Finished, Lease
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
@@ -38,9 +38,6 @@ CREATE TABLE IF NOT EXISTS shards (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
-
-
-DEFAULT_LEASE_SECONDS = 120.0
 
 
 class SqliteFrontier:
@@ -175,7 +172,7 @@ class SqliteFrontier:
     # -- progress ---------------------------------------------------------------------------------
     def started(self) -> int:
         """URLs leased or done: what counts against --max-pages."""
-        return self.db.execute("SELECT count(*) FROM urls WHERE state != 'queued'").fetchone()[0]
+        return int(self.db.execute("SELECT count(*) FROM urls WHERE state != 'queued'").fetchone()[0])
 
     def has_work(self, max_pages: int = 0, owner: str | None = None) -> bool:
         """Queued URLs exist, or URLs leased by anyone but ``owner``, who may add links, and fewer
@@ -216,7 +213,7 @@ class SqliteFrontier:
         pages = self.db.execute(
             "SELECT coalesce(sum(pages), 0) FROM shards WHERE committed_at >= ?", (time.time() - window,)
         ).fetchone()[0]
-        return 60.0 * pages / window
+        return 60.0 * float(pages) / window
 
     def failures(self, limit: int = 20) -> dict[str, str]:
         return dict(
@@ -230,7 +227,7 @@ class SqliteFrontier:
     def close(self) -> None:
         self.db.close()
 
-    def _tx(self):
+    def _tx(self) -> _Transaction:
         return _Transaction(self.db)
 
 
@@ -240,10 +237,9 @@ class _Transaction:
     def __init__(self, db: sqlite3.Connection):
         self.db = db
 
-    def __enter__(self):
+    def __enter__(self) -> sqlite3.Connection:
         self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
-    def __exit__(self, exc_type, *_):
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
-        return False

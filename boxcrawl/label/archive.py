@@ -1,7 +1,8 @@
-"""The original pipeline's label archives: `archive/archive-<time>.json`, the whole entry list with `good` where labelled.
+"""The original pipeline's label archives: `archive/archive-<time>.json`, the whole entry list with `good`
+where labelled.
 
-`write_features_csv --marked` reads the newest one, so the shape stays the original pipeline's: a JSON array of the index
-records (`index`, `url`, `screenshot`, `distilled`) plus `good` (and here also `labeler`, `labeled_at`).
+`write_features_csv --marked` reads the newest one, so the shape stays the original pipeline's: a JSON array of
+the index records (`index`, `url`, `screenshot`, `distilled`) plus `good` (and here also `labeler`, `labeled_at`).
 Names are safe (no spaces or colons) and sort by time; writes are atomic; pruning thins by age, not count.
 """
 

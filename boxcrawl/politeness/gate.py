@@ -12,6 +12,7 @@ import time
 from urllib.parse import urlsplit
 
 from ..config import PolitenessConfig
+from .shared import HostState
 
 MAX_PAUSE = 600.0  # never trust a Retry-After beyond this
 
@@ -23,7 +24,7 @@ def host_key(url: str) -> str:
 class _LocalState:
     """The same rules as `lua/host_slot.lua`, for one process."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.active: dict[str, dict[str, float]] = {}
         self.next_at: dict[str, float] = {}
 
@@ -50,10 +51,10 @@ class _LocalState:
 
 
 class HostGate:
-    def __init__(self, cfg: PolitenessConfig, slot_seconds: float, shared=None):
+    def __init__(self, cfg: PolitenessConfig, slot_seconds: float, shared: HostState | None = None):
         self.cfg = cfg
         self.slot_seconds = slot_seconds  # a slot frees itself after this (its worker died)
-        self.state = shared if shared is not None and hasattr(shared, "host_slot") else _LocalState()
+        self.state: HostState = shared if shared is not None else _LocalState()
         self.delays: dict[str, float] = {}  # robots.txt Crawl-delay, per host
         self.waiting: dict[str, int] = {}  # host -> tabs of this process waiting for it now
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from ..egress.guard import NetworkGuard, Refused
+from .shared import SharedCache
 
 MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
 CACHE_SECONDS = 24 * 3600
@@ -116,10 +117,16 @@ class _PinnedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
 
 
 class RobotsPolicy:
-    def __init__(self, agent: str | None, guard: NetworkGuard, shared=None, timeout: float = DEADLINE_SECONDS):
+    def __init__(
+        self,
+        agent: str | None,
+        guard: NetworkGuard,
+        shared: SharedCache | None = None,
+        timeout: float = DEADLINE_SECONDS,
+    ):
         self.agent = agent or DEFAULT_AGENT
         self.guard = guard
-        self.shared = shared if shared is not None and hasattr(shared, "cache_get") else None
+        self.shared = shared
         self.timeout = timeout
         self._parsed: dict[str, tuple[Protego, float]] = {}
         self._loading: dict[str, asyncio.Future] = {}  # one fetch per origin, however many pages wait

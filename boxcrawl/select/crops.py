@@ -101,7 +101,16 @@ def _straddles(frags: _Fragments, y: float, mask: np.ndarray) -> bool:
     return bool(np.any(mask & (frags.y0 < y) & (frags.y1 > y)))
 
 
-def _best_crop_at(frags, top, max_w, max_h, min_h, page_w, page_h, min_tokens) -> Crop | None:
+def _best_crop_at(
+    frags: _Fragments,
+    top: float,
+    max_w: float,
+    max_h: float,
+    min_h: float,
+    page_w: float,
+    page_h: float,
+    min_tokens: int,
+) -> Crop | None:
     # Vertical band: lines that start at or below `top` and end within max_h.
     start = top - 0.5
     in_band = (frags.y0 >= start) & (frags.y1 <= start + max_h)
@@ -145,8 +154,8 @@ def _windows(frags: _Fragments, band: np.ndarray, max_w: float) -> list[tuple[fl
     x0, x1 = frags.x0[band], frags.x1[band]
 
     def clean(edges: np.ndarray) -> np.ndarray:
-        crossing = (x0[:, None] < edges[None, :] - 0.5) & (x1[:, None] > edges[None, :] + 0.5)
-        return ~crossing.any(axis=0)
+        crossing: np.ndarray = (x0[:, None] < edges[None, :] - 0.5) & (x1[:, None] > edges[None, :] + 0.5)
+        return np.logical_not(crossing.any(axis=0))
 
     lefts = np.unique(np.round(x0, 1))
     good = lefts[clean(lefts)]
@@ -164,11 +173,22 @@ def _windows(frags: _Fragments, band: np.ndarray, max_w: float) -> list[tuple[fl
     return windows
 
 
-def _pad(frags, l, t, r, b, max_w, max_h, min_h, page_w, page_h):
+def _pad(
+    frags: _Fragments,
+    l: float,
+    t: float,
+    r: float,
+    b: float,
+    max_w: float,
+    max_h: float,
+    min_h: float,
+    page_w: float,
+    page_h: float,
+) -> tuple[float, float, float, float] | None:
     """Grow the tight text box by up to PAD per side (and to min_h), never into other text."""
 
-    def room(limit_mask, values, default):
-        return values[limit_mask].max() if limit_mask.any() else default
+    def room(limit_mask: np.ndarray, values: np.ndarray, default: float) -> float:
+        return float(values[limit_mask].max()) if limit_mask.any() else default
 
     row = (frags.y1 > t) & (frags.y0 < b)
     col = (frags.x1 > l) & (frags.x0 < r)
@@ -206,10 +226,10 @@ def _pick(candidates: list[Crop], cfg: SelectConfig) -> list[Crop]:
     return sorted(chosen, key=lambda c: (c.box[1], c.box[0]))
 
 
-def _overlap(a, b) -> float:
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     if w <= 0 or h <= 0:
         return 0.0
     smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return w * h / smaller
+    return float(w * h / smaller)

@@ -20,34 +20,12 @@ from typing import Sequence
 from google.protobuf import descriptor_pb2, message_factory
 from google.protobuf.message import DecodeError
 
+from ..distill.features import V1_NAMES
 from ..files import atomic_write_bytes
 from .chrome_pak import DEFAULT_PAK, PakError, read_pak
 
 # The order Chrome builds the vector in (page_features.cc) and the order `feature_number` indexes.
-V1_FEATURES = (
-    "openGraph",
-    "forum",
-    "index",
-    "search",
-    "view",
-    "archive",
-    "asp",
-    "phpbb",
-    "php",
-    "pathLength",
-    "domain",
-    "pathComponents",
-    "slugDetector",
-    "pathNumbers",
-    "lastSegmentLength",
-    "formCount",
-    "anchorCount",
-    "elementCount",
-    "anchorRatio",
-    "mozScore",
-    "mozScoreAllSqrt",
-    "mozScoreAllLinear",
-)
+V1_FEATURES = V1_NAMES
 
 # Resource ids of the two AdaBoostProto models in Chromium 156's resources.pak, in declaration order:
 # the page model (IDR_DISTILLABLE_PAGE_MODEL_NEW) then the long-article model (IDR_LONG_PAGE_MODEL).

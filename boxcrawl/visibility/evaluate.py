@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +14,7 @@ from ..browser.pool import BrowserPool
 from ..config import BrowserConfig, SelectConfig
 from ..extract.plan import TokenBoxPlan
 from ..extract.tokenizer import load_tokenizer
+from ..localsite import serve_folder
 from ..records import Outcome
 from .truth import Score, SuiteError, TruthPage, load_suite, score_page
 
@@ -43,28 +41,6 @@ class MethodResult:
     errors: list[str] = field(default_factory=list)
     ink_differ: int = 0  # with ink boxes: visible tokens whose ink box differs by > 2 px
     ink_measured: int = 0
-
-
-@contextlib.contextmanager
-def serve(folder: Path):
-    """`python3 -m http.server` on 127.0.0.1 in its own process (no GIL shared with the timing)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(folder), str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(200):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 def doc_urls(base: str, n: int) -> list[str]:
@@ -161,7 +137,7 @@ def evaluate(suite_dir: Path, methods: list[str], n_docs: int, chromium: str | N
         raise SuiteError(
             f"missing {DOCS}: apt-get install python3-doc (scripts/bootstrap.sh python3-doc does), or pass --docs 0"
         )
-    with serve(suite_dir) as suite_base, serve(DOCS if n_docs else suite_dir) as docs_base:
+    with serve_folder(suite_dir) as suite_base, serve_folder(DOCS if n_docs else suite_dir) as docs_base:
         docs = doc_urls(docs_base, n_docs) if n_docs else []
         return asyncio.run(_evaluate(suite, suite_base, docs, methods, chromium, report, tabs))
 
@@ -183,7 +159,6 @@ def format_table(results: dict[str, MethodResult], baseline: str = "none") -> st
         )
     ]
     for m, r in results.items():
-        med = lambda xs: f"{statistics.median(xs):.3f}" if xs else "-"
         overhead = "-"
         if base_total and r.doc_seconds and m != baseline:
             overhead = f"{100 * (sum(r.doc_seconds) / base_total - 1):+.1f} %"
@@ -195,8 +170,8 @@ def format_table(results: dict[str, MethodResult], baseline: str = "none") -> st
                 f"{r.score.precision:.4f}",
                 f"{r.score.recall:.4f}",
                 str(r.score.total),
-                med(r.suite_seconds),
-                med(r.doc_seconds),
+                _median(r.suite_seconds),
+                _median(r.doc_seconds),
                 overhead,
                 ink,
             )
@@ -204,3 +179,7 @@ def format_table(results: dict[str, MethodResult], baseline: str = "none") -> st
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
+def _median(xs: list[float]) -> str:
+    return f"{statistics.median(xs):.3f}" if xs else "-"

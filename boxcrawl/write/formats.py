@@ -109,7 +109,7 @@ class PackedPage:
 
     @property
     def n_samples(self) -> int:
-        return self.samples.num_rows
+        return int(self.samples.num_rows)
 
 
 _PAGE_COLUMNS = pa.schema([f for f in PAGES_SCHEMA if f.name != "shard"])

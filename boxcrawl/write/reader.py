@@ -9,8 +9,9 @@ import io
 import json
 import tarfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
@@ -31,26 +32,26 @@ class Dataset:
         """WebDataset tar shards, in order (give them to ``webdataset.WebDataset``)."""
         return self._files("wds", "tar")
 
-    def pages(self, columns: list[str] | None = None) -> Iterator[dict]:
+    def pages(self, columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
         """One dict per page, failed pages included: url, final_url, status, outcome, error,
         timings, text, and tokens (text, token, id, start, end, boxes, visible, hidden_reason)."""
         for path in self._files("pages", "parquet"):
             for batch in pq.ParquetFile(path).iter_batches(batch_size=64, columns=columns):
                 yield from batch.to_pylist()
 
-    def samples(self, decode: bool = True) -> Iterator[dict]:
+    def samples(self, decode: bool = True) -> Iterator[dict[str, Any]]:
         """One dict per crop: key, url, crop, tokens (text, token, id, box, boxes, ...) and
         image (a PIL image when ``decode``, else the encoded bytes)."""
         for shard in self.shards:
             yield from read_shard(shard, decode)
 
-    def pages_table(self):
+    def pages_table(self) -> pa.Table:
         """All pages as one pyarrow Table (``.to_pandas()`` if you have pandas)."""
         import pyarrow.dataset as ds
 
         return ds.dataset(self.root / "pages", format="parquet").to_table()
 
-    def samples_table(self):
+    def samples_table(self) -> pa.Table:
         import pyarrow.dataset as ds
 
         return ds.dataset(self.root / "samples", format="parquet").to_table()
@@ -59,17 +60,17 @@ class Dataset:
         return f"Dataset({str(self.root)!r}, shards={len(self.shards)})"
 
 
-def read_shard(path: Path, decode: bool) -> Iterator[dict]:
+def read_shard(path: Path, decode: bool) -> Iterator[dict[str, Any]]:
     """The samples of one WebDataset tar shard, in order (image decoded to PIL when ``decode``)."""
     with tarfile.open(path) as tar:
         for _key, members in shard_members(tar):
-            yield _sample({ext: tar.extractfile(m).read() for ext, m in members.items()}, decode)
+            yield _sample({ext: _read(tar, m) for ext, m in members.items()}, decode)
 
 
 def shard_members(tar: tarfile.TarFile) -> Iterator[tuple[str, dict[str, tarfile.TarInfo]]]:
     """(key, {extension: member}) per sample of an open shard, grouped the WebDataset way
     (consecutive files sharing the name before the first dot); nothing is read yet."""
-    current, parts = None, {}
+    current, parts = "", dict[str, tarfile.TarInfo]()
     for member in tar:
         if not member.isfile():
             continue
@@ -83,15 +84,20 @@ def shard_members(tar: tarfile.TarFile) -> Iterator[tuple[str, dict[str, tarfile
         yield current, parts
 
 
-def _sample(parts: dict, decode: bool) -> dict:
+def _read(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    file = tar.extractfile(member)
+    assert file is not None  # shard_members yields regular files only
+    return file.read()
+
+
+def _sample(parts: dict[str, bytes], decode: bool) -> dict[str, Any]:
     meta = json.loads(parts["json"])
     ext = next(e for e in IMAGE_EXTS if e in parts)
-    data = parts[ext]
-    if decode:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            data = im
-    return {**meta, "image": data}
+    if not decode:
+        return {**meta, "image": parts[ext]}
+    with Image.open(io.BytesIO(parts[ext])) as im:
+        im.load()
+    return {**meta, "image": im}
 
 
 def open_dataset(root: str | Path) -> Dataset:

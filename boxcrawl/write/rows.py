@@ -6,6 +6,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from PIL import Image
 
@@ -41,13 +42,13 @@ class Sample:
     key: str
     image: bytes  # encoded in `image_format`
     image_format: str
-    meta: dict  # the .json member / the samples table row (without the image)
+    meta: dict[str, Any]  # the .json member / the samples table row (without the image)
 
 
 @dataclass
 class PageRows:
     url: str
-    page: dict  # the pages table row
+    page: dict[str, Any]  # the pages table row
     samples: list[Sample]
 
 
@@ -68,7 +69,7 @@ def build_rows(
     key = page_key(url)
     m = rendered.measurement
     text = m.text if m else ""
-    tokens = []
+    tokens: list[dict[str, Any]] = []
     if m is not None and spans is not None:
         for i, (piece, tid, (start, end)) in enumerate(zip(spans.tokens, spans.ids, spans.offsets)):
             flat = m.boxes[i]
@@ -87,7 +88,7 @@ def build_rows(
     samples = []
     for index, (crop, png) in enumerate(zip(crops, rendered.images)):
         samples.append(_sample(sample_key(key, index), key, url, rendered, tokens, crop, png, scale, image_format))
-    n_visible = sum(t["visible"] for t in tokens)
+    n_visible = sum(bool(t["visible"]) for t in tokens)
     page = {
         "key": key,
         "url": url,
@@ -123,11 +124,21 @@ def build_rows(
     return PageRows(url=url, page=page, samples=samples)
 
 
-def _sample(key, page, url, rendered, tokens, crop: Crop, png: bytes, scale, image_format) -> Sample:
+def _sample(
+    key: str,
+    page: str,
+    url: str,
+    rendered: RenderedPage,
+    tokens: list[dict[str, Any]],
+    crop: Crop,
+    png: bytes,
+    scale: float,
+    image_format: str,
+) -> Sample:
     x0, y0, x1, y1 = crop.box
     width, height = round((x1 - x0) * scale), round((y1 - y0) * scale)
 
-    def to_image(b):
+    def to_image(b: list[float]) -> list[float]:
         # page CSS px -> image px, clipped to the image (sub-pixel overhang only, see select)
         return [
             round(min(max((b[0] - x0) * scale, 0), width), 2),

@@ -22,10 +22,11 @@ import asyncio
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import WriteConfig
-from ..frontier.base import Finished
+from ..frontier.base import Finished, Frontier
 from .formats import PackedPage, pack, write_pages_parquet, write_samples_parquet, write_seed_layout, write_webdataset
 from .rows import PageRows
 
@@ -34,7 +35,13 @@ STAGING = ".staging"
 
 class DatasetWriter:
     def __init__(
-        self, out: Path, cfg: WriteConfig, frontier, prefix: str = "part", owner: str | None = None, is_dead=None
+        self,
+        out: Path,
+        cfg: WriteConfig,
+        frontier: Frontier,
+        prefix: str = "part",
+        owner: str | None = None,
+        is_dead: Callable[[str], bool] | None = None,
     ):
         self.out = Path(out)
         self.owner = owner

@@ -10,9 +10,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+from conftest import fast_flags, run_boxcrawl
 
 import boxcrawl
-from conftest import fast_flags, run_boxcrawl
 
 pytestmark = pytest.mark.browser
 
@@ -291,8 +291,8 @@ def test_render_refuses_a_bad_url(tmp_path, bad):
 
 def test_crawl_refuses_an_internal_address_before_any_request(tmp_path):
     # Safety gate: the refusal must happen in-process before we let the CLI near 10.0.0.1.
-    from boxcrawl.egress.guard import NetworkGuard
     from boxcrawl.crawl import validate_seeds
+    from boxcrawl.egress.guard import NetworkGuard
     from boxcrawl.frontier.urls import BadURL
 
     with pytest.raises(BadURL):

@@ -9,12 +9,12 @@ import sys
 import time
 
 import pytest
+from conftest import fast_flags
 
 import boxcrawl
 from boxcrawl.browser.pool import BrowserPool
 from boxcrawl.config import BrowserConfig
 from boxcrawl.records import Outcome, RenderedPage
-from conftest import fast_flags
 
 pytestmark = pytest.mark.browser
 

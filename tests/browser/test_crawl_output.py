@@ -8,10 +8,10 @@ import tarfile
 import pyarrow.parquet as pq
 import pytest
 import webdataset as wds
+from conftest import fast_flags, run_boxcrawl
 from PIL import Image
 
 import boxcrawl
-from conftest import fast_flags, run_boxcrawl
 
 pytestmark = pytest.mark.browser
 

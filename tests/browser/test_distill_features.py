@@ -5,12 +5,12 @@ import asyncio
 import math
 
 import pytest
+from site_server import SiteServer
 
 from boxcrawl.browser.pool import BrowserPool
 from boxcrawl.config import BrowserConfig
 from boxcrawl.distill.features import as_dict, derived_features
 from boxcrawl.distill.page import extract
-from site_server import SiteServer
 
 pytestmark = pytest.mark.browser
 

@@ -10,9 +10,8 @@ import sys
 import time
 
 import pytest
-from PIL import Image
-
 from distill_helpers import cli as run_boxcrawl
+from PIL import Image
 from site_server import SiteServer
 
 pytestmark = pytest.mark.browser

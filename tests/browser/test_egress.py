@@ -12,14 +12,14 @@ import asyncio
 import json
 
 import pytest
+from conftest import run_boxcrawl
+from egress_helpers import Attacker, Victim
 
 import boxcrawl
 from boxcrawl.bench.floor import floor_page
 from boxcrawl.browser.pool import BrowserPool
 from boxcrawl.config import BrowserConfig
 from boxcrawl.egress.guard import TEST_PUBLIC_ENV
-from conftest import run_boxcrawl
-from egress_helpers import Attacker, Victim
 
 pytestmark = pytest.mark.browser
 

@@ -5,11 +5,11 @@ import re
 import time
 
 import pytest
+from label_data import make_data_dir
+from label_server import LabelServer
 from playwright.sync_api import expect, sync_playwright
 
 from boxcrawl.browser.chromium import find_chromium, launch_args
-from label_data import make_data_dir
-from label_server import LabelServer
 
 pytestmark = pytest.mark.browser
 

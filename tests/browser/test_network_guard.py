@@ -1,10 +1,10 @@
 """The browser itself reaches only allowed hosts: sub-resources elsewhere are refused before any traffic."""
 
 import pytest
-
-import boxcrawl
 from conftest import fast_flags, run_boxcrawl
 from site_server import Handler, SiteServer
+
+import boxcrawl
 
 pytestmark = pytest.mark.browser
 

@@ -6,11 +6,11 @@ crop edge cuts is recorded in ``cut_tokens``."""
 import json
 
 import pytest
+from conftest import fast_flags, run_boxcrawl
+from site_server import SITE
 
 import boxcrawl
 from boxcrawl.inkcheck import Gray
-from conftest import fast_flags, run_boxcrawl
-from site_server import SITE
 
 pytestmark = pytest.mark.browser
 

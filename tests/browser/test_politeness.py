@@ -5,10 +5,10 @@ import time
 from http.server import ThreadingHTTPServer
 
 import pytest
-
-import boxcrawl
 from conftest import fast_flags, run_boxcrawl
 from site_server import Handler, SiteServer
+
+import boxcrawl
 
 pytestmark = pytest.mark.browser
 

@@ -8,10 +8,10 @@ import time
 from collections import Counter
 
 import pytest
-
-import boxcrawl
 from conftest import fast_flags, run_boxcrawl
 from site_server import SiteServer
+
+import boxcrawl
 
 pytestmark = pytest.mark.browser
 

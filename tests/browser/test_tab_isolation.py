@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import socket
 import threading
 import time
 from http.server import ThreadingHTTPServer
 
 import pytest
-
 import site_server
+
 from boxcrawl.browser.pool import BrowserPool
 from boxcrawl.config import BrowserConfig, SelectConfig
 from boxcrawl.extract.plan import TokenBoxPlan

@@ -1,9 +1,9 @@
 """Samples count only visible tokens toward --min-tokens and list only visible tokens."""
 
 import pytest
+from conftest import fast_flags, run_boxcrawl
 
 import boxcrawl
-from conftest import fast_flags, run_boxcrawl
 
 pytestmark = pytest.mark.browser
 

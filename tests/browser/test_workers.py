@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
-
 from fleet_helpers import (
     assert_exactly_once,
     default_flags,

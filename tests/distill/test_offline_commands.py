@@ -6,13 +6,13 @@ import json
 import marshal
 import math
 
+from distill_helpers import cli as run_boxcrawl
+
 from boxcrawl.distill.features import V1_NAMES, derived_features, v1_from_derived
 from boxcrawl.distill.run import _feature_record, write_features
-from boxcrawl.distill.scoring import load_scorer
-from boxcrawl.distill.score_cli import score_record
+from boxcrawl.distill.scoring import load_scorer, score_record
 from boxcrawl.distill.store import OutDir, entry_id
 from boxcrawl.files import atomic_write_json
-from distill_helpers import cli as run_boxcrawl
 
 
 def raw(url, **kw):

@@ -1,16 +1,19 @@
-"""`boxcrawl eval-visibility SUITE_DIR`: parsing and running (wired into boxcrawl/cli.py)."""
+"""`boxcrawl eval-visibility SUITE_DIR`: accuracy and cost of each visibility method."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
-from ..argtypes import whole_number
 from ..config import VISIBILITY_METHODS
+from .argtypes import whole_number
+from .errors import CLIError
+from .options import add_chromium
 
 
-def add_parsers(sub) -> None:
+def register(sub) -> None:
     p = sub.add_parser(
         "eval-visibility",
         help="accuracy and cost of each visibility method on a suite and on doc pages",
@@ -36,20 +39,21 @@ def add_parsers(sub) -> None:
         metavar="N",
         help="suite pages rendered at once (default 1; doc pages always run one at a time)",
     )
-    p.add_argument("--chromium", help="Chromium executable")
+    add_chromium(p)
     p.add_argument("--errors", action="store_true", help="list every wrongly judged word")
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    p.set_defaults(run=run)
 
 
-def run(args, cli_error) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..browser.chromium import ChromiumNotFound, find_chromium
-    from .evaluate import evaluate, format_table
-    from .truth import SuiteError
+    from ..visibility.evaluate import evaluate, format_table
+    from ..visibility.truth import SuiteError
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     bad = [m for m in methods if m.removesuffix("+ink") not in VISIBILITY_METHODS]
     if bad or not methods:
-        raise cli_error(f"unknown method {bad[0] if bad else '(none)'}: choose from {', '.join(VISIBILITY_METHODS)}")
+        raise CLIError(f"unknown method {bad[0] if bad else '(none)'}: choose from {', '.join(VISIBILITY_METHODS)}")
     if "none" not in methods and args.docs:
         methods.append("none")  # the overhead needs its baseline, measured in the same run
     try:
@@ -63,7 +67,7 @@ def run(args, cli_error) -> int:
             args.tabs,
         )
     except (SuiteError, ChromiumNotFound) as exc:
-        raise cli_error(str(exc)) from None
+        raise CLIError(str(exc)) from None
     print(format_table(results))
     for m, r in results.items():
         if r.ink_measured:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
 from rich.console import Console
 from rich.table import Table
 
-from ..argtypes import number
-from .report import AuditError, AuditReport, audit
+from ..audit.report import AuditError, AuditReport, audit
+from .argtypes import number
 
 SHOWN_FAILING = 20
 
 
-def add_parsers(sub) -> None:
+def register(sub) -> None:
     p = sub.add_parser(
         "audit",
         help="check every sample token against the pixels under its box",
@@ -35,7 +36,7 @@ def add_parsers(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         report = audit(args.out)
     except AuditError as exc:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 from pathlib import Path
 
-from ..argtypes import whole_number
 from ..files import atomic_write_json
+from .argtypes import whole_number
+from .errors import CLIError
 
 MODELS = ("distillable", "long-article")
 
 
-def add_parsers(sub) -> None:
+def register(sub) -> None:
     p = sub.add_parser(
         "train",
         help="train an AdaBoost stump model on a labelled features CSV",
@@ -30,6 +32,7 @@ def add_parsers(sub) -> None:
         default="chrome",
         help="model to compare with: chrome (the installed Chromium's), a .bin/.json file, or none",
     )
+    p.set_defaults(run=run)
 
 
 def _line(name: str, m: dict) -> str:
@@ -39,20 +42,20 @@ def _line(name: str, m: dict) -> str:
     )
 
 
-def run_train(args, error) -> int:
+def run(args: argparse.Namespace) -> int:
     # Imported here so `boxcrawl --help` and other subcommands do not pay for scikit-learn and matplotlib.
     import numpy as np
 
-    from .dataset import DatasetError, read_labelled_csv
-    from .model import AdaBoostModel, ModelError, chrome_decision
+    from ..train.dataset import DatasetError, read_labelled_csv
+    from ..train.model import AdaBoostModel, ModelError, chrome_decision
 
     try:
         data = read_labelled_csv(args.csv)
     except DatasetError as exc:
-        raise error(str(exc)) from None
+        raise CLIError(str(exc)) from None
     pos, neg = data.counts
     if min(pos, neg) < 2:
-        raise error(
+        raise CLIError(
             f"need at least 2 pages of each class to cross-validate; {args.csv} has {pos} positive, {neg} negative"
         )
     reference = None
@@ -61,16 +64,16 @@ def run_train(args, error) -> int:
         try:
             reference = (source, AdaBoostModel.load(source))
         except ModelError as exc:
-            raise error(f"--compare: {exc}") from None
+            raise CLIError(f"--compare: {exc}") from None
     out = args.out or args.csv.resolve().parent / f"{args.model}-model"
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise error(f"cannot create {out}: {exc.strerror}") from None
+        raise CLIError(f"cannot create {out}: {exc.strerror}") from None
 
-    from .evaluate import compare, cross_validate  # scikit-learn and matplotlib load only once inputs are good
-    from .fit import fit_adaboost, importances, margins, to_chrome_model
-    from .plot import write_plot
+    from ..train.evaluate import compare, cross_validate  # scikit-learn and matplotlib load only once inputs are good
+    from ..train.fit import fit_adaboost, importances, margins, to_chrome_model
+    from ..train.plot import write_plot
 
     print(f"{len(data.y)} labelled pages from {args.csv}: {pos} positive, {neg} negative")
     cv = cross_validate(data.X, data.y, args.stumps, args.folds, args.seed)

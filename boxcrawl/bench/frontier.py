@@ -9,17 +9,13 @@
 
 from __future__ import annotations
 
-import http.server
-import json
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 
 import redis
@@ -27,6 +23,7 @@ import redis
 from ..frontier.base import Finished
 from ..frontier.redis import RedisFrontier
 from ..frontier.sqlite import SqliteFrontier
+from ..localsite import serve_folder
 
 
 def _free_port() -> int:
@@ -190,7 +187,8 @@ def pages_per_min(server: _Redis, workers: int, pages: int, site_url: str, out: 
     return 60 * done / elapsed
 
 
-def run_bench(args) -> int:
+def bench_frontier(ops: int, urls: int, pages: int, chromium: str | None) -> dict:
+    """All three figures in one run; each printed as soon as it is measured."""
     result: dict = {}
     with tempfile.TemporaryDirectory(prefix="boxcrawl-bench-") as tmp:
         tmp = Path(tmp)
@@ -200,10 +198,10 @@ def run_bench(args) -> int:
             for fsync in ("everysec", "always"):
                 client.config_set("appendfsync", fsync)
                 client.flushdb()
-                result[f"redis_{fsync}_ops_s"] = round(ops_per_second(lambda: RedisFrontier(server.url), args.ops))
+                result[f"redis_{fsync}_ops_s"] = round(ops_per_second(lambda: RedisFrontier(server.url), ops))
                 client.flushdb()
                 result[f"redis_{fsync}_8_clients_ops_s"] = round(
-                    ops_per_second(lambda: RedisFrontier(server.url), args.ops, clients=8)
+                    ops_per_second(lambda: RedisFrontier(server.url), ops, clients=8)
                 )
                 print(
                     f"redis (appendfsync {fsync}): {result[f'redis_{fsync}_ops_s']:,} lease+ack/s with 1 client, "
@@ -212,44 +210,32 @@ def run_bench(args) -> int:
                 )
             client.config_set("appendfsync", "everysec")
             db = tmp / "bench.sqlite"
-            result["sqlite_ops_s"] = round(ops_per_second(lambda: SqliteFrontier(db), args.ops))
+            result["sqlite_ops_s"] = round(ops_per_second(lambda: SqliteFrontier(db), ops))
             print(f"sqlite (synchronous=FULL, WAL): {result['sqlite_ops_s']:,} lease+ack/s", flush=True)
             (tmp / "mem").mkdir()
-            result["memory"] = memory_per_million(tmp / "mem", args.urls)
+            result["memory"] = memory_per_million(tmp / "mem", urls)
             m = result["memory"]
             print(
                 f"redis memory per million URLs ({m['urls']:,} added): {m['queued_mb_per_million']} MB while "
                 f"queued, {m['done_mb_per_million']} MB once done (seen set only)",
                 flush=True,
             )
-            if args.pages:
-                root = _site(tmp / "site", args.pages * 3)
-                httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
-                threading.Thread(target=httpd.serve_forever, daemon=True).start()
-                site = f"http://127.0.0.1:{httpd.server_address[1]}"
-                try:
-                    one = pages_per_min(server, 1, args.pages, site, tmp / "out1", args.chromium)
-                    two = pages_per_min(server, 2, args.pages, site, tmp / "out2", args.chromium)
-                finally:
-                    httpd.shutdown()
+            if pages:
+                root = _site(tmp / "site", pages * 3)
+                with serve_folder(root) as site:
+                    one = pages_per_min(server, 1, pages, site, tmp / "out1", chromium)
+                    two = pages_per_min(server, 2, pages, site, tmp / "out2", chromium)
                 result.update(
-                    pages=args.pages,
+                    pages=pages,
                     one_worker_pages_min=round(one, 1),
                     two_workers_pages_min=round(two, 1),
                     ratio=round(two / one, 2),
                 )
                 print(
-                    f"{args.pages} pages: 1 worker {one:.1f} pages/min, 2 workers {two:.1f} pages/min, "
+                    f"{pages} pages: 1 worker {one:.1f} pages/min, 2 workers {two:.1f} pages/min, "
                     f"ratio {two / one:.2f} (2 tabs each, same machine)",
                     flush=True,
                 )
         finally:
             server.close()
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
-    return 0
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+    return result

@@ -1,4 +1,4 @@
-// The ink pass's page side (the page is already frozen: extract/js/freeze.js). "off": stop
+// The ink pass's page side (the page is already frozen: browser/js/freeze.js). "off": stop
 // painting the text of the elements measure.js listed (colour, fill, stroke, shadow, decoration,
 // background-clip:text backgrounds) with inline !important styles: paint-only properties, so the
 // layout stays exactly as measured, and inline styles reach into shadow roots and iframes where a

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import socket
 import sys
 from pathlib import Path
 
+from .errors import CLIError
 
-def add_parsers(sub) -> None:
+
+def register(sub) -> None:
     p = sub.add_parser(
         "label",
         help="label distilled pages by hand in a web app",
@@ -32,27 +35,27 @@ def add_parsers(sub) -> None:
         metavar="S",
         help="write an archive this often when labels changed (default 60 s)",
     )
+    p.set_defaults(run=run)
 
 
-def run_label(args, error) -> int:
-    """`error` is the CLI's one-line error type."""
+def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import LabelApp
-    from .entries import EntriesError, load_entries
-    from .security import check_bind
+    from ..label.app import LabelApp
+    from ..label.entries import EntriesError, load_entries
+    from ..label.security import check_bind
 
     refusal = check_bind(args.host, args.token)
     if refusal:
-        raise error(refusal)
+        raise CLIError(refusal)
     if not 0 < args.port < 65536:
-        raise error(f"--port must be 1-65535, got {args.port}")
+        raise CLIError(f"--port must be 1-65535, got {args.port}")
     if args.archive_every <= 0:
-        raise error("--archive-every must be > 0")
+        raise CLIError("--archive-every must be > 0")
     try:
         entries = load_entries(args.data_dir)
     except EntriesError as exc:
-        raise error(str(exc)) from None
+        raise CLIError(str(exc)) from None
     # Bind before anything else so a busy port is a one-line error, not a server log line.
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -61,7 +64,7 @@ def run_label(args, error) -> int:
         sock.bind((args.host, args.port))
     except OSError as exc:
         sock.close()
-        raise error(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+        raise CLIError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     label_app = LabelApp(args.data_dir, entries, archive_every=args.archive_every)
     app = label_app.build(bind_host=args.host, port=args.port, token=args.token)
     shown = f"[{args.host}]" if ":" in args.host else args.host

@@ -1,0 +1,128 @@
+"""`render`, `crawl` and `worker`: the token-box pipeline over given pages, a crawl, or a share of one."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..frontier.urls import SCOPES
+from .argtypes import number, whole_number
+from .errors import CLIError
+from .options import add_fleet_options, add_render_options, add_worker_identity, crawl_config
+
+
+def register(sub) -> None:
+    render = sub.add_parser(
+        "render",
+        help="render just these pages into DIR",
+        description="Render exactly the given pages (no link following).",
+    )
+    render.add_argument("urls", nargs="*", metavar="URL")
+    render.add_argument("--urls-file", type=Path, help="one URL per line (# comments, blanks ignored)")
+    add_render_options(render)
+    add_fleet_options(render, frontier=False)
+    render.set_defaults(run=lambda args: run(args, follow_links=False))
+
+    crawl = sub.add_parser(
+        "crawl",
+        help="follow links from seeds; rerun to resume",
+        description="Crawl from seed URLs, following in-scope links. Running the same "
+        "command again on the same --out resumes.",
+    )
+    crawl.add_argument("seeds", nargs="*", metavar="SEED")
+    crawl.add_argument("--seeds-file", type=Path, help="one URL per line (# comments, blanks ignored)")
+    crawl.add_argument("--max-pages", type=whole_number(0), default=0, help="stop after this many pages (0 = all)")
+    crawl.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default="host",
+        help="links to follow: same host (default), registrable domain, URL prefix, any",
+    )
+    add_render_options(crawl)
+    add_fleet_options(crawl, frontier=True)
+    crawl.set_defaults(run=lambda args: run(args, follow_links=True))
+
+    worker = sub.add_parser(
+        "worker",
+        help="join a crawl on a shared Redis frontier",
+        description="Take URLs from a crawl started with `boxcrawl crawl SEED --frontier "
+        "redis://...`, render them into --out (a folder shared by all workers, "
+        "each writing its own shards) and feed the links found back.",
+    )
+    worker.add_argument("--frontier", required=True, metavar="redis://...", help="the crawl's Redis")
+    add_worker_identity(worker)
+    worker.add_argument(
+        "--wait",
+        type=number(0),
+        default=60.0,
+        metavar="S",
+        help="wait up to S seconds for the crawl to be seeded, so workers can start before it "
+        "(default 60; 0 = fail at once)",
+    )
+    add_render_options(worker)
+    add_fleet_options(worker, frontier=False)
+    worker.set_defaults(run=lambda args: run(args, follow_links=True, worker=True))
+
+
+def read_urls(positional: list[str], path: Path | None) -> list[str]:
+    urls = list(positional)
+    if path is not None:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise CLIError(f"cannot read {path}: {exc.strerror}") from None
+        urls += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if not urls:
+        raise CLIError("no URLs given")
+    return urls
+
+
+def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> int:
+    import asyncio
+    import dataclasses
+
+    import redis
+
+    from ..browser.chromium import ChromiumNotFound, find_chromium
+    from ..crawl import Crawler, OutputLocked, validate_seeds
+    from ..egress.guard import NetworkGuard
+    from ..extract.tokenizer import TokenizerError
+    from ..fleet.workers import WorkerIdInUse
+    from ..frontier.open import check_spec, describe, is_redis
+    from ..frontier.redis import FrontierUnavailable
+    from ..frontier.urls import BadURL
+    from ..progress import CrawlProgress, print_summary
+    from .fleet import crawl_settings, save_crawl
+
+    scope_seeds = None
+    if worker:
+        settings = crawl_settings(args.frontier, args.wait)  # a wrong password fails at once
+        urls, scope_seeds = [], settings["seeds"]
+    elif follow_links:
+        urls = read_urls(args.seeds, args.seeds_file)
+    else:
+        urls = read_urls(args.urls, args.urls_file)
+    cfg = crawl_config(args, follow_links)
+    if worker:
+        cfg = dataclasses.replace(cfg, scope=settings["scope"], max_pages=settings["max_pages"])
+    try:
+        check_spec(cfg.frontier)
+        find_chromium(cfg.browser.chromium)
+        seeds = validate_seeds(urls, NetworkGuard(cfg.browser.allow_hosts))
+    except (BadURL, ChromiumNotFound, FrontierUnavailable) as exc:
+        raise CLIError(str(exc)) from None
+    if follow_links and not worker and is_redis(cfg.frontier):
+        save_crawl(cfg.frontier, cfg.scope, seeds, cfg.max_pages)
+    with CrawlProgress(enabled=not args.quiet) as progress:
+        try:
+            crawler = Crawler(cfg, seeds, on_progress=progress.update, scope_seeds=scope_seeds)
+            stats = asyncio.run(crawler.run())
+        except (OutputLocked, TokenizerError, FrontierUnavailable, WorkerIdInUse) as exc:
+            raise CLIError(str(exc)) from None
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise CLIError(
+                f"lost Redis at {describe(cfg.frontier)} ({str(exc).splitlines()[0]}); the other "
+                "workers take this one's pages once its heartbeat stops; run it again to rejoin"
+            ) from None
+    print_summary(stats, Path(cfg.out))
+    return 0

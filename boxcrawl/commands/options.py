@@ -1,0 +1,191 @@
+"""Options several commands share, each defined once: the browser, tokens and crops, output, and
+the fleet and politeness group, and how they become a `CrawlConfig`."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..config import VISIBILITY_METHODS, BrowserConfig, CrawlConfig, PolitenessConfig, SelectConfig, WriteConfig
+from ..frontier.base import DEFAULT_LEASE_SECONDS
+from .argtypes import host_list, number, size, whole_number
+
+
+def add_chromium(
+    p: argparse.ArgumentParser | argparse._ArgumentGroup,
+    help: str = "Chromium executable (default: $BOXCRAWL_CHROMIUM or the system one)",
+) -> None:
+    p.add_argument("--chromium", help=help)
+
+
+def add_render_options(p: argparse.ArgumentParser) -> None:
+    """What `render`, `crawl` and `worker` take to render a page into samples."""
+    p.add_argument("--out", required=True, help="output folder (created; reruns resume)")
+    b = p.add_argument_group("browser")
+    b.add_argument("--tabs", type=whole_number(1), default=2, help="pages rendered at once (default 2)")
+    add_chromium(b)
+    b.add_argument(
+        "--allow-hosts",
+        type=host_list,
+        default=(),
+        metavar="H,...",
+        help="the browser reaches only these hosts; also allows loopback/private ones",
+    )
+    b.add_argument("--viewport", type=size(64), default=(512, 512), metavar="WxH", help="default 512x512")
+    b.add_argument("--scale", type=number(0, allow_minimum=False), default=1.0, help="device scale factor (default 1)")
+    b.add_argument(
+        "--page-timeout", type=number(0, allow_minimum=False), default=30.0, help="hard per-page deadline, s"
+    )
+    b.add_argument(
+        "--load-timeout",
+        type=number(0, allow_minimum=False),
+        default=15.0,
+        help="wait this long for the load event, then use what rendered (s)",
+    )
+    b.add_argument(
+        "--max-page-height",
+        type=whole_number(1),
+        default=1_048_576,
+        help="measure and capture at most this many CSS px of a page (default 1048576)",
+    )
+    b.add_argument(
+        "--settle",
+        type=number(0),
+        default=0.1,
+        metavar="S",
+        help="after load, wait until the page has had no DOM change and no request "
+        "in flight for this long, s (default 0.1)",
+    )
+    b.add_argument(
+        "--settle-max",
+        type=number(0),
+        default=2.0,
+        metavar="S",
+        help="wait for that at most this long, then measure the page as it is (default 2)",
+    )
+    b.add_argument("--user-agent", help="User-Agent header and navigator.userAgent")
+    b.add_argument(
+        "--visibility",
+        choices=VISIBILITY_METHODS,
+        default=VISIBILITY_METHODS[0],
+        help="how to decide which tokens are visible (default combined; see README)",
+    )
+    b.add_argument(
+        "--ink-boxes",
+        action="store_true",
+        help="tighten each visible token's boxes to its painted pixels (a second render)",
+    )
+    t = p.add_argument_group("tokens and crops")
+    t.add_argument("--tokenizer", help="tokenizer.json, vocab.txt or hub name (default bert-base-uncased, bundled)")
+    t.add_argument("--crop-max", type=size(64), default=(512, 256), metavar="WxH", help="largest crop, image px")
+    t.add_argument("--crop-min-height", type=whole_number(0), default=100, help="image px (default 100)")
+    t.add_argument("--min-tokens", type=whole_number(0), default=50, help="visible tokens per crop (default 50)")
+    t.add_argument("--max-crops", type=whole_number(0), default=16, help="per page, 0 = no limit (default 16)")
+    t.add_argument(
+        "--no-ink-check",
+        dest="ink_check",
+        action="store_false",
+        help="keep tokens whose boxes show no ink in their crop's pixels (faster; see README)",
+    )
+    o = p.add_argument_group("output")
+    o.add_argument("--image-format", choices=("png", "jpeg", "webp"), default="png")
+    o.add_argument("--seed-layout", action="store_true", help="also write img/<key>.png + csv/<key>.csv")
+    o.add_argument("--shard-samples", type=whole_number(1), default=1000, help="samples per shard (default 1000)")
+    o.add_argument("--shard-pages", type=whole_number(1), default=200, help="pages per shard (default 200)")
+    o.add_argument("--max-attempts", type=whole_number(1), default=3, help="tries per page on transient errors")
+    o.add_argument(
+        "--retry-delay", type=number(0, allow_minimum=False), default=5.0, help="first retry delay, s (doubles)"
+    )
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_worker_identity(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    p.add_argument("--worker-id", help="names this worker's shards (default HOST-PID-xxxx)")
+    p.add_argument(
+        "--lease-seconds",
+        type=number(0.5),
+        default=DEFAULT_LEASE_SECONDS,
+        help="a lease not extended this long goes back to the queue: the last resort for a "
+        "worker that died without a heartbeat (default 120)",
+    )
+
+
+def add_fleet_options(p: argparse.ArgumentParser, *, frontier: bool) -> None:
+    g = p.add_argument_group("fleet and politeness")
+    if frontier:
+        g.add_argument(
+            "--frontier",
+            default="sqlite",
+            metavar="SPEC",
+            help="sqlite (embedded in --out, default) or redis://[:PASSWORD@]HOST:PORT/DB "
+            "(rediss:// for TLS) shared by many workers",
+        )
+        add_worker_identity(g)
+    g.add_argument(
+        "--time-limit", type=number(0), default=0.0, metavar="S", help="stop gracefully after S seconds (0 = no limit)"
+    )
+    g.add_argument(
+        "--host-concurrency",
+        type=whole_number(1),
+        default=2,
+        help="pages of one host at once, across all workers (default 2)",
+    )
+    g.add_argument(
+        "--host-delay",
+        type=number(0),
+        default=1.0,
+        metavar="S",
+        help="seconds between page starts on one host (default 1; robots Crawl-delay may raise it)",
+    )
+    g.add_argument("--ignore-robots", action="store_true", help="do not fetch or obey robots.txt")
+
+
+def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
+    """The run's configuration from the options above."""
+    from ..fleet.workers import sanitize
+
+    return CrawlConfig(
+        out=args.out,
+        scope=getattr(args, "scope", "any"),
+        max_pages=getattr(args, "max_pages", 0),
+        max_attempts=args.max_attempts,
+        retry_delay=args.retry_delay,
+        follow_links=follow_links,
+        tokenizer=args.tokenizer,
+        browser=BrowserConfig(
+            chromium=args.chromium,
+            tabs=args.tabs,
+            viewport_width=args.viewport[0],
+            viewport_height=args.viewport[1],
+            max_page_height=max(args.max_page_height, args.viewport[1]),
+            scale=args.scale,
+            page_timeout=args.page_timeout,
+            load_timeout=min(args.load_timeout, args.page_timeout),
+            allow_hosts=args.allow_hosts,
+            user_agent=args.user_agent,
+            visibility=args.visibility,
+            ink_boxes=args.ink_boxes,
+            settle=args.settle,
+            settle_max=args.settle_max,
+        ),
+        select=SelectConfig(
+            max_width=args.crop_max[0],
+            max_height=args.crop_max[1],
+            min_height=min(args.crop_min_height, args.crop_max[1]),
+            min_tokens=args.min_tokens,
+            max_crops=args.max_crops,
+            ink_check=args.ink_check,
+        ),
+        write=WriteConfig(
+            image_format=args.image_format,
+            seed_layout=args.seed_layout,
+            shard_samples=args.shard_samples,
+            shard_pages=args.shard_pages,
+        ),
+        frontier=getattr(args, "frontier", "sqlite"),
+        worker_id=sanitize(args.worker_id) if getattr(args, "worker_id", None) else None,
+        lease_seconds=getattr(args, "lease_seconds", DEFAULT_LEASE_SECONDS),
+        time_limit=args.time_limit,
+        politeness=PolitenessConfig(
+            host_concurrency=args.host_concurrency, host_delay=args.host_delay, robots=not args.ignore_robots
+        ),
+    )

@@ -1,0 +1,27 @@
+"""`show`: an HTML gallery of a dataset's samples with their token boxes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .argtypes import whole_number
+from .errors import CLIError
+
+
+def register(sub) -> None:
+    show = sub.add_parser("show", help="write an HTML gallery of a dataset")
+    show.add_argument("out", metavar="DIR")
+    show.add_argument("--limit", type=whole_number(0), default=60, help="samples shown (default 60)")
+    show.add_argument("--html", type=Path, help="where to write (default DIR/gallery.html)")
+    show.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..show.gallery import write_gallery
+
+    if not Path(args.out).is_dir():
+        raise CLIError(f"no dataset at {args.out}")
+    path = write_gallery(args.out, args.html, args.limit)
+    print(f"gallery: {path.resolve()}")
+    return 0

@@ -21,6 +21,7 @@ BAD_INPUT = [
     ["render", "http://127.0.0.1:9/", "--out", "x", "--image-format", "gif"],
     ["render", "--out", "x", "ftp://example.org/"],
     ["crawl", "http://127.0.0.1:9/", "--out", "x", "--frontier", "postgres://db"],
+    ["worker", "--out", "x", "--frontier", "postgres://db"],
     ["status"],
     ["retry-failed"],
     ["distill", "--out", "x"],

@@ -161,8 +161,12 @@ def retry_failed(args: argparse.Namespace) -> int:
 
 def bench_frontier(args: argparse.Namespace) -> int:
     from ..bench.frontier import bench_frontier as measure
+    from ..localsite import ServerDidNotStart
 
-    result = measure(args.ops, args.urls, args.pages, args.chromium)
+    try:
+        result = measure(args.ops, args.urls, args.pages, args.chromium)
+    except ServerDidNotStart as exc:
+        raise CLIError(str(exc)) from None
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

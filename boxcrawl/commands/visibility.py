@@ -47,6 +47,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..browser.chromium import ChromiumNotFound, find_chromium
+    from ..localsite import ServerDidNotStart
     from ..visibility.evaluate import evaluate, format_table
     from ..visibility.truth import SuiteError
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             lambda line: print(line, file=sys.stderr, flush=True),
             args.tabs,
         )
-    except (SuiteError, ChromiumNotFound) as exc:
+    except (SuiteError, ChromiumNotFound, ServerDidNotStart) as exc:
         raise CLIError(str(exc)) from None
     print(format_table(results))
     for m, r in results.items():

@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,10 +28,19 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
-def atomic_write_json(path: str | Path, obj: object, indent: int | None = 2, sort_keys: bool = True) -> Path:
-    # surrogatepass: page text can hold lone UTF-16 surrogates, which must survive a round trip.
+# A lone UTF-16 surrogate (page text from scripts can hold one) has no UTF-8 form; in JSON it is
+# written as its \uXXXX escape, as Python 2's json did, so files stay valid UTF-8 and read back the same.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_bytes(obj: object, indent: int | None = None, sort_keys: bool = False) -> bytes:
+    """``obj`` as JSON in valid UTF-8: readable, non-ASCII text as it is, lone surrogates escaped."""
     text = json.dumps(obj, indent=indent, sort_keys=sort_keys, ensure_ascii=False)
-    return atomic_write_bytes(path, (text + "\n").encode("utf-8", "surrogatepass"))
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text).encode("utf-8")
+
+
+def atomic_write_json(path: str | Path, obj: object, indent: int | None = 2, sort_keys: bool = True) -> Path:
+    return atomic_write_bytes(path, json_bytes(obj, indent, sort_keys) + b"\n")
 
 
 @contextlib.contextmanager

@@ -256,6 +256,10 @@ class BrowserPool:
             return RenderedPage.unreached(
                 url, Outcome.CRASH if crashed else Outcome.ERROR, error, retryable=True, timings=timings
             )
+        except Exception as exc:  # noqa: BLE001 - a bug one page sets off must not end a crawl of millions
+            log.exception("rendering %s failed", url)
+            error = f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            return RenderedPage.unreached(url, Outcome.ERROR, error.rstrip(": "), timings=timings)
         finally:
             if tab is not None:
                 await self._put_back(handle, tab, clean)

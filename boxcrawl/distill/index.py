@@ -8,7 +8,7 @@ import json
 import marshal
 from pathlib import Path
 
-from ..files import atomic_write_bytes, atomic_write_json
+from ..files import atomic_write_bytes, atomic_write_json, json_bytes
 from .features import derived_features
 from .store import FEATURE_KINDS, read_json
 
@@ -37,8 +37,7 @@ def write_index(out: str | Path, raw_jsonl: bool = False) -> dict[str, int]:
         counts[f"{kind}-derived"] = len(derived)
         if raw_jsonl:
             raw = _by_extension(root, f".{kind}")
-            text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in raw)
-            atomic_write_bytes(root / f"{kind}.jsonl", text.encode("utf-8", "surrogatepass"))
+            atomic_write_bytes(root / f"{kind}.jsonl", b"".join(json_bytes(r, sort_keys=True) + b"\n" for r in raw))
             counts[f"{kind}.jsonl"] = len(raw)
     return counts
 

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import webdataset as wds
 
+from ..files import json_bytes
 from .rows import TIMING_STAGES, PageRows
 
 _BOX = pa.list_(pa.float32())
@@ -123,10 +124,7 @@ def pack(rows: PageRows) -> PackedPage:
         error=rows.page["error"],
         page=pa.RecordBatch.from_pylist([rows.page], schema=_PAGE_COLUMNS),
         samples=pa.RecordBatch.from_pylist([s.meta for s in rows.samples], schema=_SAMPLE_COLUMNS),
-        members=[
-            (s.key, s.image_format, s.image, json.dumps(s.meta, ensure_ascii=False).encode("utf-8"))
-            for s in rows.samples
-        ],
+        members=[(s.key, s.image_format, s.image, json_bytes(s.meta)) for s in rows.samples],
     )
 
 

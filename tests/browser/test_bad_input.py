@@ -7,7 +7,9 @@ start a browser.
 
 from __future__ import annotations
 
+import json
 import socket
+import tarfile
 
 import pytest
 from conftest import fast_flags, run_boxcrawl
@@ -31,6 +33,7 @@ PATHS = {
     "dialogs": "/dialogs.html",
     "navigate_away": "/navigate-away.html",
     "notext": "/notext.html",
+    "lone_surrogate": "/lone-surrogate.html",
     "good_a": "/a.html",
     "good_b": "/b.html",
 }
@@ -44,11 +47,16 @@ def _closed_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def bad_run(site, tmp_path_factory):
+def bad_out(tmp_path_factory):
+    return tmp_path_factory.mktemp("bad_input") / "out"
+
+
+@pytest.fixture(scope="module")
+def bad_run(site, bad_out):
     """Render every bad URL and two good pages in ONE run; return (proc, urls, records by url)."""
     urls = {name: site.url + path for name, path in PATHS.items()}
     urls["unreachable"] = f"http://127.0.0.1:{_closed_port()}/"
-    out = tmp_path_factory.mktemp("bad_input") / "out"
+    out = bad_out
     proc = run_boxcrawl("render", *urls.values(), "--out", out, *RUN_FLAGS, *fast_flags(), timeout=180, check=False)
     assert proc.returncode == 0, (
         f"render over bad input must still exit 0\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
@@ -137,6 +145,18 @@ def test_attempts_count_the_try_that_produced_the_record(record, name):
     page = record(name)
     assert page["outcome"] in ("ok", "no_text"), _describe(page)
     assert page["attempts"] == 1, _describe(page)
+
+
+def test_a_lone_surrogate_in_page_text_becomes_u_fffd_and_every_file_is_valid_utf8(bad_out, record):
+    page = record("lone_surrogate")
+    assert page["outcome"] == "ok" and page["n_samples"] >= 1, _describe(page)
+    assert "before \ufffd after, a pair \U0001f600 kept" in page["text"], page["text"][:80]
+    page["text"].encode("utf-8")  # strict: no surrogate left
+    for shard in boxcrawl.open_dataset(bad_out).shards:
+        with tarfile.open(shard) as tar:
+            for member in tar:
+                if member.name.endswith(".json"):
+                    json.loads(tar.extractfile(member).read().decode("utf-8"))  # strict UTF-8
 
 
 # -- network errors -------------------------------------------------------------------------------

@@ -88,9 +88,12 @@
 
   window.__boxcrawl = {nodes, starts, ends, frames};
   const root = document.documentElement;
+  // A script can put lone UTF-16 surrogates in text; U+FFFD in their place keeps every offset
+  // (one code unit for one) and makes the text valid UTF-8 in every file it is written to.
+  const wellFormed = (s) => s.toWellFormed();
   return {
-    text: parts.join(""),
-    links: [...links],
+    text: wellFormed(parts.join("")),
+    links: [...links].map(wellFormed),
     elements,
     crossOriginFrames,
     width: Math.max(root.scrollWidth, document.body ? document.body.scrollWidth : 0),

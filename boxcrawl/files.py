@@ -6,10 +6,11 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from .unicode import LONE_SURROGATE
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -28,15 +29,11 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
-# A lone UTF-16 surrogate (page text from scripts can hold one) has no UTF-8 form; in JSON it is
-# written as its \uXXXX escape, as Python 2's json did, so files stay valid UTF-8 and read back the same.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def json_bytes(obj: object, indent: int | None = None, sort_keys: bool = False) -> bytes:
-    """``obj`` as JSON in valid UTF-8: readable, non-ASCII text as it is, lone surrogates escaped."""
+    """``obj`` as JSON in valid UTF-8: non-ASCII text as it is, and each lone surrogate (see unicode.py)
+    as its \\uXXXX escape, as Python 2's json wrote them, so the file reads back to the same text."""
     text = json.dumps(obj, indent=indent, sort_keys=sort_keys, ensure_ascii=False)
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text).encode("utf-8")
+    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text).encode("utf-8")
 
 
 def atomic_write_json(path: str | Path, obj: object, indent: int | None = 2, sort_keys: bool = True) -> Path:

@@ -18,6 +18,7 @@ from playwright.async_api import Error as PlaywrightError
 from ..browser.hygiene import dismiss
 from ..browser.render import left_for_an_error, load_error
 from ..egress.proxy import Door
+from ..unicode import well_formed
 from .distiller import (
     CHROME,
     FAILURE_MARKERS,
@@ -124,12 +125,12 @@ async def capture_original(context: BrowserContext, url: str, opts: DistillOptio
     cap.timings["screenshot"] = round(time.monotonic() - t1, 3)
     t1 = time.monotonic()
     cap.features, cap.native_raw = await extract(page)
-    cap.html = await page.content()
+    cap.html = well_formed(await page.content())  # lxml, readability take no lone surrogate
     cap.timings["features"] = round(time.monotonic() - t1, 3)
     if opts.save_mhtml:
         cdp = await context.new_cdp_session(page)
         snapshot = await cdp.send("Page.captureSnapshot", {"format": "mhtml"})
-        data = snapshot["data"].encode("utf-8")
+        data = well_formed(snapshot["data"]).encode("utf-8")
         if not data.startswith(b"From:"):
             raise EntryFailed("MHTML snapshot does not start with 'From:'")
         cap.mhtml = data
@@ -167,7 +168,7 @@ async def capture_mhtml(
     cap.features, cap.native_raw = await extract(page, url_override=original_url)
     if not cap.features["numElements"] and not cap.features["innerText"].strip():
         raise EntryFailed("MHTML reloaded to an empty page")
-    cap.html = await page.content()
+    cap.html = well_formed(await page.content())  # lxml, readability take no lone surrogate
     await page.close()
     return cap
 

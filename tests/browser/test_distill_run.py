@@ -57,6 +57,13 @@ def site(tmp_path):
         article("ua").replace("</body>", "<script>document.title = navigator.userAgent;</script></body>")
     )
     (root / "empty.html").write_text("<html><head><title>empty</title></head><body><div></div></body></html>")
+    (root / "surrogate.html").write_text(  # a script can put lone UTF-16 surrogates in title and text
+        article("lone surrogate").replace(
+            "</body>",
+            "<script>document.title = 'title \\uD800 lone'; document.querySelector('h1').textContent = "
+            "'heading \\uDFFF lone';</script></body>",
+        )
+    )
     (root / "cjk.html").write_text(
         article("中文標題 😀", 4).replace(PARAGRAPH, "這是一個很長的段落。" * 20), encoding="utf-8"
     )
@@ -178,6 +185,24 @@ def test_distiller_failures_are_explicit_and_fall_back(site, tmp_path):
     run_boxcrawl("distill", "--out", out2, f"{site.url}/empty.html", "--distiller", "chrome", *QUICK)
     tiny = read(out2 / "0.info")
     assert tiny["distillation"] == "failed" and tiny["distill_error"] == "chrome distiller: No data found."
+
+
+def test_lone_surrogates_in_title_and_text_give_files_strict_readers_and_the_label_app_read(site, tmp_path):
+    from boxcrawl.label.entries import load_entries
+
+    out = tmp_path / "out"
+    run_boxcrawl("distill", "--out", out, f"{site.url}/surrogate.html", "--save-mhtml", *QUICK)
+    run_boxcrawl("distill", "--out", out, "--write-index", "--raw-jsonl")
+    info = read(out / "0.info")
+    assert info["distillation"] == "ok", info
+    assert "heading \udfff lone" in read(out / "0.feature")["features"]["innerHTML"], "kept, as the original did"
+    for path in out.iterdir():
+        if path.is_file() and path.suffix not in (".png", ".mhtml", ".lock"):
+            text = path.read_bytes().decode("utf-8")  # strict
+            for doc in text.splitlines() if path.suffix == ".jsonl" else [text]:
+                json.loads(doc)
+    (out / "0.mhtml").read_bytes().decode("utf-8")
+    assert [e.url for e in load_entries(out)] == [f"{site.url}/surrogate.html"]
 
 
 def test_skip_distillation_then_resume_distills(site, tmp_path):

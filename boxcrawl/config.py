@@ -44,6 +44,7 @@ class SelectConfig:
 class WriteConfig:
     image_format: str = "png"  # png | jpeg | webp
     seed_layout: bool = False  # also write img/<key>.png + csv/<key>.csv
+    parquet_images: bool = False  # also store the images in samples/*.parquet
     shard_samples: int = 1000  # close a shard after this many samples ...
     shard_pages: int = 200  # ... or this many pages ...
     shard_seconds: float = 60.0  # ... or this much time, whichever comes first

@@ -30,7 +30,7 @@ from ..config import BrowserConfig, CrawlConfig, PolitenessConfig, WriteConfig
 from ..crawl import Crawler
 from ..localsite import ServerDidNotStart, serve_folder
 from ..write.reader import open_dataset
-from ..write.rows import TIMING_STAGES
+from ..write.schema import TIMING_STAGES
 from .floor import pool_floor, strict_floor
 
 # The floor knows no politeness, and the sites are local copies: the pipeline runs without it too.

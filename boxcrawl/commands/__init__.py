@@ -3,7 +3,7 @@
 Each module has `register(sub)`, which adds its subcommands to the parser and gives each one a
 `run(args) -> exit code` (`set_defaults(run=...)`). `main` only parses and dispatches. Commands
 import their stage lazily, inside `run`, so `boxcrawl --help` stays fast and a missing extra only
-breaks the command that needs it.
+breaks the command that needs it, with one line naming the extra (a family's `EXTRA`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from .. import __version__
+from ..extras import MissingExtra, hint
 from . import audit, bench, crawl, distill, fleet, label, show, train, visibility
 from .errors import CLIError
 
@@ -37,6 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except CLIError as exc:
+        print(f"boxcrawl {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:  # an optional part that is not installed
+        if (missing := hint(exc, getattr(sys.modules[args.run.__module__], "EXTRA", None))) is None:
+            raise
+        print(f"boxcrawl {args.command}: error: {missing}", file=sys.stderr)
+        return 2
+    except MissingExtra as exc:
         print(f"boxcrawl {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

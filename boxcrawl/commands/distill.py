@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 HEURISTICS = ("adaboost", "opengraph", "alwaystrue", "none")
 
 
+EXTRA = "distill"  # what `pip install 'boxcrawl[distill]'` adds for these commands
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from ..distill.options import DEFAULT_DEVICE, DEVICES
 

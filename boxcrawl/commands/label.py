@@ -11,6 +11,8 @@ from pathlib import Path
 
 from .errors import CLIError
 
+EXTRA = "label"  # what `pip install 'boxcrawl[label]'` adds for these commands
+
 
 def register(sub) -> None:
     p = sub.add_parser(

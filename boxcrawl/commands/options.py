@@ -89,6 +89,11 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     o = p.add_argument_group("output")
     o.add_argument("--image-format", choices=("png", "jpeg", "webp"), default="png")
     o.add_argument("--seed-layout", action="store_true", help="also write img/<key>.png + csv/<key>.csv")
+    o.add_argument(
+        "--parquet-images",
+        action="store_true",
+        help="also store each sample's image in samples/*.parquet (loads as an Image in Hugging Face datasets)",
+    )
     o.add_argument("--shard-samples", type=whole_number(1), default=1000, help="samples per shard (default 1000)")
     o.add_argument("--shard-pages", type=whole_number(1), default=200, help="pages per shard (default 200)")
     o.add_argument("--max-attempts", type=whole_number(1), default=3, help="tries per page on transient errors")
@@ -178,6 +183,7 @@ def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
         write=WriteConfig(
             image_format=args.image_format,
             seed_layout=args.seed_layout,
+            parquet_images=args.parquet_images,
             shard_samples=args.shard_samples,
             shard_pages=args.shard_pages,
         ),

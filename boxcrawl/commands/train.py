@@ -13,6 +13,9 @@ from .errors import CLIError
 MODELS = ("distillable", "long-article")
 
 
+EXTRA = "train"  # what `pip install 'boxcrawl[train]'` adds for these commands
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "train",

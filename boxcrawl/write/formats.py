@@ -12,85 +12,8 @@ import pyarrow.parquet as pq
 import webdataset as wds
 
 from ..files import json_bytes
-from .rows import TIMING_STAGES, PageRows
-
-_BOX = pa.list_(pa.float32())
-PAGE_TOKEN = pa.struct(
-    [
-        ("text", pa.string()),
-        ("token", pa.string()),
-        ("id", pa.int32()),
-        ("start", pa.int32()),
-        ("end", pa.int32()),
-        ("boxes", pa.list_(_BOX)),
-        ("visible", pa.bool_()),
-        ("hidden_reason", pa.string()),
-    ]
-)
-PAGES_SCHEMA = pa.schema(
-    [
-        ("key", pa.string()),
-        ("url", pa.string()),
-        ("final_url", pa.string()),
-        ("status", pa.int32()),
-        ("outcome", pa.string()),
-        ("error", pa.string()),
-        ("content_type", pa.string()),
-        ("fetched_at", pa.string()),
-        ("depth", pa.int32()),
-        ("attempts", pa.int32()),
-        ("width", pa.float32()),
-        ("height", pa.float32()),
-        ("viewport_width", pa.int32()),
-        ("viewport_height", pa.int32()),
-        ("scale", pa.float32()),
-        ("elements", pa.int64()),
-        ("load_complete", pa.bool_()),
-        ("hit_tests_skipped", pa.int32()),
-        ("dialogs", pa.int32()),
-        ("blocked_requests", pa.int32()),
-        ("timings", pa.struct([(s, pa.float32()) for s in TIMING_STAGES])),
-        ("browser", pa.string()),
-        ("tokenizer", pa.string()),
-        ("text", pa.string()),
-        ("n_tokens", pa.int32()),
-        ("n_visible", pa.int32()),
-        ("n_samples", pa.int32()),
-        ("n_no_ink", pa.int32()),
-        ("n_links", pa.int32()),
-        ("shard", pa.string()),
-        ("tokens", pa.list_(PAGE_TOKEN)),
-    ]
-)
-SAMPLE_TOKEN = pa.struct(
-    [
-        ("index", pa.int32()),
-        ("text", pa.string()),
-        ("token", pa.string()),
-        ("id", pa.int32()),
-        ("start", pa.int32()),
-        ("end", pa.int32()),
-        ("box", _BOX),
-        ("boxes", pa.list_(_BOX)),
-    ]
-)
-SAMPLES_SCHEMA = pa.schema(
-    [
-        ("key", pa.string()),
-        ("page_key", pa.string()),
-        ("url", pa.string()),
-        ("final_url", pa.string()),
-        ("crop", _BOX),
-        ("scale", pa.float32()),
-        ("width", pa.int32()),
-        ("height", pa.int32()),
-        ("image_format", pa.string()),
-        ("n_tokens", pa.int32()),
-        ("tokens", pa.list_(SAMPLE_TOKEN)),
-        ("cut_tokens", pa.list_(pa.int32())),
-        ("shard", pa.string()),
-    ]
-)
+from .rows import PageRows
+from .schema import PAGES_SCHEMA, SAMPLE_FIELDS, conform_sample, samples_schema
 
 CSV_COLUMNS = ["url", "key", "word", "token", "token_id", "x", "y", "width", "height", "start", "end", "token_index"]
 
@@ -105,7 +28,7 @@ class PackedPage:
     outcome: str
     error: str | None
     page: pa.RecordBatch  # one row of PAGES_SCHEMA without `shard`
-    samples: pa.RecordBatch  # SAMPLES_SCHEMA without `shard`, one row per sample
+    samples: pa.RecordBatch  # SAMPLE_FIELDS, one row per sample
     members: list[tuple[str, str, bytes, bytes]]  # (key, image extension, image, json)
 
     @property
@@ -114,17 +37,17 @@ class PackedPage:
 
 
 _PAGE_COLUMNS = pa.schema([f for f in PAGES_SCHEMA if f.name != "shard"])
-_SAMPLE_COLUMNS = pa.schema([f for f in SAMPLES_SCHEMA if f.name != "shard"])
 
 
 def pack(rows: PageRows) -> PackedPage:
+    metas = [conform_sample(s.meta) for s in rows.samples]
     return PackedPage(
         url=rows.url,
         outcome=rows.page["outcome"],
         error=rows.page["error"],
         page=pa.RecordBatch.from_pylist([rows.page], schema=_PAGE_COLUMNS),
-        samples=pa.RecordBatch.from_pylist([s.meta for s in rows.samples], schema=_SAMPLE_COLUMNS),
-        members=[(s.key, s.image_format, s.image, json_bytes(s.meta)) for s in rows.samples],
+        samples=pa.RecordBatch.from_pylist(metas, schema=SAMPLE_FIELDS),
+        members=[(s.key, s.image_format, s.image, json_bytes(m)) for s, m in zip(rows.samples, metas)],
     )
 
 
@@ -139,15 +62,22 @@ def _table(batches: list[pa.RecordBatch], columns: pa.Schema, schema: pa.Schema,
     """The batches (of ``columns``) as one table of ``schema``, its ``shard`` column filled in."""
     table = pa.Table.from_batches(batches, schema=columns)
     table = table.append_column("shard", pa.array([shard] * table.num_rows, pa.string()))
-    return table.select(schema.names)
+    return table.select([n for n in schema.names if n in table.column_names])
 
 
 def write_pages_parquet(path: Path, pages: list[PackedPage], shard: str) -> None:
     pq.write_table(_table([p.page for p in pages], _PAGE_COLUMNS, PAGES_SCHEMA, shard), path, compression="zstd")
 
 
-def write_samples_parquet(path: Path, pages: list[PackedPage], shard: str) -> None:
-    pq.write_table(_table([p.samples for p in pages], _SAMPLE_COLUMNS, SAMPLES_SCHEMA, shard), path, compression="zstd")
+def write_samples_parquet(path: Path, pages: list[PackedPage], shard: str, images: bool = False) -> None:
+    """The samples table; with ``images``, each row also carries its encoded image in the
+    ``{bytes, path}`` form Hugging Face `datasets` loads as an `Image`."""
+    schema = samples_schema(images)
+    table = _table([p.samples for p in pages], SAMPLE_FIELDS, schema, shard)
+    if images:
+        column = [{"bytes": image, "path": f"{key}.{ext}"} for p in pages for key, ext, image, _ in p.members]
+        table = table.append_column(schema.field("image"), pa.array(column, schema.field("image").type))
+    pq.write_table(table.cast(schema), path, compression="zstd")
 
 
 def write_seed_layout(root: Path, pages: list[PackedPage]) -> list[Path]:

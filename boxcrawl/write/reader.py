@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
+from .schema import SAMPLE_FIELDS, hf_feature
+
 IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
 
 
@@ -28,9 +30,10 @@ class Dataset:
         return sorted((self.root / sub).glob(f"*.{ext}"))
 
     @property
-    def shards(self) -> list[Path]:
-        """WebDataset tar shards, in order (give them to ``webdataset.WebDataset``)."""
-        return self._files("wds", "tar")
+    def shards(self) -> list[str]:
+        """WebDataset tar shards, in order, as path strings: ``webdataset.WebDataset(ds.shards)``
+        and ``datasets.load_dataset("webdataset", data_files=ds.shards)`` take them as they are."""
+        return [str(p) for p in self._files("wds", "tar")]
 
     def pages(self, columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
         """One dict per page, failed pages included: url, final_url, status, outcome, error,
@@ -55,6 +58,37 @@ class Dataset:
         import pyarrow.dataset as ds
 
         return ds.dataset(self.root / "samples", format="parquet").to_table()
+
+    def to_hf(self, split: str = "train") -> Any:
+        """The samples as a Hugging Face ``datasets.Dataset``: every sample field, typed as in
+        ``samples/``, and ``image`` decoded as an ``Image``. Needs the ``[hf]`` extra. Read from
+        ``samples/`` when it holds the images (``--parquet-images``), else from the WebDataset
+        shards; `datasets` caches the result keyed by the files' paths and times."""
+        from ..extras import require
+
+        datasets = require("datasets")
+        tables = self._files("samples", "parquet")
+        if tables and "image" in pq.read_schema(tables[0]).names:
+            files = {split: [str(p) for p in tables]}
+            return datasets.load_dataset("parquet", data_files=files, split=split)
+        if not self.shards:
+            raise ValueError(f"{self.root} holds no samples")
+        with tarfile.open(self.shards[0]) as tar:
+            _, first = next(shard_members(tar))
+        image = next(ext for ext in IMAGE_EXTS if ext in first)
+        features = datasets.Features.from_dict(
+            {
+                "__key__": {"dtype": "string", "_type": "Value"},
+                "__url__": {"dtype": "string", "_type": "Value"},
+                "json": hf_feature(pa.struct(list(SAMPLE_FIELDS))),
+                image: {"_type": "Image"},
+            }
+        )
+        raw = datasets.load_dataset("webdataset", data_files={split: self.shards}, split=split, features=features)
+        # max_depth=2 flattens `json` one level (datasets 5.2 fails on max_depth=1)
+        flat = raw.flatten(max_depth=2).rename_columns({f"json.{f.name}": f.name for f in SAMPLE_FIELDS})
+        flat = flat.add_column("shard", [Path(url).stem for url in flat["__url__"]])  # as in samples/
+        return flat.rename_column(image, "image").select_columns([*SAMPLE_FIELDS.names, "shard", "image"])
 
     def __repr__(self) -> str:
         return f"Dataset({str(self.root)!r}, shards={len(self.shards)})"

@@ -12,20 +12,7 @@ from PIL import Image
 
 from ..extract.tokenizer import TokenSpans
 from ..records import Crop, RenderedPage
-
-TIMING_STAGES = (
-    "load",
-    "settle",
-    "layout",
-    "collect",
-    "tokenize",
-    "measure",
-    "ink",
-    "select",
-    "capture",
-    "encode",
-    "verify",
-)
+from .schema import TIMING_STAGES
 
 
 def page_key(url: str) -> str:
@@ -119,6 +106,10 @@ def build_rows(
         "n_samples": len(samples),
         "n_no_ink": m.no_ink if m else 0,
         "n_links": len(m.links) if m else 0,
+        "crops": [
+            {"key": s.key, "box": list(c.box), "tokens": list(c.tokens), "cut_tokens": list(c.cut)}
+            for s, c in zip(samples, crops)
+        ],
         "tokens": tokens,
     }
     return PageRows(url=url, page=page, samples=samples)
@@ -175,8 +166,8 @@ def _sample(
         "height": height,
         "image_format": image_format,
         "n_tokens": len(sample_tokens),
+        "n_cut_tokens": len(crop.cut),
         "tokens": sample_tokens,
-        "cut_tokens": list(crop.cut),
     }
     return Sample(key=key, image=image, image_format=image_format, meta=meta)
 

@@ -140,7 +140,7 @@ class DatasetWriter:
             (shard_dir / sub).mkdir(parents=True)
         if any(p.n_samples for p in pages):
             write_webdataset(shard_dir / "wds" / f"{shard}.tar", pages)
-            write_samples_parquet(shard_dir / "samples" / f"{shard}.parquet", pages, shard)
+            write_samples_parquet(shard_dir / "samples" / f"{shard}.parquet", pages, shard, self.cfg.parquet_images)
             if self.cfg.seed_layout:
                 write_seed_layout(shard_dir, pages)
         write_pages_parquet(shard_dir / "pages" / f"{shard}.parquet", pages, shard)

@@ -6,7 +6,7 @@ import pytest
 
 from boxcrawl.bench.run import MemorySampler, run_floor, run_pipeline
 from boxcrawl.config import BrowserConfig, CrawlConfig
-from boxcrawl.write.rows import TIMING_STAGES
+from boxcrawl.write.schema import TIMING_STAGES
 
 pytestmark = pytest.mark.browser
 

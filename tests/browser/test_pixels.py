@@ -1,7 +1,7 @@
 """Samples match their pixels: on adversarial pages (wide, overflowing, sticky, lazy, 100vh, late
 script text, animations, carousels, 100,000 px long), rendered with the default settings in the real
 Chromium, every sample token has ink under its box, no crop leaves the painted page, and a token the
-crop edge cuts is recorded in ``cut_tokens``."""
+crop edge cuts is recorded in the page's ``crops`` (``cut_tokens``) and counted in the sample."""
 
 import json
 
@@ -73,7 +73,10 @@ def test_every_visible_token_the_crop_edge_cuts_is_in_cut_tokens(pages, samples)
         page = pages[s["url"].rsplit("/", 1)[1]]
         x0, y0, x1, y1 = s["crop"]
         inside = {t["index"] for t in s["tokens"]}
-        cut = set(s["cut_tokens"])
+        (crop,) = [c for c in page["crops"] if c["key"] == s["key"]]
+        assert crop["tokens"] == sorted(inside) and crop["box"] == pytest.approx(s["crop"])
+        cut = set(crop["cut_tokens"])
+        assert s["n_cut_tokens"] == len(cut)
         for i, t in enumerate(page["tokens"]):
             if not t["visible"] or i in inside:
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from .frontier.base import DEFAULT_LEASE_SECONDS
 
@@ -75,6 +76,7 @@ class CrawlConfig:
     browser: BrowserConfig = field(default_factory=BrowserConfig)
     select: SelectConfig = field(default_factory=SelectConfig)
     write: WriteConfig = field(default_factory=WriteConfig)
+    command: tuple[str, ...] = ()  # the command line that made this crawl, passwords redacted
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

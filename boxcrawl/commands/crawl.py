@@ -92,6 +92,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     from ..frontier.redis import FrontierUnavailable
     from ..frontier.urls import BadURL
     from ..progress import CrawlProgress, print_summary
+    from ..write.card import write_card
     from .fleet import crawl_settings, save_crawl
 
     scope_seeds = None
@@ -125,4 +126,5 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
                 "workers take this one's pages once its heartbeat stops; run it again to rejoin"
             ) from None
     print_summary(stats, Path(cfg.out))
+    write_card(cfg.out)
     return 0

@@ -194,4 +194,18 @@ def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
         politeness=PolitenessConfig(
             host_concurrency=args.host_concurrency, host_delay=args.host_delay, robots=not args.ignore_robots
         ),
+        command=recorded_command(args),
     )
+
+
+def recorded_command(args: argparse.Namespace) -> tuple[str, ...]:
+    """The command line as config.json and the dataset card keep it: a Redis password never."""
+    from ..frontier.open import describe
+
+    frontier = getattr(args, "frontier", None)
+    words = ["boxcrawl"]
+    for word in getattr(args, "argv", []):
+        if frontier and frontier in word:  # `URL` or `--frontier=URL`
+            word = word.replace(frontier, describe(frontier))
+        words.append(word)
+    return tuple(words)

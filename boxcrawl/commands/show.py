@@ -1,4 +1,4 @@
-"""`show`: an HTML gallery of a dataset's samples with their token boxes."""
+"""`show`: an HTML gallery of a dataset's samples with their token boxes; `card`: its dataset card."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ def register(sub) -> None:
     show.add_argument("--limit", type=whole_number(0), default=60, help="samples shown (default 60)")
     show.add_argument("--html", type=Path, help="where to write (default DIR/gallery.html)")
     show.set_defaults(run=run)
+    card = sub.add_parser(
+        "card",
+        help="write DIR/README.md, the dataset card (crawl, render and worker write it at the end)",
+        description="Write DIR/README.md in the Hugging Face Hub's dataset-card form: configs and features, "
+        "what was crawled and how, counts, visible and ink share, and a few samples drawn with their boxes.",
+    )
+    card.add_argument("out", metavar="DIR")
+    card.set_defaults(run=run_card)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,4 +32,13 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"no dataset at {args.out}")
     path = write_gallery(args.out, args.html, args.limit)
     print(f"gallery: {path.resolve()}")
+    return 0
+
+
+def run_card(args: argparse.Namespace) -> int:
+    from ..write.card import write_card
+
+    if not (Path(args.out) / "pages").is_dir():
+        raise CLIError(f"no dataset at {args.out}")
+    print(f"card: {write_card(args.out).resolve()}")
     return 0

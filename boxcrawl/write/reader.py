@@ -94,7 +94,7 @@ class Dataset:
         return f"Dataset({str(self.root)!r}, shards={len(self.shards)})"
 
 
-def read_shard(path: Path, decode: bool) -> Iterator[dict[str, Any]]:
+def read_shard(path: str | Path, decode: bool) -> Iterator[dict[str, Any]]:
     """The samples of one WebDataset tar shard, in order (image decoded to PIL when ``decode``)."""
     with tarfile.open(path) as tar:
         for _key, members in shard_members(tar):

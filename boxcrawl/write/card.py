@@ -29,7 +29,7 @@ from .. import __version__
 from ..audit.report import audit
 from ..files import atomic_write_bytes
 from .reader import open_dataset, read_shard
-from .schema import PAGES_SCHEMA, SAMPLE_FIELDS, hub_features, samples_schema
+from .schema import PAGES_SCHEMA, hub_features, samples_schema, webdataset_columns
 
 CARD = "README.md"
 PICTURES = "card"  # DIR/card/<key>.png: the samples shown in the card
@@ -133,14 +133,9 @@ def _header(config: dict[str, Any], fig: CardFigures, images: bool) -> dict[str,
     sample_files = "samples/*.parquet" if images else "wds/*.tar"
     if images:
         sample_features = hub_features(samples_schema(images=True), ["image"])
-    else:  # a WebDataset config: the loader's own columns around the .json member
-        fmt = config.get("write", {}).get("image_format", "png")
-        sample_features = [
-            {"name": "__key__", "dtype": "string"},
-            {"name": "__url__", "dtype": "string"},
-            {"name": "json", "struct": hub_features(SAMPLE_FIELDS)},
-            {"name": fmt, "dtype": "image"},
-        ]
+    else:
+        ext = config.get("write", {}).get("image_format", "png")
+        sample_features = hub_features(webdataset_columns(ext), [ext])
     # `datasets` reads every config of a folder with one builder, so the pages table is a config
     # only when the samples are Parquet too; otherwise the body says how to load it
     configs = [{"config_name": "samples", "data_files": [{"split": "train", "path": sample_files}], "default": True}]
@@ -192,6 +187,7 @@ def _body(config: dict[str, Any], fig: CardFigures, images: bool, pictures: list
     politeness, write = config.get("politeness", {}), config.get("write", {})
     browser = config.get("browser", {})
     seeds = config.get("seeds", [])
+    follows = bool(config.get("follow_links", True))
     command = config.get("command") or []
     robots = (
         "robots.txt obeyed (matched against the crawler's user agent token)"
@@ -208,10 +204,14 @@ def _body(config: dict[str, Any], fig: CardFigures, images: bool, pictures: list
         "",
         "## What was crawled",
         "",
-        f"- Seeds: {', '.join(_code(s) for s in seeds[:10]) or '-'}"
+        f"- {'Seeds' if follows else 'URLs'}: {', '.join(_code(s) for s in seeds[:10]) or '-'}"
         + (f" and {len(seeds) - 10} more" if len(seeds) > 10 else ""),
-        f"- Scope: {_code(config.get('scope', '-'))}, follow links: {config.get('follow_links', '-')}, "
-        f"max pages: {config.get('max_pages') or 'no limit'}",
+        (
+            f"- Links followed in scope {_code(config.get('scope', '-'))}, "
+            f"max pages: {config.get('max_pages') or 'no limit'}"
+            if follows
+            else "- Only the URLs listed were rendered (`boxcrawl render`)"
+        ),
         f"- Pages fetched between {_code(fig.first_fetch or '-')} and {_code(fig.last_fetch or '-')} (UTC)",
         "- Hosts: "
         + (", ".join(f"{_code(h)} ({n})" for h, n in list(fig.hosts.items())[:10]) or "-")

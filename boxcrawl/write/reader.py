@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
-from .schema import SAMPLE_FIELDS, hf_feature
+from .schema import SAMPLE_FIELDS, hf_features, webdataset_columns
 
 IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
 
@@ -76,14 +76,7 @@ class Dataset:
         with tarfile.open(self.shards[0]) as tar:
             _, first = next(shard_members(tar))
         image = next(ext for ext in IMAGE_EXTS if ext in first)
-        features = datasets.Features.from_dict(
-            {
-                "__key__": {"dtype": "string", "_type": "Value"},
-                "__url__": {"dtype": "string", "_type": "Value"},
-                "json": hf_feature(pa.struct(list(SAMPLE_FIELDS))),
-                image: {"_type": "Image"},
-            }
-        )
+        features = datasets.Features.from_dict(hf_features(webdataset_columns(image), [image]))
         raw = datasets.load_dataset("webdataset", data_files={split: self.shards}, split=split, features=features)
         # max_depth=2 flattens `json` one level (datasets 5.2 fails on max_depth=1)
         flat = raw.flatten(max_depth=2).rename_columns({f"json.{f.name}": f.name for f in SAMPLE_FIELDS})

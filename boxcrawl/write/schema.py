@@ -124,6 +124,19 @@ SAMPLE_FIELDS = pa.schema(
 IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 
 
+def webdataset_columns(image_ext: str) -> pa.Schema:
+    """The columns Hugging Face's WebDataset loader makes of a shard: the key and shard path, the
+    ``.json`` member as a struct, and the image (an `Image` feature, named by its extension)."""
+    return pa.schema(
+        [
+            ("__key__", pa.string()),
+            ("__url__", pa.string()),
+            ("json", pa.struct(list(SAMPLE_FIELDS))),
+            (image_ext, IMAGE),
+        ]
+    )
+
+
 def samples_schema(images: bool) -> pa.Schema:
     fields = [*SAMPLE_FIELDS, pa.field("shard", pa.string())]
     if images:

@@ -3,6 +3,7 @@
 >>> import boxcrawl
 >>> ds = boxcrawl.open_dataset("out/")
 >>> for sample in ds.samples(): ...
+>>> ds.to_hf()  # a Hugging Face datasets.Dataset (pip install 'boxcrawl[hf]')
 """
 
 from .write.reader import Dataset, open_dataset

@@ -21,3 +21,4 @@ rm -rf "$OUT"
 echo
 echo "dataset:  $(cd "$OUT" && pwd)   (wds/ shards, pages/ + samples/ Parquet, img/ + csv/)"
 echo "gallery:  $(cd "$OUT" && pwd)/gallery.html"
+echo "card:     $(cd "$OUT" && pwd)/README.md   (the dataset card: push the folder to the Hugging Face Hub as it is)"

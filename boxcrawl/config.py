@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .frontier.base import DEFAULT_LEASE_SECONDS
+from .optout.policy import OptOutConfig
 
 VISIBILITY_METHODS = ("combined", "heuristic", "occlusion", "pixel", "none")  # the first is the default
 
@@ -24,7 +25,8 @@ class BrowserConfig:
     settle: float = 0.1  # after load, wait until the page is this quiet (s): no DOM change, no request
     settle_max: float = 2.0  # ... but at most this long (s); then it is frozen as it is
     allow_hosts: tuple[str, ...] = ()  # when set, the browser reaches only these hosts
-    user_agent: str | None = None
+    user_agent: str | None = None  # None: Chromium's own; the agent token is appended either way
+    agent_token: str = "boxcrawl"  # robots.txt group and opt-out <meta> name the crawl answers to
     pages_per_browser: int = 500  # relaunch Chromium after this many pages (memory stays flat)
     visibility: str = "combined"  # none | heuristic | occlusion | pixel | combined (see browser/js/visibility.js)
     ink_boxes: bool = False  # tighten every visible token's boxes to its painted pixels
@@ -77,6 +79,18 @@ class CrawlConfig:
     select: SelectConfig = field(default_factory=SelectConfig)
     write: WriteConfig = field(default_factory=WriteConfig)
     command: tuple[str, ...] = ()  # the command line that made this crawl, passwords redacted
+    opt_out: str = "standard"  # robots-only | standard | strict (optout.policy.LEVELS)
+    respect_ai_robots: bool = False  # also refuse pages robots.txt closes to AI-training crawlers
+
+    @property
+    def opt_out_config(self) -> OptOutConfig:
+        """How this crawl judges opt-out signals (one object the crawl, render and workers share)."""
+        return OptOutConfig(
+            level=self.opt_out,
+            token=self.browser.agent_token,
+            respect_ai_robots=self.respect_ai_robots,
+            ignore_robots=not self.politeness.robots,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

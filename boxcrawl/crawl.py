@@ -34,6 +34,8 @@ from .frontier.base import Frontier, Lease
 from .frontier.open import describe, is_redis, open_frontier
 from .frontier.redis import RedisFrontier
 from .frontier.urls import BadURL, Scope, normalize
+from .optout.policy import PageCheck, decide
+from .optout.signals import NOAI, NOINDEX
 from .politeness.gate import HostGate, retry_after_seconds
 from .politeness.robots import RobotsPolicy, RobotsUnavailable
 from .records import Outcome, RenderedPage
@@ -132,10 +134,11 @@ class Crawler:
                     frontier.add(self.seeds, depth=0)
                 shared = frontier if isinstance(frontier, RedisFrontier) else None  # every worker's state
                 self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=shared)
+                optout = self.cfg.opt_out_config
+                # robots.txt is read for its usage lines too; not at all only when nothing in it counts
+                reads_site = optout.honoured - {NOAI, NOINDEX}
                 self.robots = (
-                    RobotsPolicy(self.cfg.browser.user_agent, self.guard, shared=shared)
-                    if self.cfg.politeness.robots
-                    else None
+                    RobotsPolicy(optout.token, self.guard, shared=shared, optout=optout) if reads_site else None
                 )
                 self._install_signals()
                 if self.cfg.time_limit:
@@ -276,21 +279,28 @@ class Crawler:
         """robots.txt, then a slot on the host, then the browser. None: stopping before it started
         (the lease goes back to the queue when the crawl stops)."""
         url = lease.url
+        check = PageCheck(self.cfg.opt_out_config)
         if self.robots is not None:
             try:
-                checked = await self._unless_stopped(self.robots.check(url))
-                if checked is None:
+                site = await self._unless_stopped(self.robots.site(url))
+                if site is None:
                     return None
-                allowed, crawl_delay = checked
             except RobotsUnavailable as exc:
                 return RenderedPage.unreached(url, Outcome.NETWORK, str(exc), retryable=True)
-            if not allowed:
-                return RenderedPage.unreached(url, Outcome.REFUSED, f"robots.txt disallows it for {self.robots.agent}")
-            self.gate.set_crawl_delay(url, crawl_delay)
+            # what the site says for every page (robots.txt and its lines) is decided before loading;
+            # a TDMRep file rule waits for the page's headers, which win over it
+            verdict = decide(site.findings, self.cfg.opt_out_config)
+            if not verdict.allowed:
+                reason = str(verdict.refused_by)
+                return RenderedPage.unreached(
+                    url, Outcome.REFUSED, reason, verdict=verdict.text, signals=verdict.signals
+                )
+            self.gate.set_crawl_delay(url, site.crawl_delay)
+            check = PageCheck(self.cfg.opt_out_config, site.findings, site.tdm_rule)
         if not await self.gate.acquire(url, self._stopping):
             return None
         try:
-            rendered = await pool.render(url, plan)
+            rendered = await pool.render(url, plan, check)
         finally:
             self.gate.release(url)
         if rendered.status in (429, 503):  # the host asks us to slow down: every worker pauses it
@@ -326,6 +336,7 @@ class Crawler:
             viewport=(self.cfg.browser.viewport_width, self.cfg.browser.viewport_height),
             image_format=self.cfg.write.image_format,
             browser_version=pool.version,
+            opt_out=self.cfg.opt_out_config.describe(),
         )
         if ok and self.cfg.follow_links and rendered.measurement is not None:
             frontier.add(await asyncio.to_thread(self._in_scope, rendered.measurement.links), lease.depth + 1)

@@ -58,10 +58,19 @@ class RenderedPage:
     blocked_requests: int = 0
     load_complete: bool = True
     retry_after: str | None = None  # the Retry-After header of a 429/503 answer
+    verdict: str = "not judged"  # "allowed" or "refused: <signal>" (optout.policy)
+    signals: list[str] = field(default_factory=list)  # every opt-out signal seen, "source: detail"
 
     @classmethod
     def unreached(
-        cls, url: str, outcome: Outcome, error: str, retryable: bool = False, timings: dict[str, float] | None = None
+        cls,
+        url: str,
+        outcome: Outcome,
+        error: str,
+        retryable: bool = False,
+        timings: dict[str, float] | None = None,
+        verdict: str = "not judged",
+        signals: list[str] | None = None,
     ) -> RenderedPage:
         """A page that ended before any answer of its own was kept: refused, timed out, crashed."""
         return cls(
@@ -73,6 +82,8 @@ class RenderedPage:
             error=error,
             retryable=retryable,
             timings=timings if timings is not None else {},
+            verdict=verdict,
+            signals=signals or [],
         )
 
 

@@ -25,6 +25,7 @@ from playwright.async_api import Error as PlaywrightError
 from ..config import BrowserConfig
 from ..egress import proxy as egress
 from ..egress.guard import NetworkGuard, Refused
+from ..optout.policy import PageCheck, with_token
 from ..records import Outcome, RenderedPage
 from .chromium import egress_args, find_chromium, launch_args
 from .hygiene import quietly
@@ -95,6 +96,7 @@ class BrowserPool:
         self.launches = 0
         self.tabs_opened = 0
         self.version: str | None = None
+        self.user_agent: str | None = None  # sent by every tab: names the crawler's token
 
     async def __aenter__(self) -> "BrowserPool":
         if not self.unguarded:
@@ -144,7 +146,21 @@ class BrowserPool:
         self.launches += 1
         handle = _Handle(default, profile)
         self.version = handle.browser.version
+        if self.user_agent is None:
+            self.user_agent = await self._agent_string(handle.browser)
         return handle
+
+    async def _agent_string(self, browser: Browser) -> str:
+        """--user-agent, or Chromium's own; with the crawler's token appended when it is not in
+        it already, so a site sees the name robots.txt was read for."""
+        agent = self.cfg.user_agent
+        if not agent:
+            session = await browser.new_browser_cdp_session()
+            try:
+                agent = str((await session.send("Browser.getVersion"))["userAgent"])
+            finally:
+                await session.detach()
+        return with_token(agent, self.cfg.agent_token)
 
     async def _launch_with_retries(self, attempts: int = 3) -> _Handle:
         # Right after Chromium was killed, or on a loaded machine, a launch can fail once with
@@ -199,10 +215,12 @@ class BrowserPool:
             handle.dead = True
             await self._close(handle)
 
-    async def render(self, url: str, plan: PagePlan) -> RenderedPage:
+    async def render(self, url: str, plan: PagePlan, check: PageCheck | None = None) -> RenderedPage:
         """Render one page under the hard per-page deadline, in a reused tab (browser/tab.py).
         Never raises for page problems."""
-        return await self._run(url, lambda tab, timings: render_page(tab, url, plan, self.cfg, timings), reuse=True)
+        return await self._run(
+            url, lambda tab, timings: render_page(tab, url, plan, self.cfg, timings, check), reuse=True
+        )
 
     async def run_page(
         self,
@@ -272,7 +290,7 @@ class BrowserPool:
             options: dict[str, Any] = dict(
                 viewport={"width": self.cfg.viewport_width, "height": self.cfg.viewport_height},
                 device_scale_factor=self.cfg.scale,
-                user_agent=self.cfg.user_agent,
+                user_agent=self.user_agent,
             )
             options.update(context_options or {})
             if self._proxy:  # this context's door: its refusals are this context's pages'

@@ -16,6 +16,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from ..config import BrowserConfig
 from ..egress.proxy import Door
+from ..optout.policy import NOT_JUDGED, OptOutConfig, PageCheck
 from ..records import Box, Measurement, Outcome, RenderedPage
 from .capture import RegionCapture
 from .hygiene import dismiss
@@ -69,7 +70,7 @@ class _Navigation:
         self.status: int | None = None
         self.content_type: str | None = None
         self.retry_after: str | None = None
-        self.robots_tag = ""
+        self.headers: dict[str, str] = {}
         self.dialogs = 0
         self.crashed = False
         self.commits = 0  # main-frame documents committed so far
@@ -116,7 +117,7 @@ class _Navigation:
         self.status = response.status
         self.content_type = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
         self.retry_after = response.headers.get("retry-after")
-        self.robots_tag = (response.headers.get("x-robots-tag") or "").lower()
+        self.headers = dict(response.headers)  # lower-case names; the opt-out signals are read from them
 
     def _on_dialog(self, dialog: Dialog) -> None:
         self.dialogs += 1
@@ -141,10 +142,17 @@ def classify_error(message: str) -> tuple[Outcome, bool]:
     return Outcome.ERROR, True
 
 
-def no_ai(robots_tag: str) -> bool:
-    """X-Robots-Tag carries noai or noimageai (for every agent or named ones: we honour both)."""
-    words = robots_tag.replace(",", " ").replace(":", " ").split()
-    return "noai" in words or "noimageai" in words
+META_JS = """() => Array.from(document.querySelectorAll('meta[name]'), m =>
+    [m.getAttribute('name'), m.getAttribute('content') || '']).slice(0, 500)"""
+
+
+async def _metas(page: Page) -> list[tuple[str, str]]:
+    """The page's named <meta> tags (the opt-out ones among them); none if the page cannot say."""
+    try:
+        found = await page.evaluate(META_JS)
+    except PlaywrightError:
+        return []
+    return [(str(n)[:100], str(c)[:1000]) for n, c in found if isinstance(n, str)]
 
 
 def _short(message: str) -> str:
@@ -173,21 +181,32 @@ def left_for_an_error(page: Page, door: Door) -> str | None:
 
 
 async def render_page(
-    tab: Tab, url: str, plan: PagePlan, cfg: BrowserConfig, timings: dict[str, float]
+    tab: Tab, url: str, plan: PagePlan, cfg: BrowserConfig, timings: dict[str, float], check: PageCheck | None = None
 ) -> RenderedPage:
     """Load ``url`` in the tab and return what it showed. Never raises for page errors.
-    ``timings`` fills in as stages finish, so a caller that times out still sees how far it got."""
+    ``timings`` fills in as stages finish, so a caller that times out still sees how far it got.
+    ``check`` decides from the page's headers and <meta> tags whether anything of it may be kept
+    (default: the standard opt-out level, without site signals)."""
     if tab.page is None:
         raise ValueError("render_page needs a tab with a page")
     nav = _Navigation(tab.page)
     try:
-        return await _render(tab, tab.page, nav, url, plan, cfg, timings)
+        return await _render(
+            tab, tab.page, nav, url, plan, cfg, timings, check or PageCheck(OptOutConfig(token=cfg.agent_token))
+        )
     finally:
         nav.detach()
 
 
 async def _render(
-    tab: Tab, page: Page, nav: _Navigation, url: str, plan: PagePlan, cfg: BrowserConfig, timings: dict[str, float]
+    tab: Tab,
+    page: Page,
+    nav: _Navigation,
+    url: str,
+    plan: PagePlan,
+    cfg: BrowserConfig,
+    timings: dict[str, float],
+    check: PageCheck,
 ) -> RenderedPage:
     door = tab.door
     clock = time.perf_counter()
@@ -198,8 +217,12 @@ async def _render(
         timings[stage] = round(timings.get(stage, 0.0) + (now - clock) * 1000, 1)  # stages may lap again
         clock = now
 
+    verdict, signals = NOT_JUDGED, [str(f) for f in check.site]  # until the page's own signals are read
+
     def result(outcome: Outcome, error: str | None, retryable: bool = False, **kw: Any) -> RenderedPage:
         return RenderedPage(
+            verdict=verdict,
+            signals=signals,
             url=url,
             final_url=page.url if page.url != "about:blank" else url,
             status=nav.status,
@@ -238,9 +261,11 @@ async def _render(
             load_complete=load_complete,
             retry_after=nav.retry_after,
         )
-    if no_ai(nav.robots_tag):
-        # the site opts out of AI training: keep nothing of the page (no text, tokens or images)
-        return result(Outcome.REFUSED, f"X-Robots-Tag: {nav.robots_tag[:100]}", load_complete=load_complete)
+    judged = check.judge(nav.headers, await _metas(page))
+    verdict, signals = judged.text, judged.signals
+    if not judged.allowed:
+        # the site reserves its pages from AI training: keep nothing of the page (no text, tokens or images)
+        return result(Outcome.REFUSED, str(judged.refused_by)[:300], load_complete=load_complete)
     if nav.content_type and not nav.content_type.startswith(HTML_TYPES):
         return result(Outcome.NOT_HTML, f"content-type {nav.content_type} is not HTML", load_complete=load_complete)
 

@@ -96,12 +96,14 @@ def show_status(args: argparse.Namespace) -> int:
         workers = frontier.workers() if isinstance(frontier, RedisFrontier) else {}
     finally:
         frontier.close()
+    refused = {} if shared else _refused_by(Path(args.out))
     if args.json:
         print(
             json.dumps(
                 {
                     **counts,
                     "outcomes": outcomes,
+                    **({} if shared else {"refused_by": refused}),
                     "pages_per_min": round(rate, 1),
                     "hosts": hosts,
                     **({"live_workers": workers} if shared else {}),
@@ -126,11 +128,27 @@ def show_status(args: argparse.Namespace) -> int:
             )
     if outcomes:
         print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    if refused:
+        print("refused by: " + ", ".join(f"{k} {v}" for k, v in refused.items()))
     print(f"pages/min (last 5 min): {rate:.1f}")
     top = sorted(hosts.items(), key=lambda kv: -kv[1]["done"])[:10]
     for host, figures in top:
         print(f"  {host}: done {figures['done']}, failed {figures['failed']}")
     return 0
+
+
+def _refused_by(out: Path) -> dict[str, int]:
+    """Committed pages refused per opt-out signal (read from DIR's pages table)."""
+    import pyarrow.dataset as pads
+
+    from ..optout.policy import refused_by
+
+    if not any((out / "pages").glob("*.parquet")):
+        return {}
+    table = pads.dataset(out / "pages", format="parquet")
+    if "verdict" not in table.schema.names:
+        return {}
+    return refused_by(table.to_table(columns=["verdict"])["verdict"].to_pylist())
 
 
 def retry_failed(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import argparse
 
 from ..config import VISIBILITY_METHODS, BrowserConfig, CrawlConfig, PolitenessConfig, SelectConfig, WriteConfig
 from ..frontier.base import DEFAULT_LEASE_SECONDS
+from ..optout.policy import LEVELS, STANDARD
 from .argtypes import host_list, number, size, whole_number
 
 
@@ -62,7 +63,9 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
         metavar="S",
         help="wait for that at most this long, then measure the page as it is (default 2)",
     )
-    b.add_argument("--user-agent", help="User-Agent header and navigator.userAgent")
+    b.add_argument(
+        "--user-agent", help="User-Agent header and navigator.userAgent (default Chromium's; + the agent token)"
+    )
     b.add_argument(
         "--visibility",
         choices=VISIBILITY_METHODS,
@@ -141,7 +144,37 @@ def add_fleet_options(p: argparse.ArgumentParser, *, frontier: bool) -> None:
         metavar="S",
         help="seconds between page starts on one host (default 1; robots Crawl-delay may raise it)",
     )
-    g.add_argument("--ignore-robots", action="store_true", help="do not fetch or obey robots.txt")
+    add_opt_out_options(p)
+
+
+def add_opt_out_options(p: argparse.ArgumentParser) -> None:
+    """The opt-out signals a crawl honours (optout.policy; README's "What boxcrawl honours")."""
+    g = p.add_argument_group("opt-out signals")
+    g.add_argument(
+        "--opt-out",
+        choices=tuple(LEVELS),
+        default=STANDARD,
+        help="which signals refuse a page: robots-only (robots.txt), standard (default: + noai, TDMRep, "
+        "Content-Signal ai-train=no, Content-Usage train-ai=n), strict (+ noindex, AI crawlers' robots.txt rules)",
+    )
+    g.add_argument(
+        "--respect-ai-robots",
+        action="store_true",
+        help="also refuse pages robots.txt closes to AI-training crawlers (GPTBot, CCBot, ...; on under strict)",
+    )
+    g.add_argument(
+        "--agent-token",
+        default="boxcrawl",
+        metavar="TOKEN",
+        help="the name robots.txt groups, <meta name=TOKEN> and 'TOKEN:' in X-Robots-Tag address; "
+        "appended to the User-Agent sent (default boxcrawl)",
+    )
+    g.add_argument(
+        "--ignore-robots",
+        action="store_true",
+        help="do not obey robots.txt Allow/Disallow and Crawl-delay (its usage lines and every other "
+        "signal still count; recorded in config.json, the card and every page)",
+    )
 
 
 def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
@@ -167,6 +200,7 @@ def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
             load_timeout=min(args.load_timeout, args.page_timeout),
             allow_hosts=args.allow_hosts,
             user_agent=args.user_agent,
+            agent_token=args.agent_token,
             visibility=args.visibility,
             ink_boxes=args.ink_boxes,
             settle=args.settle,
@@ -195,6 +229,8 @@ def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
             host_concurrency=args.host_concurrency, host_delay=args.host_delay, robots=not args.ignore_robots
         ),
         command=recorded_command(args),
+        opt_out=args.opt_out,
+        respect_ai_robots=args.respect_ai_robots,
     )
 
 

@@ -1,4 +1,5 @@
-"""robots.txt, fetched once per host and cached (in Redis when the frontier is shared), via protego.
+"""robots.txt and the TDMRep file, fetched once per host and cached (in Redis when the frontier
+is shared); robots.txt read with protego, its opt-out lines and the file by `optout.signals`.
 
 A 4xx robots.txt allows everything; a 5xx makes the page a retryable failure, so it is tried
 again later instead of being crawled against rules we could not read. When the host cannot be
@@ -19,11 +20,24 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from protego import Protego
 
 from ..egress.guard import NetworkGuard, Refused
+from ..optout.policy import OptOutConfig
+from ..optout.signals import (
+    ROBOTS,
+    TDM,
+    Finding,
+    Malformed,
+    TdmRule,
+    ai_crawler_tokens,
+    parse_tdmrep,
+    robots_findings,
+    tdm_file_rule,
+)
 from .shared import SharedCache
 
 MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
@@ -116,59 +130,110 @@ class _PinnedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
         )
 
 
+@dataclass
+class SiteSignals:
+    """What a page's site says before the page is loaded: the opt-out findings of robots.txt
+    and the TDMRep file's rule for the page's path (decided with the page's own headers)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    crawl_delay: float | None = None
+    tdm_rule: TdmRule | None = None
+
+
+TDMREP_PATH = "/.well-known/tdmrep.json"
+
+
 class RobotsPolicy:
+    """robots.txt and /.well-known/tdmrep.json per origin, fetched once and cached (shared through
+    Redis with a shared frontier), read for the opt-out signals `optout.OptOutConfig` asks for."""
+
     def __init__(
         self,
         agent: str | None,
         guard: NetworkGuard,
         shared: SharedCache | None = None,
         timeout: float = DEADLINE_SECONDS,
+        optout: OptOutConfig | None = None,
     ):
-        self.agent = agent or DEFAULT_AGENT
+        self.optout = optout or OptOutConfig()
+        self.agent = agent or self.optout.token
         self.guard = guard
         self.shared = shared
         self.timeout = timeout
-        self._parsed: dict[str, tuple[Protego, float]] = {}
-        self._loading: dict[str, asyncio.Future] = {}  # one fetch per origin, however many pages wait
+        self._ai_tokens = ai_crawler_tokens()[1] if self.optout.wants_ai_robots else None
+        self._bodies: dict[str, tuple[str | Exception, float]] = {}  # url -> (body or why not, expiry)
+        self._loading: dict[str, asyncio.Future] = {}  # one fetch per file, however many pages wait
         self._pool = ThreadPoolExecutor(FETCHERS, thread_name_prefix="robots")
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def check(self, url: str) -> tuple[bool, float | None]:
-        """(allowed, crawl delay in s or None). Raises RobotsUnavailable."""
+        """(allowed by robots.txt for our token, crawl delay in s or None). Raises RobotsUnavailable."""
+        signals = await self.site(url)
+        return not any(f.kind == ROBOTS and f.reserves for f in signals.findings), signals.crawl_delay
+
+    async def site(self, url: str) -> SiteSignals:
+        """Every site-level signal for ``url``. Raises RobotsUnavailable when robots.txt must be
+        obeyed and could not be read (5xx, too slow): the page is tried again later."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        parsed = self._parsed.get(origin)
-        if parsed is None or parsed[1] < time.monotonic():
-            loading = self._loading.get(origin)
-            if loading is None:
-                loading = self._loading[origin] = asyncio.ensure_future(self._load(origin))
-                loading.add_done_callback(lambda _: self._loading.pop(origin, None))
+        signals = SiteSignals()
+        try:
+            body = await self._file(origin, "/robots.txt")
+        except HostUnreachable:
+            return signals  # the browser meets the same error and records it
+        except RobotsUnavailable:
+            if not self.optout.ignore_robots:
+                raise
+            body = ""
+        signals.findings = robots_findings(body, url, self.agent, self._ai_tokens)
+        signals.crawl_delay = None if self.optout.ignore_robots else Protego.parse(body).crawl_delay(self.agent)
+        if TDM in self.optout.honoured:
             try:
-                body = await asyncio.shield(loading)
-            except HostUnreachable:
-                return True, None
-            parsed = (Protego.parse(body), time.monotonic() + CACHE_SECONDS)
-            self._parsed[origin] = parsed
-        rules = parsed[0]
-        return rules.can_fetch(url, self.agent), rules.crawl_delay(self.agent)
+                rules = parse_tdmrep(await self._file(origin, TDMREP_PATH))
+                signals.tdm_rule = tdm_file_rule(rules, url)
+            except Malformed as exc:
+                signals.findings.append(Finding("tdmrep.json", f"malformed, ignored: {exc}"))
+            except (RobotsUnavailable, HostUnreachable) as exc:
+                signals.findings.append(Finding("tdmrep.json", f"could not be read, ignored: {exc}"[:200]))
+        return signals
 
-    async def _load(self, origin: str) -> str:
-        body = self.shared.cache_get("robots:" + origin) if self.shared else None
+    async def _file(self, origin: str, path: str) -> str:
+        """The body of ``origin + path`` ("" when it does not exist), cached for a day."""
+        url = origin + path
+        cached = self._bodies.get(url)
+        if cached is None or cached[1] < time.monotonic():
+            loading = self._loading.get(url)
+            if loading is None:
+                loading = self._loading[url] = asyncio.ensure_future(self._load(url, path))
+                loading.add_done_callback(lambda _: self._loading.pop(url, None))
+            try:
+                cached = (await asyncio.shield(loading), time.monotonic() + CACHE_SECONDS)
+            except RobotsUnavailable:
+                raise  # not cached: the next page asks again
+            self._bodies[url] = cached
+        body = cached[0]
+        if isinstance(body, Exception):
+            raise body
+        return body
+
+    async def _load(self, url: str, path: str) -> str:
+        key = ("robots:" if path == "/robots.txt" else path + ":") + url[: -len(path)]
+        body = self.shared.cache_get(key) if self.shared else None
         if body is None:
             try:  # the fetch ends itself at the deadline; this bound is for a DNS lookup that hangs
                 body = await asyncio.wait_for(
-                    asyncio.get_running_loop().run_in_executor(self._pool, self._fetch, origin + "/robots.txt"),
-                    self.timeout + 5,
+                    asyncio.get_running_loop().run_in_executor(self._pool, self._fetch, url), self.timeout + 5
                 )
             except TimeoutError:
-                raise RobotsUnavailable(f"robots.txt took longer than {self.timeout:g}s") from None
+                raise RobotsUnavailable(f"{path} took longer than {self.timeout:g}s") from None
             if self.shared:
-                self.shared.cache_set("robots:" + origin, body, CACHE_SECONDS)
+                self.shared.cache_set(key, body, CACHE_SECONDS)
         return body
 
     def _fetch(self, robots_url: str) -> str:
+        name = urlsplit(robots_url).path
         try:
             self.guard.check(robots_url)
         except Refused:
@@ -184,18 +249,18 @@ class RobotsPolicy:
             return body.decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
             if 400 <= exc.code < 500:
-                return ""  # no robots.txt: everything is allowed
-            raise RobotsUnavailable(f"robots.txt answered HTTP {exc.code}") from None
+                return ""  # no such file: no rules
+            raise RobotsUnavailable(f"{name} answered HTTP {exc.code}") from None
         except Refused as exc:
-            raise RobotsUnavailable(f"robots.txt redirect {exc}") from None
+            raise RobotsUnavailable(f"{name} redirect {exc}") from None
         except (TimeoutError, socket.timeout):
-            raise RobotsUnavailable(f"robots.txt took longer than {self.timeout:g}s") from None
+            raise RobotsUnavailable(f"{name} took longer than {self.timeout:g}s") from None
         except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
             if deadline.expired:
-                raise RobotsUnavailable(f"robots.txt took longer than {self.timeout:g}s") from None
+                raise RobotsUnavailable(f"{name} took longer than {self.timeout:g}s") from None
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, Refused):
-                raise RobotsUnavailable(f"robots.txt redirect {reason}") from None
+                raise RobotsUnavailable(f"{name} redirect {reason}") from None
             raise HostUnreachable(str(reason)) from None
         finally:
             deadline.cancel()

@@ -28,6 +28,7 @@ from PIL import ImageDraw
 from .. import __version__
 from ..audit.report import audit
 from ..files import atomic_write_bytes
+from ..optout.policy import refused_by
 from .reader import open_dataset, read_shard
 from .schema import PAGES_SCHEMA, hub_features, samples_schema, webdataset_columns
 
@@ -55,6 +56,7 @@ class CardFigures:
     first_fetch: str | None = None
     last_fetch: str | None = None
     hosts: dict[str, int] = field(default_factory=dict)
+    refused_by: dict[str, int] = field(default_factory=dict)  # pages refused per opt-out signal
 
     @property
     def ok(self) -> int:
@@ -75,9 +77,13 @@ def figures(root: Path, audit_every: int | None = None, images: bool = False) ->
     f.sample_bytes = f.sample_bytes or sum(p.stat().st_size for p in (root / "wds").glob("*.tar"))
     f.page_bytes = sum(p.stat().st_size for p in (root / "pages").glob("*.parquet"))
     if any((root / "pages").glob("*.parquet")):
-        pages = pads.dataset(root / "pages", format="parquet").to_table(
+        table = pads.dataset(root / "pages", format="parquet")
+        pages = table.to_table(
             columns=["url", "outcome", "fetched_at", "n_tokens", "n_visible"]
+            + (["verdict"] if "verdict" in table.schema.names else [])
         )
+        if "verdict" in pages.column_names:
+            f.refused_by = refused_by(pages["verdict"].to_pylist())
         f.pages = pages.num_rows
         f.outcomes = dict(sorted(Counter(pages["outcome"].to_pylist()).items()))
         f.page_tokens = int(pc.sum(pages["n_tokens"]).as_py() or 0)
@@ -189,10 +195,17 @@ def _body(config: dict[str, Any], fig: CardFigures, images: bool, pictures: list
     seeds = config.get("seeds", [])
     follows = bool(config.get("follow_links", True))
     command = config.get("command") or []
+    level = config.get("opt_out", "standard")
+    token = browser.get("agent_token", "boxcrawl")
     robots = (
-        "robots.txt obeyed (matched against the crawler's user agent token)"
+        f"robots.txt obeyed for the agent token {_code(token)}"
         if politeness.get("robots", True)
-        else "robots.txt **ignored** (`--ignore-robots`)"
+        else "robots.txt **ignored** (`--ignore-robots`; its usage lines still counted)"
+    )
+    ai = (
+        ", and robots.txt rules for AI-training crawlers"
+        if config.get("respect_ai_robots") or level == "strict"
+        else ""
     )
     lines = [
         f"# {_title(config, fig)}",
@@ -220,8 +233,9 @@ def _body(config: dict[str, Any], fig: CardFigures, images: bool, pictures: list
         f"- Viewport {browser.get('viewport_width', '?')} x {browser.get('viewport_height', '?')} CSS px at scale "
         f"{browser.get('scale', '?')}, tokenizer {_code(config.get('tokenizer') or 'bert-base-uncased (bundled)')}, "
         f"visibility {_code(browser.get('visibility', '-'))}, images {_code(write.get('image_format', 'png'))}",
-        f"- Opt-out policy: {robots}; pages whose `X-Robots-Tag` says `noai` or `noimageai` are refused "
-        "(kept as a record with outcome `refused`, no text or image).",
+        f"- Opt-out policy: `--opt-out {level}`{ai}; {robots}. A refused page is kept as a record with its "
+        "URL, status and reason only (outcome `refused`); every page lists the signals seen (`signals`) and its "
+        "`verdict`, and every sample the verdict it was kept under.",
         "",
         "## Counts",
         "",
@@ -236,6 +250,14 @@ def _body(config: dict[str, Any], fig: CardFigures, images: bool, pictures: list
         f"| tokens on pages | {fig.page_tokens} |",
         f"| visible share (of page tokens) | {_share(fig.visible_share)} |",
         f"| ink share (`boxcrawl audit` of {fig.audited_samples} samples) | {_share(fig.ink_share)} |",
+        "",
+        "## Opt-out verdicts",
+        "",
+        *(
+            ["| signal | pages refused |", "|---|---|", *(f"| {_code(k)} | {n} |" for k, n in fig.refused_by.items())]
+            if fig.refused_by
+            else ["No page was refused by an opt-out signal."]
+        ),
         "",
         "## Loading",
         "",

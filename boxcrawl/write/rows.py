@@ -52,6 +52,7 @@ def build_rows(
     viewport: tuple[int, int],
     image_format: str,
     browser_version: str | None,
+    opt_out: str = "standard",
 ) -> PageRows:
     key = page_key(url)
     m = rendered.measurement
@@ -74,7 +75,9 @@ def build_rows(
             )
     samples = []
     for index, (crop, png) in enumerate(zip(crops, rendered.images)):
-        samples.append(_sample(sample_key(key, index), key, url, rendered, tokens, crop, png, scale, image_format))
+        samples.append(
+            _sample(sample_key(key, index), key, url, rendered, tokens, crop, png, scale, image_format, opt_out)
+        )
     n_visible = sum(bool(t["visible"]) for t in tokens)
     page = {
         "key": key,
@@ -100,6 +103,9 @@ def build_rows(
         "timings": {stage: rendered.timings.get(stage) for stage in TIMING_STAGES},
         "browser": browser_version,
         "tokenizer": tokenizer,
+        "opt_out": opt_out,
+        "verdict": rendered.verdict,
+        "signals": list(rendered.signals),
         "text": text,
         "n_tokens": len(tokens),
         "n_visible": n_visible,
@@ -125,6 +131,7 @@ def _sample(
     png: bytes,
     scale: float,
     image_format: str,
+    opt_out: str,
 ) -> Sample:
     x0, y0, x1, y1 = crop.box
     width, height = round((x1 - x0) * scale), round((y1 - y0) * scale)
@@ -167,6 +174,8 @@ def _sample(
         "image_format": image_format,
         "n_tokens": len(sample_tokens),
         "n_cut_tokens": len(crop.cut),
+        "opt_out": opt_out,
+        "verdict": rendered.verdict,
         "tokens": sample_tokens,
     }
     return Sample(key=key, image=image, image_format=image_format, meta=meta)

@@ -78,6 +78,9 @@ PAGES_SCHEMA = pa.schema(
         ("timings", pa.struct([(s, pa.float32()) for s in TIMING_STAGES])),
         ("browser", pa.string()),
         ("tokenizer", pa.string()),
+        ("opt_out", pa.string()),  # the --opt-out level the page was judged under (optout.policy)
+        ("verdict", pa.string()),  # "allowed", "refused: <signal>", or "not judged" (failed before)
+        ("signals", pa.list_(pa.string())),  # every opt-out signal seen, "source: what it said"
         ("text", pa.string()),
         ("n_tokens", pa.int32()),
         ("n_visible", pa.int32()),
@@ -117,6 +120,8 @@ SAMPLE_FIELDS = pa.schema(
         ("image_format", pa.string()),
         ("n_tokens", pa.int32()),
         ("n_cut_tokens", pa.int32()),
+        ("opt_out", pa.string()),  # the level and the verdict the sample was kept under
+        ("verdict", pa.string()),
         ("tokens", pa.list_(SAMPLE_TOKEN)),
     ]
 )

@@ -35,7 +35,6 @@ from .frontier.open import describe, is_redis, open_frontier
 from .frontier.redis import RedisFrontier
 from .frontier.urls import BadURL, Scope, normalize
 from .optout.policy import PageCheck, decide
-from .optout.signals import NOAI, NOINDEX
 from .politeness.gate import HostGate, retry_after_seconds
 from .politeness.robots import RobotsPolicy, RobotsUnavailable
 from .records import Outcome, RenderedPage
@@ -134,12 +133,8 @@ class Crawler:
                     frontier.add(self.seeds, depth=0)
                 shared = frontier if isinstance(frontier, RedisFrontier) else None  # every worker's state
                 self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=shared)
-                optout = self.cfg.opt_out_config
-                # robots.txt is read for its usage lines too; not at all only when nothing in it counts
-                reads_site = optout.honoured - {NOAI, NOINDEX}
-                self.robots = (
-                    RobotsPolicy(optout.token, self.guard, shared=shared, optout=optout) if reads_site else None
-                )
+                optout = self.cfg.opt_out_config  # robots.txt is read for its usage lines too
+                self.robots = RobotsPolicy(self.guard, optout, shared=shared) if optout.reads_site_files else None
                 self._install_signals()
                 if self.cfg.time_limit:
                     asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop)

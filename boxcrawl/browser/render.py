@@ -146,7 +146,7 @@ META_JS = """() => Array.from(document.querySelectorAll('meta[name]'), m =>
     [m.getAttribute('name'), m.getAttribute('content') || '']).slice(0, 500)"""
 
 
-async def _metas(page: Page) -> list[tuple[str, str]]:
+async def read_metas(page: Page) -> list[tuple[str, str]]:
     """The page's named <meta> tags (the opt-out ones among them); none if the page cannot say."""
     try:
         found = await page.evaluate(META_JS)
@@ -261,7 +261,7 @@ async def _render(
             load_complete=load_complete,
             retry_after=nav.retry_after,
         )
-    judged = check.judge(nav.headers, await _metas(page))
+    judged = check.judge(nav.headers, await read_metas(page))
     verdict, signals = judged.text, judged.signals
     if not judged.allowed:
         # the site reserves its pages from AI training: keep nothing of the page (no text, tokens or images)

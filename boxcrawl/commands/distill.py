@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .argtypes import host_list, number, size, whole_number
 from .errors import CLIError
-from .options import add_chromium
+from .options import add_chromium, add_opt_out_options
 
 if TYPE_CHECKING:
     from ..distill.store import UrlLine
@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("urls", nargs="*", metavar="URL", help="URLs (take precedence over --urls-file)")
     p.add_argument("--out", required=True, type=Path, help="output directory")
+    add_opt_out_options(p)
     p.add_argument("--urls-file", type=Path, help="one URL per line; blanks, # comments, duplicates skipped")
     p.add_argument("--force", action="store_true", help="start afresh: delete an existing --out first")
     p.add_argument("--resume", action="store_true", help="continue in an existing --out (failed entries retried)")
@@ -238,6 +239,7 @@ def run_distill(args: argparse.Namespace) -> int:
     from ..distill.options import DistillOptions
     from ..distill.run import Runner
     from ..distill.store import REGISTER, OutDir
+    from ..optout.policy import OptOutConfig
 
     out: Path = args.out
     if args.write_index:
@@ -294,6 +296,12 @@ def run_distill(args: argparse.Namespace) -> int:
         desktop_distilled_size=args.distilled_window,
         allow_hosts=args.allow_hosts,
         chromium=args.chromium,
+        optout=OptOutConfig(
+            level=args.opt_out,
+            token=args.agent_token,
+            respect_ai_robots=args.respect_ai_robots,
+            ignore_robots=args.ignore_robots,
+        ),
     )
     try:
         summary = asyncio.run(Runner(opts, entries).run())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..optout.policy import OptOutConfig
+
 # The original used ChromeDriver's "Google Nexus 5"; DevTools' current list calls it "Nexus 5".
 # %s is replaced by the running Chromium's version.
 DEVICES = {
@@ -54,6 +56,7 @@ class DistillOptions:
     allow_hosts: tuple[str, ...] = ()
     chromium: str | None = None
     models: tuple[str, str] = ("chrome:distillable", "chrome:long-article")
+    optout: OptOutConfig = field(default_factory=OptOutConfig)  # the same decision as the crawl's
     extra: dict = field(default_factory=dict)
 
     @property

@@ -16,8 +16,9 @@ from playwright.async_api import BrowserContext, Page, Route
 from playwright.async_api import Error as PlaywrightError
 
 from ..browser.hygiene import dismiss
-from ..browser.render import left_for_an_error, load_error
+from ..browser.render import left_for_an_error, load_error, read_metas
 from ..egress.proxy import Door
+from ..optout.policy import PageCheck
 from ..unicode import well_formed
 from .distiller import (
     CHROME,
@@ -69,6 +70,8 @@ class PageCapture:
     html: str = ""
     distilled: Distilled | None = None
     timings: dict = field(default_factory=dict)
+    verdict: str = "not judged"  # opt-out (optout.policy), as on a crawl's page record
+    signals: list[str] = field(default_factory=list)
 
 
 def _attach_console(page: Page, sink: dict) -> None:
@@ -95,7 +98,9 @@ async def extract(page: Page, url_override: str | None = None) -> tuple[dict, di
     return raw, native
 
 
-async def capture_original(context: BrowserContext, url: str, opts: DistillOptions, door: Door) -> PageCapture:
+async def capture_original(
+    context: BrowserContext, url: str, opts: DistillOptions, door: Door, check: PageCheck | None = None
+) -> PageCapture:
     cap = PageCapture(url=url)
     t0 = time.monotonic()
     page = await context.new_page()
@@ -116,6 +121,12 @@ async def capture_original(context: BrowserContext, url: str, opts: DistillOptio
     content_type = (response.headers.get("content-type", "") if response else "").split(";")[0].strip()
     if content_type and "html" not in content_type and "xml" not in content_type:
         raise EntryFailed(f"not an HTML page ({content_type})")
+    verdict = (check or PageCheck(opts.optout)).judge(
+        dict(response.headers) if response else {}, await read_metas(page)
+    )
+    cap.verdict, cap.signals = verdict.text, verdict.signals
+    if not verdict.allowed:  # nothing of the page is kept: no screenshot, features or MHTML
+        raise EntryFailed(verdict.text)
     cap.timings["load"] = round(time.monotonic() - t0, 3)
     await asyncio.sleep(opts.settle)
     if error := left_for_an_error(page, door):

@@ -15,8 +15,11 @@ from pathlib import Path
 
 from ..browser.pool import BrowserPool
 from ..config import BrowserConfig
+from ..egress.guard import NetworkGuard
 from ..egress.proxy import Door
 from ..files import atomic_write_bytes, atomic_write_json, exclusive_lock
+from ..optout.policy import PageCheck, decide
+from ..politeness.robots import RobotsPolicy, RobotsUnavailable
 from ..records import RenderedPage
 from .distiller import DISTILLER_FLAGS
 from .features import derived_features
@@ -105,6 +108,7 @@ class Runner:
         self.summary = Summary(total=len(entries))
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.error_suffix = ".merror" if opts.load_mhtml else ".error"
+        self.robots: RobotsPolicy | None = None  # robots.txt and the TDMRep file, per origin
         self._scorer = None
         self._model_error = None
         try:
@@ -140,7 +144,11 @@ class Runner:
                 tabs=self.opts.tabs,
                 allow_hosts=self.opts.allow_hosts,
                 page_timeout=self.opts.entry_timeout,
+                agent_token=self.opts.optout.token,
             )
+            optout = self.opts.optout
+            if optout.reads_site_files:
+                self.robots = RobotsPolicy(NetworkGuard(cfg.allow_hosts), optout)
             async with BrowserPool(cfg, extra_args=DISTILLER_FLAGS) as pool:
                 if self.opts.mobile:  # launch first: the device's user agent names the real Chrome version
                     await pool.run_page("about:blank", _noop)
@@ -148,6 +156,8 @@ class Runner:
                 for entry in todo:
                     queue.put_nowait(entry)
                 await asyncio.gather(*(self._tab(pool, queue) for _ in range(max(1, self.opts.tabs))))
+            if self.robots is not None:
+                self.robots.close()
         self.summary.seconds = time.monotonic() - start
         return self.summary
 
@@ -171,10 +181,20 @@ class Runner:
             try:
                 if opts.load_mhtml:
                     return await self._mhtml_entry(context, entry, door)
-                return await self._live_entry(context, entry, door)
+                return await self._live_entry(context, entry, door, check)
             except EntryFailed as exc:
                 return str(exc)
 
+        check = PageCheck(opts.optout)
+        if not opts.load_mhtml and self.robots is not None:  # the site's own word first, as a crawl does
+            try:
+                site = await self.robots.site(entry.url)
+            except RobotsUnavailable as exc:
+                return self._failed(entry, str(exc), time.monotonic() - t0)
+            verdict = decide(site.findings, opts.optout)
+            if not verdict.allowed:
+                return self._failed(entry, verdict.text, time.monotonic() - t0)
+            check = PageCheck(opts.optout, site.findings, site.tdm_rule)
         # an MHTML reload fetches nothing from the original host, so only its sub-requests face the guard
         check_url = "about:blank" if opts.load_mhtml else entry.url
         result = await pool.run_page(
@@ -186,28 +206,31 @@ class Runner:
         else:
             error = result
         if error:
-            self.summary.failed += 1
-            self.summary.failures.append((entry.index, entry.url, error))
-            atomic_write_json(
-                self.out.path(entry.index, self.error_suffix),
-                {
-                    "index": entry.index,
-                    "id": entry.id,
-                    "url": entry.url,
-                    "error": error,
-                    "time": time.time(),
-                    "seconds": round(elapsed, 2),
-                },
-            )
-            self.log(f"FAIL {entry.index} {entry.url}: {error}")
-            return
+            return self._failed(entry, error, elapsed)
         self.out.path(entry.index, self.error_suffix).unlink(missing_ok=True)
         self.summary.processed += 1
         self.log(f"ok   {entry.index} {entry.url} ({elapsed:.1f}s)")
 
-    async def _live_entry(self, context, entry: Entry, door: Door) -> str | None:
+    def _failed(self, entry: Entry, error: str, elapsed: float) -> None:
+        """The entry's error record (a refused page's is its verdict): nothing else of it is kept."""
+        self.summary.failed += 1
+        self.summary.failures.append((entry.index, entry.url, error))
+        atomic_write_json(
+            self.out.path(entry.index, self.error_suffix),
+            {
+                "index": entry.index,
+                "id": entry.id,
+                "url": entry.url,
+                "error": error,
+                "time": time.time(),
+                "seconds": round(elapsed, 2),
+            },
+        )
+        self.log(f"FAIL {entry.index} {entry.url}: {error}")
+
+    async def _live_entry(self, context, entry: Entry, door: Door, check: PageCheck) -> str | None:
         opts, out, i = self.opts, self.out, entry.index
-        cap: PageCapture = await capture_original(context, entry.url, opts, door)
+        cap: PageCapture = await capture_original(context, entry.url, opts, door, check)
         native = self._native(cap.final_url or entry.url, cap.native_raw, cap.chrome_console)
         mozilla = await asyncio.to_thread(readerable, cap.html)  # Firefox's signal, on the live DOM
         mozilla = {"readerable": mozilla.readerable, "score": round(mozilla.score, 4), "counted": mozilla.counted}
@@ -227,6 +250,9 @@ class Runner:
             "time": time.time(),
             "readerable": mozilla["readerable"],
             "chrome_decision": native.get("decision") if native else None,
+            "opt_out": opts.optout.describe(),
+            "verdict": cap.verdict,
+            "signals": cap.signals,
         }
         if (
             opts.desktop_distillable_only

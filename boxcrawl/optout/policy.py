@@ -53,6 +53,11 @@ class OptOutConfig:
         return frozenset(kinds)
 
     @property
+    def reads_site_files(self) -> bool:
+        """Whether robots.txt or the TDMRep file can matter (not when only page headers and <meta> do)."""
+        return bool(self.honoured - {NOAI, NOINDEX})
+
+    @property
     def wants_ai_robots(self) -> bool:
         return AI_ROBOTS in self.honoured
 

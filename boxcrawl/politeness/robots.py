@@ -42,7 +42,6 @@ from .shared import SharedCache
 
 MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
 CACHE_SECONDS = 24 * 3600
-DEFAULT_AGENT = "boxcrawl"
 DEADLINE_SECONDS = 10.0  # for the whole fetch, redirects and a server sending a byte at a time included
 FETCHERS = 4  # threads of our own: slow robots servers never hold up the event loop's pool
 
@@ -149,14 +148,13 @@ class RobotsPolicy:
 
     def __init__(
         self,
-        agent: str | None,
         guard: NetworkGuard,
+        optout: OptOutConfig | None = None,
         shared: SharedCache | None = None,
         timeout: float = DEADLINE_SECONDS,
-        optout: OptOutConfig | None = None,
     ):
         self.optout = optout or OptOutConfig()
-        self.agent = agent or self.optout.token
+        self.agent = self.optout.token  # the robots.txt group we answer to, and our User-Agent here
         self.guard = guard
         self.shared = shared
         self.timeout = timeout

@@ -136,3 +136,24 @@ def test_verdicts_load_through_every_reader_and_are_counted(rendered, tmp_path_f
         assert f"| `{source}` | {n} |" in card, (source, n)
     status = json.loads(run_boxcrawl("status", out, "--json").stdout)
     assert status["refused_by"] == refused
+
+
+def test_distill_goes_through_the_same_decision(sites, tmp_path):
+    keys = [("main", "/plain.html"), ("main", "/robots-off/page.html"), ("main", "/header-noai.html"),
+            ("main", "/tdm-file/page.html"), ("content-signal", "/plain.html")]  # fmt: skip
+    urls = [sites[site].url + path for site, path in keys]
+    out = tmp_path / "distill"
+    proc = run_boxcrawl(
+        "distill", *urls, "--out", out, "--allow-hosts", "127.0.0.1", "--skip-distillation", "--tabs", "1", check=False
+    )
+    assert proc.returncode == 1, proc.stderr  # four entries refused: failed, with their reason
+    infos = {json.loads(p.read_text())["url"]: json.loads(p.read_text()) for p in out.rglob("*.info")}
+    errors = {json.loads(p.read_text())["url"]: json.loads(p.read_text())["error"] for p in out.rglob("*.error")}
+    assert (
+        set(infos) == {urls[0]} and infos[urls[0]]["verdict"] == "allowed" and infos[urls[0]]["opt_out"] == "standard"
+    )
+    assert errors[urls[1]].startswith("refused: robots.txt: disallows it for boxcrawl")
+    assert errors[urls[2]] == "refused: x-robots-tag: noai"
+    assert errors[urls[3]].startswith("refused: tdmrep.json: tdm-reservation 1")
+    assert errors[urls[4]] == "refused: robots.txt content-signal: ai-train=no"
+    assert not [p for p in out.rglob("*.png")][1:], "only the allowed page has a screenshot"

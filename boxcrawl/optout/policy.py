@@ -129,9 +129,9 @@ class PageCheck:
             found.append(content_usage_finding("content-usage header", headers["content-usage"]))
         found += tdm_findings(
             headers.get("tdm-reservation"),
-            (meta.get("tdm-reservation") or [None])[0],
+            next(iter(meta.get("tdm-reservation", [])), None),
             self.tdm_rule,
-            headers.get("tdm-policy") or (meta.get("tdm-policy") or [None])[0],
+            headers.get("tdm-policy") or next(iter(meta.get("tdm-policy", [])), None),
         )
         return decide(found, self.cfg)
 

@@ -199,8 +199,8 @@ def parse_tdmrep(body: str) -> list[TdmRule]:
     """/.well-known/tdmrep.json: a JSON array of {location, tdm-reservation, tdm-policy?}."""
     try:
         data = json.loads(body)
-    except ValueError as exc:
-        raise Malformed(f"not JSON ({exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # a hostile file may nest deeper than the parser goes
+        raise Malformed(f"not JSON ({getattr(exc, 'msg', type(exc).__name__)})") from None
     if not isinstance(data, list):
         raise Malformed("not a JSON array of rules")
     rules = []

@@ -1,0 +1,118 @@
+"""The opt-out parsers on the formats as their standards write them (robots.txt groups, X-Robots-Tag
+agent prefixes, TDMRep files and precedence, Content-Signal and Content-Usage), and the levels."""
+
+import pytest
+
+from boxcrawl.optout.policy import OptOutConfig, PageCheck, decide, refused_by
+from boxcrawl.optout.signals import (
+    Malformed,
+    ai_crawler_tokens,
+    parse_tdmrep,
+    robots_directives,
+    robots_findings,
+    tdm_file_rule,
+)
+
+URL = "https://news.example/2026/story.html"
+
+
+def test_robots_lines_follow_the_group_of_our_token_else_star():
+    body = (
+        "User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n\n"
+        "User-agent: boxcrawl\nUser-agent: otherbot\nContent-Usage: /2026/ train-ai=n\nContent-Usage: train-ai=y\n"
+    )
+    ours = {str(f) for f in robots_findings(body, URL, "boxcrawl")}
+    assert ours == {"robots.txt: allows boxcrawl", "robots.txt content-usage: train-ai=n"}  # the longest path wins
+    star = {str(f) for f in robots_findings(body, URL, "somebot")}
+    assert star == {"robots.txt: allows somebot", "robots.txt content-signal: ai-train=no"}
+    elsewhere = {str(f) for f in robots_findings(body, "https://news.example/about", "boxcrawl")}
+    assert "robots.txt content-usage: train-ai=y" in elsewhere
+
+
+def test_ai_crawler_rules_only_when_asked_and_the_list_is_dated():
+    date, tokens = ai_crawler_tokens()
+    assert date.startswith("20") and {"GPTBot", "CCBot", "Google-Extended"} <= set(tokens)
+    body = "User-agent: GPTBot\nDisallow: /\n"
+    assert [f.kind for f in robots_findings(body, URL, "boxcrawl")] == ["note"]
+    found = robots_findings(body, URL, "boxcrawl", tokens)
+    assert found[-1].kind == "ai-robots" and "GPTBot" in found[-1].detail
+
+
+@pytest.mark.parametrize(
+    "values, token, kinds",
+    [
+        (["noai"], "boxcrawl", ["noai"]),
+        (["noarchive", "noimageai, nosnippet"], "boxcrawl", ["noimageai"]),
+        (["googlebot: noai, noindex"], "boxcrawl", []),  # all of it for googlebot
+        (["googlebot: noindex, boxcrawl: noai"], "boxcrawl", ["noai"]),
+        (
+            ["unavailable_after: 25 Jun 2010 15:00:00 PST, noai"],
+            "boxcrawl",
+            ["noai"],
+        ),  # a dated directive, not an agent
+        (["max-snippet: 20, none"], "boxcrawl", ["none"]),
+        (["BoxCrawl: NoAI"], "boxcrawl", ["noai"]),
+    ],
+)
+def test_x_robots_tag_directives_for_us(values, token, kinds):
+    assert [f.detail for f in robots_directives("x-robots-tag", values, token)] == kinds
+
+
+def test_tdmrep_file_rules_and_what_wins():
+    rules = parse_tdmrep(
+        '[{"location": "/private/*", "tdm-reservation": 1, "tdm-policy": "https://p.example/policy.json"},'
+        ' {"location": "/*.pdf$", "tdm-reservation": 1}, {"location": "/", "tdm-reservation": 0}]'
+    )
+    assert tdm_file_rule(rules, "https://x.example/private/a.html").reservation == 1
+    assert tdm_file_rule(rules, "https://x.example/paper.pdf").reservation == 1
+    assert tdm_file_rule(rules, "https://x.example/paper.pdf?x=1").reservation == 0  # `$` ends the path
+    cfg = OptOutConfig()
+    private = tdm_file_rule(rules, "https://x.example/private/a.html")
+    assert not PageCheck(cfg, tdm_rule=private).judge({}, []).allowed
+    assert PageCheck(cfg, tdm_rule=private).judge({"tdm-reservation": "0"}, []).allowed  # header over file
+    assert PageCheck(cfg, tdm_rule=private).judge({}, [("tdm-reservation", "0")]).allowed  # meta over file
+    header_over_meta = PageCheck(cfg).judge({"tdm-reservation": "1"}, [("tdm-reservation", "0")])
+    assert header_over_meta.text.startswith("refused: tdm-reservation header")
+    invalid = PageCheck(cfg, tdm_rule=private).judge({"tdm-reservation": "yes"}, [])
+    assert invalid.text.startswith("refused: tdmrep.json"), "an invalid header does not lift the file's rule"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "{",
+        '{"location": "/"}',
+        '[{"tdm-reservation": 1}]',
+        '[{"location": "/", "tdm-reservation": 2}]',
+        "[" * 100000,
+    ],
+)
+def test_a_malformed_tdmrep_file_is_an_error_of_its_own(body):
+    with pytest.raises(Malformed):
+        parse_tdmrep(body)
+
+
+def test_levels_honour_what_their_table_says():
+    noindex = robots_directives("x-robots-tag", ["noindex"], "boxcrawl")
+    assert decide(noindex, OptOutConfig(level="standard")).allowed
+    assert not decide(noindex, OptOutConfig(level="strict")).allowed
+    disallowed = robots_findings("User-agent: *\nDisallow: /\n", URL, "boxcrawl")
+    assert not decide(disallowed, OptOutConfig(level="robots-only")).allowed
+    ignoring = decide(disallowed, OptOutConfig(ignore_robots=True))
+    assert ignoring.allowed and ignoring.signals[0] == "boxcrawl: robots.txt ignored (--ignore-robots)"
+    assert (
+        OptOutConfig(ignore_robots=True, respect_ai_robots=True).describe()
+        == "standard + ai-robots + robots.txt ignored"
+    )
+
+
+def test_refused_by_counts_pages_per_signal_source():
+    verdicts = [
+        "allowed",
+        "refused: x-robots-tag: noai",
+        "refused: x-robots-tag: noimageai",
+        "refused: tdmrep.json: x",
+        None,
+    ]
+    assert refused_by(verdicts) == {"x-robots-tag": 2, "tdmrep.json": 1}

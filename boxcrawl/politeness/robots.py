@@ -28,7 +28,6 @@ from protego import Protego
 from ..egress.guard import NetworkGuard, Refused
 from ..optout.policy import OptOutConfig
 from ..optout.signals import (
-    ROBOTS,
     TDM,
     Finding,
     Malformed,
@@ -165,11 +164,6 @@ class RobotsPolicy:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-    async def check(self, url: str) -> tuple[bool, float | None]:
-        """(allowed by robots.txt for our token, crawl delay in s or None). Raises RobotsUnavailable."""
-        signals = await self.site(url)
-        return not any(f.kind == ROBOTS and f.reserves for f in signals.findings), signals.crawl_delay
 
     async def site(self, url: str) -> SiteSignals:
         """Every site-level signal for ``url``. Raises RobotsUnavailable when robots.txt must be

@@ -104,8 +104,16 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     else:
         urls = read_urls(args.urls, args.urls_file)
     cfg = crawl_config(args, follow_links)
-    if worker:
+    if worker:  # the crawl's scope, limit and opt-out settings, whatever this worker's flags say
         cfg = dataclasses.replace(cfg, scope=settings["scope"], max_pages=settings["max_pages"])
+        if optout := settings.get("opt_out"):
+            cfg = dataclasses.replace(
+                cfg,
+                opt_out=optout["level"],
+                respect_ai_robots=optout["respect_ai_robots"],
+                politeness=dataclasses.replace(cfg.politeness, robots=not optout["ignore_robots"]),
+                browser=dataclasses.replace(cfg.browser, agent_token=optout["token"]),
+            )
     try:
         check_spec(cfg.frontier)
         find_chromium(cfg.browser.chromium)
@@ -113,7 +121,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     except (BadURL, ChromiumNotFound, FrontierUnavailable) as exc:
         raise CLIError(str(exc)) from None
     if follow_links and not worker and is_redis(cfg.frontier):
-        save_crawl(cfg.frontier, cfg.scope, seeds, cfg.max_pages)
+        save_crawl(cfg.frontier, cfg.scope, seeds, cfg.max_pages, dataclasses.asdict(cfg.opt_out_config))
     with CrawlProgress(enabled=not args.quiet) as progress:
         try:
             crawler = Crawler(cfg, seeds, on_progress=progress.update, scope_seeds=scope_seeds)

@@ -387,11 +387,13 @@ class RedisFrontier:
         return {_text(u): _text(e or b"") for u, e in zip(urls, errors)}
 
     # -- the crawl's settings, for workers that join it ----------------------------------------------
-    def save_crawl(self, scope: str, seeds: list[str], max_pages: int) -> None:
-        """Record scope and seeds (merged with earlier ones) so `boxcrawl worker` needs no seeds."""
+    def save_crawl(self, scope: str, seeds: list[str], max_pages: int, opt_out: dict[str, Any] | None = None) -> None:
+        """Record scope and seeds (merged with earlier ones), the page limit and the opt-out
+        settings, so `boxcrawl worker` needs no seeds and judges pages as the crawl does."""
         known = self.load_crawl() or {"seeds": []}
         seeds = list(dict.fromkeys([*known["seeds"], *seeds]))
-        self.client.set(self.prefix + "crawl", json.dumps({"scope": scope, "seeds": seeds, "max_pages": max_pages}))
+        crawl = {"scope": scope, "seeds": seeds, "max_pages": max_pages, "opt_out": opt_out or {}}
+        self.client.set(self.prefix + "crawl", json.dumps(crawl))
 
     def load_crawl(self) -> dict[str, Any] | None:
         raw = self.client.get(self.prefix + "crawl")

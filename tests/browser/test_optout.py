@@ -3,6 +3,7 @@ record has the verdict its signals call for under each --opt-out level, a refuse
 URL, status and reason only, malformed signal files are recorded and never stop a crawl, and the
 verdicts load through every reader and are counted in the dataset card and `status`."""
 
+import dataclasses
 import json
 from contextlib import ExitStack
 
@@ -157,3 +158,26 @@ def test_distill_goes_through_the_same_decision(sites, tmp_path):
     assert errors[urls[3]].startswith("refused: tdmrep.json: tdm-reservation 1")
     assert errors[urls[4]] == "refused: robots.txt content-signal: ai-train=no"
     assert not [p for p in out.rglob("*.png")][1:], "only the allowed page has a screenshot"
+
+
+def test_a_redis_worker_judges_pages_as_the_crawl_it_joins(sites, redis_url, tmp_path):
+    """The crawl's opt-out settings travel through Redis: a worker started with default flags
+    renders the crawl's pages under the crawl's `--opt-out strict`."""
+    from boxcrawl.frontier.redis import RedisFrontier
+    from boxcrawl.optout.policy import OptOutConfig
+
+    keys = [("main", "/plain.html"), ("main", "/noindex.html"), ("ai-crawlers", "/plain.html")]
+    urls = [sites[site].url + path for site, path in keys]
+    frontier = RedisFrontier(redis_url)
+    try:  # what `boxcrawl crawl --frontier ... --opt-out strict` leaves in Redis, without its own tabs
+        frontier.save_crawl("any", urls, 0, dataclasses.asdict(OptOutConfig(level="strict")))
+        frontier.add(urls, depth=0)
+    finally:
+        frontier.close()
+    out = tmp_path / "worker"
+    run_boxcrawl("worker", "--frontier", redis_url, "--out", out, "--max-attempts", "1", *fast_flags())
+    pages = {p["url"]: p for p in boxcrawl.open_dataset(out).pages()}
+    assert {p["opt_out"] for p in pages.values()} == {"strict"}
+    assert pages[urls[0]]["verdict"] == "allowed"
+    assert pages[urls[1]]["verdict"] == "refused: x-robots-tag: noindex"
+    assert pages[urls[2]]["verdict"].startswith("refused: robots.txt: disallows it for AI crawlers")

@@ -50,26 +50,43 @@ def ai_crawler_tokens() -> tuple[str, list[str]]:
 
 
 # -- robots.txt ----------------------------------------------------------------------------------
+class RobotsFile:
+    """One robots.txt, parsed once for the crawler's token: its rules (protego) and the
+    Content-Signal / Content-Usage lines of the group that applies to the token."""
+
+    def __init__(self, body: str, token: str):
+        self.body = body
+        self.token = token
+        self.rules = Protego.parse(body)
+        self.lines = _group_lines(body, token)
+
+    def findings(self, url: str, ai_tokens: list[str] | None = None) -> list[Finding]:
+        """Allow/Disallow for the token (and each AI crawler token when given), and the usage lines."""
+        token = self.token
+        found = [
+            Finding("robots.txt", f"allows {token}")
+            if self.rules.can_fetch(url, token)
+            else Finding("robots.txt", f"disallows it for {token}", ROBOTS, True)
+        ]
+        blocked = [t for t in ai_tokens or [] if not self.rules.can_fetch(url, t)]
+        if blocked:
+            shown = ", ".join(blocked[:5]) + (f" and {len(blocked) - 5} more" if len(blocked) > 5 else "")
+            found.append(Finding("robots.txt", f"disallows it for AI crawlers ({shown})", AI_ROBOTS, True))
+        for value in self.lines.get("content-signal", []):
+            found.append(content_signal_finding(value))
+        usage = _usage_for_path(self.lines.get("content-usage", []), _path(url))
+        if usage is not None:
+            found.append(content_usage_finding("robots.txt content-usage", usage))
+        return found
+
+    def crawl_delay(self) -> float | None:
+        delay = self.rules.crawl_delay(self.token)
+        return float(delay) if delay is not None else None
+
+
 def robots_findings(body: str, url: str, token: str, ai_tokens: list[str] | None = None) -> list[Finding]:
-    """Allow/Disallow for ``token`` (and each AI crawler token when given), plus the
-    Content-Signal and Content-Usage lines of the group that applies to ``token``."""
-    rules = Protego.parse(body)
-    found = [
-        Finding("robots.txt", f"allows {token}")
-        if rules.can_fetch(url, token)
-        else Finding("robots.txt", f"disallows it for {token}", ROBOTS, True)
-    ]
-    blocked = [t for t in ai_tokens or [] if not rules.can_fetch(url, t)]
-    if blocked:
-        shown = ", ".join(blocked[:5]) + (f" and {len(blocked) - 5} more" if len(blocked) > 5 else "")
-        found.append(Finding("robots.txt", f"disallows it for AI crawlers ({shown})", AI_ROBOTS, True))
-    lines = _group_lines(body, token)
-    for value in lines.get("content-signal", []):
-        found.append(content_signal_finding(value))
-    usage = _usage_for_path(lines.get("content-usage", []), _path(url))
-    if usage is not None:
-        found.append(content_usage_finding("robots.txt content-usage", usage))
-    return found
+    """`RobotsFile(body, token).findings(url, ai_tokens)`, for one look."""
+    return RobotsFile(body, token).findings(url, ai_tokens)
 
 
 def _group_lines(body: str, token: str) -> dict[str, list[str]]:

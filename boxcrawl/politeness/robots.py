@@ -19,11 +19,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 from urllib.parse import urlsplit
-
-from protego import Protego
 
 from ..egress.guard import NetworkGuard, Refused
 from ..optout.policy import OptOutConfig
@@ -31,10 +31,10 @@ from ..optout.signals import (
     TDM,
     Finding,
     Malformed,
+    RobotsFile,
     TdmRule,
     ai_crawler_tokens,
     parse_tdmrep,
-    robots_findings,
     tdm_file_rule,
 )
 from .shared import SharedCache
@@ -139,6 +139,14 @@ class SiteSignals:
 
 
 TDMREP_PATH = "/.well-known/tdmrep.json"
+T = TypeVar("T")
+
+
+def _tdm_rules(body: str) -> list[TdmRule] | Malformed:
+    try:
+        return parse_tdmrep(body)
+    except Malformed as exc:
+        return exc  # kept, so a malformed file is parsed once, not once per page
 
 
 class RobotsPolicy:
@@ -159,6 +167,7 @@ class RobotsPolicy:
         self.timeout = timeout
         self._ai_tokens = ai_crawler_tokens()[1] if self.optout.wants_ai_robots else None
         self._bodies: dict[str, tuple[str | Exception, float]] = {}  # url -> (body or why not, expiry)
+        self._parsed_files: dict[str, tuple[str, object]] = {}  # key -> (body, what it parsed to)
         self._loading: dict[str, asyncio.Future] = {}  # one fetch per file, however many pages wait
         self._pool = ThreadPoolExecutor(FETCHERS, thread_name_prefix="robots")
 
@@ -179,17 +188,29 @@ class RobotsPolicy:
             if not self.optout.ignore_robots:
                 raise
             body = ""
-        signals.findings = robots_findings(body, url, self.agent, self._ai_tokens)
-        signals.crawl_delay = None if self.optout.ignore_robots else Protego.parse(body).crawl_delay(self.agent)
+        robots = self._parsed(origin, body, lambda: RobotsFile(body, self.agent))
+        signals.findings = robots.findings(url, self._ai_tokens)
+        signals.crawl_delay = None if self.optout.ignore_robots else robots.crawl_delay()
         if TDM in self.optout.honoured:
             try:
-                rules = parse_tdmrep(await self._file(origin, TDMREP_PATH))
+                tdm_body = await self._file(origin, TDMREP_PATH)
+                rules = self._parsed(origin + TDMREP_PATH, tdm_body, lambda: _tdm_rules(tdm_body))
+                if isinstance(rules, Malformed):
+                    raise rules
                 signals.tdm_rule = tdm_file_rule(rules, url)
             except Malformed as exc:
                 signals.findings.append(Finding("tdmrep.json", f"malformed, ignored: {exc}"))
             except (RobotsUnavailable, HostUnreachable) as exc:
                 signals.findings.append(Finding("tdmrep.json", f"could not be read, ignored: {exc}"[:200]))
         return signals
+
+    def _parsed(self, key: str, body: str, parse: Callable[[], T]) -> T:
+        """``parse()`` once per fetched body (the same string object until the cache renews it)."""
+        cached = self._parsed_files.get(key)
+        if cached is None or cached[0] is not body:
+            cached = (body, parse())
+            self._parsed_files[key] = cached
+        return cast(T, cached[1])
 
     async def _file(self, origin: str, path: str) -> str:
         """The body of ``origin + path`` ("" when it does not exist), cached for a day."""

@@ -34,7 +34,7 @@ def test_robots_noai_and_retry_after(tmp_path):
         assert set(pages) == {"/index.html", "/private/x.html", "/noai", f"/busy/{tmp_path.name}"}
 
         private = pages["/private/x.html"]
-        assert private["outcome"] == "refused" and "robots.txt disallows" in private["error"]
+        assert private["outcome"] == "refused" and private["error"] == "robots.txt: disallows it for boxcrawl"
         assert "/private/x.html" not in Handler.seen_paths, "a disallowed page was never requested"
 
         noai = pages["/noai"]

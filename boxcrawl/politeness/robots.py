@@ -193,8 +193,8 @@ class RobotsPolicy:
         signals.crawl_delay = None if self.optout.ignore_robots else robots.crawl_delay()
         if TDM in self.optout.honoured:
             try:
-                tdm_body = await self._file(origin, TDMREP_PATH)
-                rules = self._parsed(origin + TDMREP_PATH, tdm_body, lambda: _tdm_rules(tdm_body))
+                tdm_body = await self._file(origin, TDMREP_PATH)  # "" when the site has none (4xx)
+                rules = self._parsed(origin + TDMREP_PATH, tdm_body, lambda: _tdm_rules(tdm_body) if tdm_body else [])
                 if isinstance(rules, Malformed):
                     raise rules
                 signals.tdm_rule = tdm_file_rule(rules, url)

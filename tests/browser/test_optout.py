@@ -87,6 +87,8 @@ def test_signals_are_recorded_even_when_they_do_not_refuse(rendered):
     assert any(s.startswith("tdmrep.json: malformed, ignored") for s in malformed), malformed
     bad_rules = pages[("bad-rules", "/plain.html")]["signals"]
     assert any(s.startswith("tdmrep.json: malformed, ignored") for s in bad_rules), bad_rules
+    # a site without a tdmrep.json (404) and with a plain robots.txt: one signal, nothing else
+    assert pages[("ai-crawlers", "/plain.html")]["signals"] == ["robots.txt: allows boxcrawl"]
     noindex = pages[("main", "/noindex.html")]
     assert noindex["verdict"] == "allowed" and "x-robots-tag: noindex" in noindex["signals"]
     file_rule = rendered["standard"][("main", "/tdm-file/page.html")]["verdict"]

@@ -92,6 +92,8 @@ SITES = {
         "/tdm-file/page.html": ({}, page()),
         "/tdm-override/page.html": ({"tdm-reservation": "0"}, page()),
         "/tdm-file/meta-zero.html": ({}, page('<meta name="tdm-reservation" content="0">')),
+        "/tdm-meta-zero-header-one.html": ({"tdm-reservation": "1"}, page('<meta name="tdm-reservation" content="0">')),
+        "/tdm-meta-one-header-zero.html": ({"tdm-reservation": "0"}, page('<meta name="tdm-reservation" content="1">')),
         "/tdm-bad-header.html": ({"tdm-reservation": "yes"}, page()),
         "/usage-header.html": ({"Content-Usage": "train-ai=n"}, page()),
         "/usage-header-yes.html": ({"Content-Usage": "train-ai=y, search=y"}, page()),
@@ -138,6 +140,8 @@ EXPECTED = {
     ("main", "/tdm-file/page.html"): ("ok", "tdmrep.json", "tdmrep.json"),
     ("main", "/tdm-override/page.html"): ("ok", "ok", "ok"),
     ("main", "/tdm-file/meta-zero.html"): ("ok", "ok", "ok"),
+    ("main", "/tdm-meta-zero-header-one.html"): ("ok", "ok", "ok"),  # TDMRep: <meta> over the header
+    ("main", "/tdm-meta-one-header-zero.html"): ("ok", "meta tdm-reservation", "meta tdm-reservation"),
     ("main", "/tdm-bad-header.html"): ("ok", "ok", "ok"),
     ("main", "/usage-header.html"): ("ok", "content-usage header", "content-usage header"),
     ("main", "/usage-header-yes.html"): ("ok", "ok", "ok"),

@@ -8,6 +8,7 @@ from markdown_it import MarkdownIt
 from boxcrawl.write.card import write_card
 
 HOSTILE = [
+    "http://<img src=x onerror=alert(0)>/",  # the host itself
     "http://evil.example/<img src=x onerror=alert(1)>",
     "http://evil.example/`</code><script>alert(2)</script>",
     "http://evil.example/``` ![x](http://evil.example/track.png) [click](javascript:alert(3))",
@@ -29,4 +30,5 @@ def test_hostile_seeds_stay_text_in_the_rendered_card(tmp_path):
     for tag in ("<img", "<script", "<b>", "<i>", "<a "):
         assert tag not in html, (tag, html)
     assert "&lt;img src=x onerror=alert(1)&gt;" in html  # still there, as text
+    assert html.startswith("<h1>boxcrawl screenshots of <code>")
     assert html.count("<code>") >= len(HOSTILE)

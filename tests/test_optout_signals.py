@@ -7,6 +7,7 @@ from boxcrawl.optout.policy import OptOutConfig, PageCheck, decide, refused_by
 from boxcrawl.optout.signals import (
     Malformed,
     ai_crawler_tokens,
+    matches,
     parse_tdmrep,
     robots_directives,
     robots_findings,
@@ -35,7 +36,10 @@ def test_ai_crawler_rules_only_when_asked_and_the_list_is_dated():
     body = "User-agent: GPTBot\nDisallow: /\n"
     assert [f.kind for f in robots_findings(body, URL, "boxcrawl")] == ["note"]
     found = robots_findings(body, URL, "boxcrawl", tokens)
-    assert found[-1].kind == "ai-robots" and "GPTBot" in found[-1].detail
+    assert found[-1].kind == "ai-robots" and found[-1].detail == "disallows it for AI crawlers (GPTBot)"
+    # only crawlers the file names count: what `*` closes is a matter for our own token's rules
+    star = "User-agent: boxcrawl\nAllow: /\n\nUser-agent: *\nDisallow: /\n"
+    assert [f.kind for f in robots_findings(star, URL, "boxcrawl", tokens)] == ["note"]
 
 
 @pytest.mark.parametrize(
@@ -59,10 +63,11 @@ def test_x_robots_tag_directives_for_us(values, token, kinds):
 
 
 def test_tdmrep_file_rules_and_what_wins():
-    rules = parse_tdmrep(
+    rules, problems = parse_tdmrep(
         '[{"location": "/private/*", "tdm-reservation": 1, "tdm-policy": "https://p.example/policy.json"},'
         ' {"location": "/*.pdf$", "tdm-reservation": 1}, {"location": "/", "tdm-reservation": 0}]'
     )
+    assert problems == []
     assert tdm_file_rule(rules, "https://x.example/private/a.html").reservation == 1
     assert tdm_file_rule(rules, "https://x.example/paper.pdf").reservation == 1
     assert tdm_file_rule(rules, "https://x.example/paper.pdf?x=1").reservation == 0  # `$` ends the path
@@ -71,26 +76,47 @@ def test_tdmrep_file_rules_and_what_wins():
     assert not PageCheck(cfg, tdm_rule=private).judge({}, []).allowed
     assert PageCheck(cfg, tdm_rule=private).judge({"tdm-reservation": "0"}, []).allowed  # header over file
     assert PageCheck(cfg, tdm_rule=private).judge({}, [("tdm-reservation", "0")]).allowed  # meta over file
-    header_over_meta = PageCheck(cfg).judge({"tdm-reservation": "1"}, [("tdm-reservation", "0")])
-    assert header_over_meta.text.startswith("refused: tdm-reservation header")
+    meta_over_header = PageCheck(cfg).judge({"tdm-reservation": "0"}, [("tdm-reservation", "1")])
+    assert meta_over_header.text.startswith("refused: meta tdm-reservation")
+    assert PageCheck(cfg).judge({"tdm-reservation": "1"}, [("tdm-reservation", "0")]).allowed
     invalid = PageCheck(cfg, tdm_rule=private).judge({"tdm-reservation": "yes"}, [])
     assert invalid.text.startswith("refused: tdmrep.json"), "an invalid header does not lift the file's rule"
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        "",
-        "{",
-        '{"location": "/"}',
-        '[{"tdm-reservation": 1}]',
-        '[{"location": "/", "tdm-reservation": 2}]',
-        "[" * 100000,
-    ],
-)
+@pytest.mark.parametrize("body", ["", "{", '{"location": "/"}', "[" * 100000, "null"])
 def test_a_malformed_tdmrep_file_is_an_error_of_its_own(body):
     with pytest.raises(Malformed):
         parse_tdmrep(body)
+
+
+def test_a_bad_rule_is_skipped_on_its_own():
+    rules, problems = parse_tdmrep(
+        '[{"tdm-reservation": 1}, {"location": "/a/*", "tdm-reservation": "1"},'
+        ' {"location": "/b/*", "tdm-reservation": true}, {"location": "/c/*", "tdm-reservation": 1.0},'
+        ' {"location": "/d/*", "tdm-reservation": 2}, 7,'
+        ' {"location": "/", "tdm-reservation": 1}]'
+    )
+    assert [(r.location, r.reservation) for r in rules] == [("/", 1)]
+    assert len(problems) == 6 and "rule 2 (/a/*): tdm-reservation '1' is neither 0 nor 1" in problems
+
+
+@pytest.mark.parametrize(
+    "pattern, path, hit",
+    [
+        ("/", "/anything", True),
+        ("/private/*", "/private/a.html", True),
+        ("/private/*", "/public/private/a.html", False),
+        ("/*.pdf$", "/docs/paper.pdf", True),
+        ("/*.pdf$", "/docs/paper.pdf?x=1", False),
+        ("/exact$", "/exact", True),
+        ("/exact$", "/exactly", False),
+        ("/a*b*c", "/axxbyyc/z", True),
+        ("/a*b*c", "/axxcyyb", False),
+        ("/*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", "/" + "a" * 5000, False),  # no backtracking blow-up
+    ],
+)
+def test_path_patterns_match_as_robots_txt_does(pattern, path, hit):
+    assert matches(pattern, path) is hit
 
 
 def test_levels_honour_what_their_table_says():

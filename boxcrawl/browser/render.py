@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import time
@@ -11,7 +12,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from PIL import Image
-from playwright.async_api import Dialog, Frame, Page, Request, Response
+from playwright.async_api import CDPSession, Dialog, Frame, Page, Request, Response
 from playwright.async_api import Error as PlaywrightError
 
 from ..config import BrowserConfig
@@ -142,17 +143,44 @@ def classify_error(message: str) -> tuple[Outcome, bool]:
     return Outcome.ERROR, True
 
 
-META_JS = """() => Array.from(document.querySelectorAll('meta[name]'), m =>
-    [m.getAttribute('name'), m.getAttribute('content') || '']).slice(0, 500)"""
+META_JS = """(() => {
+    const out = [], metas = document.querySelectorAll('meta[name]');
+    for (let i = 0; i < metas.length && out.length < 500; i++)
+        out.push([metas[i].getAttribute('name'), metas[i].getAttribute('content') || '']);
+    return out;
+})()"""
 
 
-async def read_metas(page: Page) -> list[tuple[str, str]]:
-    """The page's named <meta> tags (the opt-out ones among them); none if the page cannot say."""
+async def read_metas(page: Page, cdp: CDPSession | None = None) -> list[tuple[str, str]]:
+    """The page's named <meta> tags (the opt-out ones among them), read in an isolated world: the
+    page's own scripts (a library that replaces Array.from or Element.prototype.getAttribute)
+    cannot change what is read. None if the page cannot say (it is gone, or crashed)."""
+    own = cdp is None
     try:
-        found = await page.evaluate(META_JS)
+        if cdp is None:
+            cdp = await page.context.new_cdp_session(page)
+        tree = await cdp.send("Page.getFrameTree")
+        world = await cdp.send(
+            "Page.createIsolatedWorld", {"frameId": tree["frameTree"]["frame"]["id"], "worldName": "boxcrawl-optout"}
+        )
+        answer = await cdp.send(
+            "Runtime.evaluate",
+            {"expression": META_JS, "contextId": world["executionContextId"], "returnByValue": True},
+        )
     except PlaywrightError:
         return []
-    return [(str(n)[:100], str(c)[:1000]) for n, c in found if isinstance(n, str)]
+    finally:
+        if own and cdp is not None:
+            with contextlib.suppress(PlaywrightError):
+                await cdp.detach()
+    found = answer.get("result", {}).get("value")
+    if not isinstance(found, list):
+        return []
+    return [
+        (str(pair[0])[:100], str(pair[1])[:1000])
+        for pair in found
+        if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
+    ]
 
 
 def _short(message: str) -> str:
@@ -261,7 +289,7 @@ async def _render(
             load_complete=load_complete,
             retry_after=nav.retry_after,
         )
-    judged = check.judge(nav.headers, await read_metas(page))
+    judged = check.judge(nav.headers, await read_metas(page, tab.cdp))
     verdict, signals = judged.text, judged.signals
     if not judged.allowed:
         # the site reserves its pages from AI training: keep nothing of the page (no text, tokens or images)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 
 
@@ -52,3 +53,10 @@ def size(minimum: int = 1, example: str = "512x512") -> Callable[[str], tuple[in
 
 def host_list(text: str) -> tuple[str, ...]:
     return tuple(h.strip().lower() for h in text.split(",") if h.strip())
+
+
+def product_token(text: str) -> str:
+    """A robots.txt product token (RFC 9309: letters, `_` and `-`), as --agent-token takes it."""
+    if not re.fullmatch(r"[A-Za-z_-]{1,64}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a user-agent token (letters, '_' and '-' only)")
+    return text

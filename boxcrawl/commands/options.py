@@ -8,7 +8,7 @@ import argparse
 from ..config import VISIBILITY_METHODS, BrowserConfig, CrawlConfig, PolitenessConfig, SelectConfig, WriteConfig
 from ..frontier.base import DEFAULT_LEASE_SECONDS
 from ..optout.policy import LEVELS, STANDARD
-from .argtypes import host_list, number, size, whole_number
+from .argtypes import host_list, number, product_token, size, whole_number
 
 
 def add_chromium(
@@ -164,6 +164,7 @@ def add_opt_out_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--agent-token",
+        type=product_token,
         default="boxcrawl",
         metavar="TOKEN",
         help="the name robots.txt groups, <meta name=TOKEN> and 'TOKEN:' in X-Robots-Tag address; "

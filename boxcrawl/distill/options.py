@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..optout.policy import OptOutConfig
+from ..optout.policy import OptOutConfig, with_token
 
 # The original used ChromeDriver's "Google Nexus 5"; DevTools' current list calls it "Nexus 5".
 # %s is replaced by the running Chromium's version.
@@ -89,5 +89,5 @@ class DistillOptions:
             "device_scale_factor": dev["scale"],
             "is_mobile": True,
             "has_touch": True,
-            "user_agent": dev["ua"] % (chrome_version or "156.0.0.0"),
+            "user_agent": with_token(dev["ua"] % (chrome_version or "156.0.0.0"), self.optout.token),
         }

@@ -149,15 +149,17 @@ class Runner:
             optout = self.opts.optout
             if optout.reads_site_files:
                 self.robots = RobotsPolicy(NetworkGuard(cfg.allow_hosts), optout)
-            async with BrowserPool(cfg, extra_args=DISTILLER_FLAGS) as pool:
-                if self.opts.mobile:  # launch first: the device's user agent names the real Chrome version
-                    await pool.run_page("about:blank", _noop)
-                queue: asyncio.Queue[Entry] = asyncio.Queue()
-                for entry in todo:
-                    queue.put_nowait(entry)
-                await asyncio.gather(*(self._tab(pool, queue) for _ in range(max(1, self.opts.tabs))))
-            if self.robots is not None:
-                self.robots.close()
+            try:
+                async with BrowserPool(cfg, extra_args=DISTILLER_FLAGS) as pool:
+                    if self.opts.mobile:  # launch first: the device's user agent names the real Chrome version
+                        await pool.run_page("about:blank", _noop)
+                    queue: asyncio.Queue[Entry] = asyncio.Queue()
+                    for entry in todo:
+                        queue.put_nowait(entry)
+                    await asyncio.gather(*(self._tab(pool, queue) for _ in range(max(1, self.opts.tabs))))
+            finally:
+                if self.robots is not None:
+                    self.robots.close()
         self.summary.seconds = time.monotonic() - start
         return self.summary
 

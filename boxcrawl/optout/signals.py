@@ -7,7 +7,7 @@ standard writes it. Pure functions from text to findings: no network, no browser
 - `X-Robots-Tag` headers and `<meta name="robots">` / `<meta name="TOKEN">` (`noai`, `noimageai`,
   `noindex`, `none`);
 - TDMRep (W3C community report, 2024): `tdm-reservation` / `tdm-policy` headers and `<meta>`, and
-  `/.well-known/tdmrep.json` rules by path. Headers win over `<meta>`, which wins over the file.
+  `/.well-known/tdmrep.json` rules by path. `<meta>` wins over the header, which wins over the file.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class RobotsFile:
         self.token = token
         self.rules = Protego.parse(body)
         self.lines = _group_lines(body, token)
+        self.named = _named_agents(body)
 
     def findings(self, url: str, ai_tokens: list[str] | None = None) -> list[Finding]:
         """Allow/Disallow for the token (and each AI crawler token when given), and the usage lines."""
@@ -68,7 +69,9 @@ class RobotsFile:
             if self.rules.can_fetch(url, token)
             else Finding("robots.txt", f"disallows it for {token}", ROBOTS, True)
         ]
-        blocked = [t for t in ai_tokens or [] if not self.rules.can_fetch(url, t)]
+        # only crawlers the file names: what `*` disallows is disallowed for the token already
+        named = [t for t in ai_tokens or [] if t.lower() in self.named]
+        blocked = [t for t in named if not self.rules.can_fetch(url, t)]
         if blocked:
             shown = ", ".join(blocked[:5]) + (f" and {len(blocked) - 5} more" if len(blocked) > 5 else "")
             found.append(Finding("robots.txt", f"disallows it for AI crawlers ({shown})", AI_ROBOTS, True))
@@ -122,12 +125,36 @@ def _group_lines(body: str, token: str) -> dict[str, list[str]]:
     return merged
 
 
-def _pattern(path: str) -> re.Pattern[str]:
-    """A robots.txt / TDMRep path pattern (`*` any run, `$` the end) as a regex."""
-    body = re.escape(path).replace(r"\*", ".*")
-    if body.endswith(r"\$"):
-        body = body[:-2] + "$"
-    return re.compile(body)
+def _named_agents(body: str) -> set[str]:
+    """Every user-agent token that has a group of its own (lower case)."""
+    named = set()
+    for raw in body.splitlines():
+        name, sep, value = raw.split("#", 1)[0].partition(":")
+        if sep and name.strip().lower() == "user-agent":
+            named.add(value.strip().lower())
+    return named
+
+
+def matches(pattern: str, path: str) -> bool:
+    """Whether a robots.txt / TDMRep path pattern (`*` any run, a final `$` the end) matches the
+    start of ``path``. Linear time: each literal piece is found in order, leftmost first, so a
+    hostile pattern (`/*a*a*a*...`) cannot stall the crawl the way a backtracking regex would."""
+    anchored = pattern.endswith("$")
+    pieces = (pattern[:-1] if anchored else pattern).split("*")
+    if not path.startswith(pieces[0]):
+        return False
+    at = len(pieces[0])
+    if len(pieces) == 1:
+        return not anchored or at == len(path)
+    for piece in pieces[1:-1]:
+        found = path.find(piece, at)
+        if found < 0:
+            return False
+        at = found + len(piece)
+    last = pieces[-1]
+    if anchored:
+        return path.endswith(last) and len(path) - len(last) >= at
+    return path.find(last, at) >= 0
 
 
 def _path(url: str) -> str:
@@ -142,7 +169,7 @@ def _usage_for_path(values: list[str], path: str) -> str | None:
     for value in values:
         first, _, rest = value.partition(" ")
         if first.startswith("/"):
-            if _pattern(first).match(path) and len(first) > best_len:
+            if matches(first, path) and len(first) > best_len:
                 best, best_len = rest.strip(), len(first)
         elif best_len < 0:
             best, best_len = value, 0
@@ -212,40 +239,43 @@ class Malformed(ValueError):
     """A signal file that does not follow its format (recorded, never fatal)."""
 
 
-def parse_tdmrep(body: str) -> list[TdmRule]:
-    """/.well-known/tdmrep.json: a JSON array of {location, tdm-reservation, tdm-policy?}."""
+def parse_tdmrep(body: str) -> tuple[list[TdmRule], list[str]]:
+    """/.well-known/tdmrep.json: a JSON array of {location, tdm-reservation, tdm-policy?}.
+    (the rules, what was wrong with the others): a bad rule is skipped on its own, as TDMRep
+    treats a bad value as unset; a file that is not a JSON array is Malformed."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:  # a hostile file may nest deeper than the parser goes
         raise Malformed(f"not JSON ({getattr(exc, 'msg', type(exc).__name__)})") from None
     if not isinstance(data, list):
         raise Malformed("not a JSON array of rules")
-    rules = []
-    for rule in data:
-        if not isinstance(rule, dict) or not isinstance(rule.get("location"), str):
-            raise Malformed("a rule without a location")
-        reservation = rule.get("tdm-reservation")
-        if reservation not in (0, 1):
-            raise Malformed(f"tdm-reservation {str(reservation)[:20]!r} is neither 0 nor 1")
-        policy = rule.get("tdm-policy")
-        rules.append(TdmRule(rule["location"], reservation, policy if isinstance(policy, str) else None))
-    return rules
+    rules, problems = [], []
+    for n, rule in enumerate(data[:10_000], 1):
+        location = rule.get("location") if isinstance(rule, dict) else None
+        reservation = rule.get("tdm-reservation") if isinstance(rule, dict) else None
+        if not isinstance(location, str):
+            problems.append(f"rule {n} has no location")
+        elif type(reservation) is not int or reservation not in (0, 1):  # not true, not 1.0, not "1"
+            problems.append(f"rule {n} ({location[:50]}): tdm-reservation {str(reservation)[:20]!r} is neither 0 nor 1")
+        else:
+            policy = rule.get("tdm-policy")
+            rules.append(TdmRule(location, reservation, policy if isinstance(policy, str) else None))
+    return rules, problems
 
 
 def tdm_file_rule(rules: list[TdmRule], url: str) -> TdmRule | None:
     """The first rule whose location matches the URL's path (TDMRep: rules are read in order)."""
     path = _path(url)
     for rule in rules:
-        location = rule.location if rule.location.startswith("/") else "/" + rule.location
-        if _pattern(location).match(path):
+        if matches(rule.location if rule.location.startswith("/") else "/" + rule.location, path):
             return rule
     return None
 
 
 def tdm_findings(header: str | None, meta: str | None, rule: TdmRule | None, policy: str | None) -> list[Finding]:
-    """The reservation in force (a valid header, else a valid meta, else the file's rule), and
-    every other declaration seen as a note."""
-    declared = [("tdm-reservation header", header), ("meta tdm-reservation", meta)]
+    """The reservation in force, and every other declaration seen as a note. TDMRep's order:
+    the page's <meta> over its response header over the file's rule; an invalid value is unset."""
+    declared = [("meta tdm-reservation", meta), ("tdm-reservation header", header)]
     if rule is not None:
         declared.append(("tdmrep.json", str(rule.reservation)))
     seen = [(source, value.strip()) for source, value in declared if value is not None]

@@ -41,6 +41,7 @@ from .shared import SharedCache
 
 MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
 CACHE_SECONDS = 24 * 3600
+FAILURE_SECONDS = 60.0  # see RobotsPolicy._file
 DEADLINE_SECONDS = 10.0  # for the whole fetch, redirects and a server sending a byte at a time included
 FETCHERS = 4  # threads of our own: slow robots servers never hold up the event loop's pool
 
@@ -142,7 +143,7 @@ TDMREP_PATH = "/.well-known/tdmrep.json"
 T = TypeVar("T")
 
 
-def _tdm_rules(body: str) -> list[TdmRule] | Malformed:
+def _tdm_rules(body: str) -> tuple[list[TdmRule], list[str]] | Malformed:
     try:
         return parse_tdmrep(body)
     except Malformed as exc:
@@ -194,10 +195,14 @@ class RobotsPolicy:
         if TDM in self.optout.honoured:
             try:
                 tdm_body = await self._file(origin, TDMREP_PATH)  # "" when the site has none (4xx)
-                rules = self._parsed(origin + TDMREP_PATH, tdm_body, lambda: _tdm_rules(tdm_body) if tdm_body else [])
-                if isinstance(rules, Malformed):
-                    raise rules
+                parsed = self._parsed(
+                    origin + TDMREP_PATH, tdm_body, lambda: _tdm_rules(tdm_body) if tdm_body else ([], [])
+                )
+                if isinstance(parsed, Malformed):
+                    raise parsed
+                rules, problems = parsed
                 signals.tdm_rule = tdm_file_rule(rules, url)
+                signals.findings += [Finding("tdmrep.json", f"{problem}, rule ignored") for problem in problems[:5]]
             except Malformed as exc:
                 signals.findings.append(Finding("tdmrep.json", f"malformed, ignored: {exc}"))
             except (RobotsUnavailable, HostUnreachable) as exc:
@@ -213,7 +218,11 @@ class RobotsPolicy:
         return cast(T, cached[1])
 
     async def _file(self, origin: str, path: str) -> str:
-        """The body of ``origin + path`` ("" when it does not exist), cached for a day."""
+        """The body of ``origin + path`` ("" when it does not exist), cached for a day. A file that
+        could not be read and that does not decide whether pages are tried again (the TDMRep file;
+        robots.txt under --ignore-robots) is remembered as such for a minute, so the pages of a
+        failing host do not each wait for it; a robots.txt that must be obeyed is asked for again
+        by the page's next attempt."""
         url = origin + path
         cached = self._bodies.get(url)
         if cached is None or cached[1] < time.monotonic():
@@ -223,8 +232,10 @@ class RobotsPolicy:
                 loading.add_done_callback(lambda _: self._loading.pop(url, None))
             try:
                 cached = (await asyncio.shield(loading), time.monotonic() + CACHE_SECONDS)
-            except RobotsUnavailable:
-                raise  # not cached: the next page asks again
+            except RobotsUnavailable as exc:
+                if path == "/robots.txt" and not self.optout.ignore_robots:
+                    raise
+                cached = (exc, time.monotonic() + FAILURE_SECONDS)
             self._bodies[url] = cached
         body = cached[0]
         if isinstance(body, Exception):
@@ -249,8 +260,8 @@ class RobotsPolicy:
         name = urlsplit(robots_url).path
         try:
             self.guard.check(robots_url)
-        except Refused:
-            return ""  # the page itself is refused by the guard; nothing to read
+        except Refused as exc:  # the browser meets the same refusal for the page; nothing is cached
+            raise HostUnreachable(str(exc)) from None
         deadline = _Deadline(self.timeout)
         opener = urllib.request.build_opener(_PinnedHandler(_pinned(self.guard, deadline)))
         request = urllib.request.Request(robots_url, headers={"User-Agent": self.agent})

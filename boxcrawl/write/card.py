@@ -171,9 +171,11 @@ def _split(examples: int, size: int) -> dict[str, Any]:
     return {"name": "train", "num_bytes": size, "num_examples": examples}
 
 
-def _title(config: dict[str, Any], fig: CardFigures) -> str:
+def _title(config: dict[str, Any], fig: CardFigures, markdown: bool = False) -> str:
+    """The card's name; in ``markdown``, each host an inert code span (a host is the page's word)."""
     hosts = list(fig.hosts) or [urlsplit(s).netloc for s in config.get("seeds", [])]
-    shown = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more hosts" if len(hosts) > 3 else "")
+    shown = ", ".join(_code(h) if markdown else h for h in hosts[:3])
+    shown += f" and {len(hosts) - 3} more hosts" if len(hosts) > 3 else ""
     return f"boxcrawl screenshots of {shown or 'web pages'}"
 
 
@@ -208,7 +210,7 @@ def _body(config: dict[str, Any], fig: CardFigures, images: bool, pictures: list
         else ""
     )
     lines = [
-        f"# {_title(config, fig)}",
+        f"# {_title(config, fig, markdown=True)}",
         "",
         f"Screenshots of web pages rendered in headless Chromium, cut into crops of at most "
         f"{config.get('select', {}).get('max_width', '?')} x {config.get('select', {}).get('max_height', '?')} px, "

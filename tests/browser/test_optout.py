@@ -86,7 +86,7 @@ def test_signals_are_recorded_even_when_they_do_not_refuse(rendered):
     malformed = pages[("malformed", "/plain.html")]["signals"]
     assert any(s.startswith("tdmrep.json: malformed, ignored") for s in malformed), malformed
     bad_rules = pages[("bad-rules", "/plain.html")]["signals"]
-    assert any(s.startswith("tdmrep.json: malformed, ignored") for s in bad_rules), bad_rules
+    assert "tdmrep.json: rule 1 (/): tdm-reservation 'yes' is neither 0 nor 1, rule ignored" in bad_rules, bad_rules
     # a site without a tdmrep.json (404) and with a plain robots.txt: one signal, nothing else
     assert pages[("ai-crawlers", "/plain.html")]["signals"] == ["robots.txt: allows boxcrawl"]
     noindex = pages[("main", "/noindex.html")]

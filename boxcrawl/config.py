@@ -92,5 +92,15 @@ class CrawlConfig:
             ignore_robots=not self.politeness.robots,
         )
 
+    def with_opt_out(self, optout: OptOutConfig) -> CrawlConfig:
+        """This config judging pages as ``optout`` says (the inverse of ``opt_out_config``)."""
+        return dataclasses.replace(
+            self,
+            opt_out=optout.level,
+            respect_ai_robots=optout.respect_ai_robots,
+            politeness=dataclasses.replace(self.politeness, robots=not optout.ignore_robots),
+            browser=dataclasses.replace(self.browser, agent_token=optout.token),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -34,7 +34,7 @@ from .frontier.base import Frontier, Lease
 from .frontier.open import describe, is_redis, open_frontier
 from .frontier.redis import RedisFrontier
 from .frontier.urls import BadURL, Scope, normalize
-from .optout.policy import PageCheck, decide
+from .optout.policy import PageCheck
 from .politeness.gate import HostGate, retry_after_seconds
 from .politeness.robots import RobotsPolicy, RobotsUnavailable
 from .records import Outcome, RenderedPage
@@ -98,6 +98,7 @@ class Crawler:
         self.guard = NetworkGuard(cfg.browser.allow_hosts)
         self.tokenizer = load_tokenizer(cfg.tokenizer)
         self.stats = CrawlStats()
+        self.optout = cfg.opt_out_config  # how every page of this crawl is judged
         self.on_progress = on_progress or (lambda stats: None)
         if self.shared:
             self.owner = cfg.worker_id or default_worker_id()
@@ -133,8 +134,10 @@ class Crawler:
                     frontier.add(self.seeds, depth=0)
                 shared = frontier if isinstance(frontier, RedisFrontier) else None  # every worker's state
                 self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=shared)
-                optout = self.cfg.opt_out_config  # robots.txt is read for its usage lines too
-                self.robots = RobotsPolicy(self.guard, optout, shared=shared) if optout.reads_site_files else None
+                # robots.txt is read for its usage lines too
+                self.robots = (
+                    RobotsPolicy(self.guard, self.optout, shared=shared) if self.optout.reads_site_files else None
+                )
                 self._install_signals()
                 if self.cfg.time_limit:
                     asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop)
@@ -274,7 +277,7 @@ class Crawler:
         """robots.txt, then a slot on the host, then the browser. None: stopping before it started
         (the lease goes back to the queue when the crawl stops)."""
         url = lease.url
-        check = PageCheck(self.cfg.opt_out_config)
+        check = PageCheck(self.optout)
         if self.robots is not None:
             try:
                 site = await self._unless_stopped(self.robots.site(url))
@@ -282,16 +285,14 @@ class Crawler:
                     return None
             except RobotsUnavailable as exc:
                 return RenderedPage.unreached(url, Outcome.NETWORK, str(exc), retryable=True)
-            # what the site says for every page (robots.txt and its lines) is decided before loading;
-            # a TDMRep file rule waits for the page's headers, which win over it
-            verdict = decide(site.findings, self.cfg.opt_out_config)
+            verdict = site.verdict  # robots.txt and its lines: the page is not even requested
             if not verdict.allowed:
                 reason = str(verdict.refused_by)
                 return RenderedPage.unreached(
                     url, Outcome.REFUSED, reason, verdict=verdict.text, signals=verdict.signals
                 )
             self.gate.set_crawl_delay(url, site.crawl_delay)
-            check = PageCheck(self.cfg.opt_out_config, site.findings, site.tdm_rule)
+            check = site.check
         if not await self.gate.acquire(url, self._stopping):
             return None
         try:
@@ -331,7 +332,7 @@ class Crawler:
             viewport=(self.cfg.browser.viewport_width, self.cfg.browser.viewport_height),
             image_format=self.cfg.write.image_format,
             browser_version=pool.version,
-            opt_out=self.cfg.opt_out_config.describe(),
+            opt_out=self.optout.describe(),
         )
         if ok and self.cfg.follow_links and rendered.measurement is not None:
             frontier.add(await asyncio.to_thread(self._in_scope, rendered.measurement.links), lease.depth + 1)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .optout.policy import NOT_JUDGED
+
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in page CSS px
 
 
@@ -58,7 +60,7 @@ class RenderedPage:
     blocked_requests: int = 0
     load_complete: bool = True
     retry_after: str | None = None  # the Retry-After header of a 429/503 answer
-    verdict: str = "not judged"  # "allowed" or "refused: <signal>" (optout.policy)
+    verdict: str = NOT_JUDGED  # "allowed" or "refused: <signal>" (optout.policy)
     signals: list[str] = field(default_factory=list)  # every opt-out signal seen, "source: detail"
 
     @classmethod
@@ -69,7 +71,7 @@ class RenderedPage:
         error: str,
         retryable: bool = False,
         timings: dict[str, float] | None = None,
-        verdict: str = "not judged",
+        verdict: str = NOT_JUDGED,
         signals: list[str] | None = None,
     ) -> RenderedPage:
         """A page that ended before any answer of its own was kept: refused, timed out, crashed."""

@@ -91,6 +91,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     from ..frontier.open import check_spec, describe, is_redis
     from ..frontier.redis import FrontierUnavailable
     from ..frontier.urls import BadURL
+    from ..optout.policy import OptOutConfig
     from ..progress import CrawlProgress, print_summary
     from ..write.card import write_card
     from .fleet import crawl_settings, save_crawl
@@ -107,13 +108,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     if worker:  # the crawl's scope, limit and opt-out settings, whatever this worker's flags say
         cfg = dataclasses.replace(cfg, scope=settings["scope"], max_pages=settings["max_pages"])
         if optout := settings.get("opt_out"):
-            cfg = dataclasses.replace(
-                cfg,
-                opt_out=optout["level"],
-                respect_ai_robots=optout["respect_ai_robots"],
-                politeness=dataclasses.replace(cfg.politeness, robots=not optout["ignore_robots"]),
-                browser=dataclasses.replace(cfg.browser, agent_token=optout["token"]),
-            )
+            cfg = cfg.with_opt_out(OptOutConfig(**optout))
     try:
         check_spec(cfg.frontier)
         find_chromium(cfg.browser.chromium)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .argtypes import host_list, number, size, whole_number
 from .errors import CLIError
-from .options import add_chromium, add_opt_out_options
+from .options import add_chromium, add_opt_out_options, opt_out_config
 
 if TYPE_CHECKING:
     from ..distill.store import UrlLine
@@ -239,7 +239,6 @@ def run_distill(args: argparse.Namespace) -> int:
     from ..distill.options import DistillOptions
     from ..distill.run import Runner
     from ..distill.store import REGISTER, OutDir
-    from ..optout.policy import OptOutConfig
 
     out: Path = args.out
     if args.write_index:
@@ -296,12 +295,7 @@ def run_distill(args: argparse.Namespace) -> int:
         desktop_distilled_size=args.distilled_window,
         allow_hosts=args.allow_hosts,
         chromium=args.chromium,
-        optout=OptOutConfig(
-            level=args.opt_out,
-            token=args.agent_token,
-            respect_ai_robots=args.respect_ai_robots,
-            ignore_robots=args.ignore_robots,
-        ),
+        optout=opt_out_config(args),
     )
     try:
         summary = asyncio.run(Runner(opts, entries).run())

@@ -7,7 +7,7 @@ import argparse
 
 from ..config import VISIBILITY_METHODS, BrowserConfig, CrawlConfig, PolitenessConfig, SelectConfig, WriteConfig
 from ..frontier.base import DEFAULT_LEASE_SECONDS
-from ..optout.policy import LEVELS, STANDARD
+from ..optout.policy import LEVELS, STANDARD, OptOutConfig
 from .argtypes import host_list, number, product_token, size, whole_number
 
 
@@ -201,7 +201,6 @@ def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
             load_timeout=min(args.load_timeout, args.page_timeout),
             allow_hosts=args.allow_hosts,
             user_agent=args.user_agent,
-            agent_token=args.agent_token,
             visibility=args.visibility,
             ink_boxes=args.ink_boxes,
             settle=args.settle,
@@ -226,12 +225,18 @@ def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
         worker_id=sanitize(args.worker_id) if getattr(args, "worker_id", None) else None,
         lease_seconds=getattr(args, "lease_seconds", DEFAULT_LEASE_SECONDS),
         time_limit=args.time_limit,
-        politeness=PolitenessConfig(
-            host_concurrency=args.host_concurrency, host_delay=args.host_delay, robots=not args.ignore_robots
-        ),
+        politeness=PolitenessConfig(host_concurrency=args.host_concurrency, host_delay=args.host_delay),
         command=recorded_command(args),
-        opt_out=args.opt_out,
+    ).with_opt_out(opt_out_config(args))
+
+
+def opt_out_config(args: argparse.Namespace) -> OptOutConfig:
+    """The flags of `add_opt_out_options` as one object (crawl, render, worker and distill)."""
+    return OptOutConfig(
+        level=args.opt_out,
+        token=args.agent_token,
         respect_ai_robots=args.respect_ai_robots,
+        ignore_robots=args.ignore_robots,
     )
 
 

@@ -18,7 +18,7 @@ from playwright.async_api import Error as PlaywrightError
 from ..browser.hygiene import dismiss
 from ..browser.render import left_for_an_error, load_error, read_metas
 from ..egress.proxy import Door
-from ..optout.policy import PageCheck
+from ..optout.policy import NOT_JUDGED, PageCheck
 from ..unicode import well_formed
 from .distiller import (
     CHROME,
@@ -70,7 +70,7 @@ class PageCapture:
     html: str = ""
     distilled: Distilled | None = None
     timings: dict = field(default_factory=dict)
-    verdict: str = "not judged"  # opt-out (optout.policy), as on a crawl's page record
+    verdict: str = NOT_JUDGED  # opt-out (optout.policy), as on a crawl's page record
     signals: list[str] = field(default_factory=list)
 
 

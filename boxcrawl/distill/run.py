@@ -18,7 +18,7 @@ from ..config import BrowserConfig
 from ..egress.guard import NetworkGuard
 from ..egress.proxy import Door
 from ..files import atomic_write_bytes, atomic_write_json, exclusive_lock
-from ..optout.policy import PageCheck, decide
+from ..optout.policy import PageCheck
 from ..politeness.robots import RobotsPolicy, RobotsUnavailable
 from ..records import RenderedPage
 from .distiller import DISTILLER_FLAGS
@@ -193,10 +193,9 @@ class Runner:
                 site = await self.robots.site(entry.url)
             except RobotsUnavailable as exc:
                 return self._failed(entry, str(exc), time.monotonic() - t0)
-            verdict = decide(site.findings, opts.optout)
-            if not verdict.allowed:
-                return self._failed(entry, verdict.text, time.monotonic() - t0)
-            check = PageCheck(opts.optout, site.findings, site.tdm_rule)
+            if not site.verdict.allowed:
+                return self._failed(entry, site.verdict.text, time.monotonic() - t0)
+            check = site.check
         # an MHTML reload fetches nothing from the original host, so only its sub-requests face the guard
         check_url = "about:blank" if opts.load_mhtml else entry.url
         result = await pool.run_page(

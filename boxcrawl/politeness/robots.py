@@ -26,7 +26,7 @@ from typing import TypeVar, cast
 from urllib.parse import urlsplit
 
 from ..egress.guard import NetworkGuard, Refused
-from ..optout.policy import OptOutConfig
+from ..optout.policy import OptOutConfig, PageCheck, Verdict, decide
 from ..optout.signals import (
     TDM,
     Finding,
@@ -134,9 +134,20 @@ class SiteSignals:
     """What a page's site says before the page is loaded: the opt-out findings of robots.txt
     and the TDMRep file's rule for the page's path (decided with the page's own headers)."""
 
+    optout: OptOutConfig
     findings: list[Finding] = field(default_factory=list)
     crawl_delay: float | None = None
     tdm_rule: TdmRule | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        """Decided before loading: robots.txt and its lines apply to every page of the site."""
+        return decide(self.findings, self.optout)
+
+    @property
+    def check(self) -> PageCheck:
+        """What judges the page once loaded; the TDMRep file rule waits for its headers and <meta>."""
+        return PageCheck(self.optout, self.findings, self.tdm_rule)
 
 
 TDMREP_PATH = "/.well-known/tdmrep.json"
@@ -180,7 +191,7 @@ class RobotsPolicy:
         obeyed and could not be read (5xx, too slow): the page is tried again later."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        signals = SiteSignals()
+        signals = SiteSignals(self.optout)
         try:
             body = await self._file(origin, "/robots.txt")
         except HostUnreachable:

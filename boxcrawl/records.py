@@ -24,6 +24,9 @@ class Outcome(str, enum.Enum):
     ERROR = "error"  # anything else (message says what)
 
 
+KEPT_OUTCOMES = (Outcome.OK.value, Outcome.NO_TEXT.value)  # pages that did not fail; any other failed
+
+
 @dataclass
 class Measurement:
     """What the in-page pass saw: the page text and one entry per token."""

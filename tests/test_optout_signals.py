@@ -6,11 +6,11 @@ import pytest
 from boxcrawl.optout.policy import OptOutConfig, PageCheck, decide, refused_by
 from boxcrawl.optout.signals import (
     Malformed,
+    RobotsFile,
     ai_crawler_tokens,
     matches,
     parse_tdmrep,
     robots_directives,
-    robots_findings,
     tdm_file_rule,
 )
 
@@ -22,11 +22,11 @@ def test_robots_lines_follow_the_group_of_our_token_else_star():
         "User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n\n"
         "User-agent: boxcrawl\nUser-agent: otherbot\nContent-Usage: /2026/ train-ai=n\nContent-Usage: train-ai=y\n"
     )
-    ours = {str(f) for f in robots_findings(body, URL, "boxcrawl")}
+    ours = {str(f) for f in RobotsFile(body, "boxcrawl").findings(URL)}
     assert ours == {"robots.txt: allows boxcrawl", "robots.txt content-usage: train-ai=n"}  # the longest path wins
-    star = {str(f) for f in robots_findings(body, URL, "somebot")}
+    star = {str(f) for f in RobotsFile(body, "somebot").findings(URL)}
     assert star == {"robots.txt: allows somebot", "robots.txt content-signal: ai-train=no"}
-    elsewhere = {str(f) for f in robots_findings(body, "https://news.example/about", "boxcrawl")}
+    elsewhere = {str(f) for f in RobotsFile(body, "boxcrawl").findings("https://news.example/about")}
     assert "robots.txt content-usage: train-ai=y" in elsewhere
 
 
@@ -34,12 +34,12 @@ def test_ai_crawler_rules_only_when_asked_and_the_list_is_dated():
     date, tokens = ai_crawler_tokens()
     assert date.startswith("20") and {"GPTBot", "CCBot", "Google-Extended"} <= set(tokens)
     body = "User-agent: GPTBot\nDisallow: /\n"
-    assert [f.kind for f in robots_findings(body, URL, "boxcrawl")] == ["note"]
-    found = robots_findings(body, URL, "boxcrawl", tokens)
+    assert [f.kind for f in RobotsFile(body, "boxcrawl").findings(URL)] == ["note"]
+    found = RobotsFile(body, "boxcrawl").findings(URL, tokens)
     assert found[-1].kind == "ai-robots" and found[-1].detail == "disallows it for AI crawlers (GPTBot)"
     # only crawlers the file names count: what `*` closes is a matter for our own token's rules
     star = "User-agent: boxcrawl\nAllow: /\n\nUser-agent: *\nDisallow: /\n"
-    assert [f.kind for f in robots_findings(star, URL, "boxcrawl", tokens)] == ["note"]
+    assert [f.kind for f in RobotsFile(star, "boxcrawl").findings(URL, tokens)] == ["note"]
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_levels_honour_what_their_table_says():
     noindex = robots_directives("x-robots-tag", ["noindex"], "boxcrawl")
     assert decide(noindex, OptOutConfig(level="standard")).allowed
     assert not decide(noindex, OptOutConfig(level="strict")).allowed
-    disallowed = robots_findings("User-agent: *\nDisallow: /\n", URL, "boxcrawl")
+    disallowed = RobotsFile("User-agent: *\nDisallow: /\n", "boxcrawl").findings(URL)
     assert not decide(disallowed, OptOutConfig(level="robots-only")).allowed
     ignoring = decide(disallowed, OptOutConfig(ignore_robots=True))
     assert ignoring.allowed and ignoring.signals[0] == "boxcrawl: robots.txt ignored (--ignore-robots)"

@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import dataclass
 from importlib import resources
+from urllib.parse import urlsplit
 
 from protego import Protego
 
@@ -55,7 +56,6 @@ class RobotsFile:
     Content-Signal / Content-Usage lines of the group that applies to the token."""
 
     def __init__(self, body: str, token: str):
-        self.body = body
         self.token = token
         self.rules = Protego.parse(body)
         self.lines = _group_lines(body, token)
@@ -85,11 +85,6 @@ class RobotsFile:
     def crawl_delay(self) -> float | None:
         delay = self.rules.crawl_delay(self.token)
         return float(delay) if delay is not None else None
-
-
-def robots_findings(body: str, url: str, token: str, ai_tokens: list[str] | None = None) -> list[Finding]:
-    """`RobotsFile(body, token).findings(url, ai_tokens)`, for one look."""
-    return RobotsFile(body, token).findings(url, ai_tokens)
 
 
 def _group_lines(body: str, token: str) -> dict[str, list[str]]:
@@ -158,8 +153,9 @@ def matches(pattern: str, path: str) -> bool:
 
 
 def _path(url: str) -> str:
-    match = re.match(r"^[a-z][a-z0-9+.-]*://[^/?#]*([^#]*)", url, re.I)
-    return (match.group(1) if match else "") or "/"
+    """What robots.txt and TDMRep patterns are matched against: the path and the query."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _usage_for_path(values: list[str], path: str) -> str | None:

@@ -154,11 +154,16 @@ TDMREP_PATH = "/.well-known/tdmrep.json"
 T = TypeVar("T")
 
 
-def _tdm_rules(body: str) -> tuple[list[TdmRule], list[str]] | Malformed:
+def _tdm_rules(body: str) -> tuple[list[TdmRule], list[str]]:
+    """(the rules of a tdmrep.json, the notes to record about it): "" (no file) has no rules; a
+    malformed file or a bad rule is a note, never an error."""
+    if not body:
+        return [], []
     try:
-        return parse_tdmrep(body)
+        rules, problems = parse_tdmrep(body)
     except Malformed as exc:
-        return exc  # kept, so a malformed file is parsed once, not once per page
+        return [], [f"malformed, ignored: {exc}"]
+    return rules, [f"{problem}, rule ignored" for problem in problems[:5]]
 
 
 class RobotsPolicy:
@@ -206,16 +211,9 @@ class RobotsPolicy:
         if TDM in self.optout.honoured:
             try:
                 tdm_body = await self._file(origin, TDMREP_PATH)  # "" when the site has none (4xx)
-                parsed = self._parsed(
-                    origin + TDMREP_PATH, tdm_body, lambda: _tdm_rules(tdm_body) if tdm_body else ([], [])
-                )
-                if isinstance(parsed, Malformed):
-                    raise parsed
-                rules, problems = parsed
+                rules, notes = self._parsed(origin + TDMREP_PATH, tdm_body, lambda: _tdm_rules(tdm_body))
                 signals.tdm_rule = tdm_file_rule(rules, url)
-                signals.findings += [Finding("tdmrep.json", f"{problem}, rule ignored") for problem in problems[:5]]
-            except Malformed as exc:
-                signals.findings.append(Finding("tdmrep.json", f"malformed, ignored: {exc}"))
+                signals.findings += [Finding("tdmrep.json", note) for note in notes]
             except (RobotsUnavailable, HostUnreachable) as exc:
                 signals.findings.append(Finding("tdmrep.json", f"could not be read, ignored: {exc}"[:200]))
         return signals

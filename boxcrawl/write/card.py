@@ -29,6 +29,7 @@ from .. import __version__
 from ..audit.report import audit
 from ..files import atomic_write_bytes
 from ..optout.policy import refused_by
+from ..records import KEPT_OUTCOMES
 from .reader import open_dataset, read_shard
 from .schema import PAGES_SCHEMA, hub_features, samples_schema, webdataset_columns
 
@@ -36,7 +37,6 @@ CARD = "README.md"
 PICTURES = "card"  # DIR/card/<key>.png: the samples shown in the card
 N_PICTURES = 3
 AUDITED = 5000  # at most about this many samples are checked against their pixels for the card
-KEPT = ("ok", "no_text")  # every other outcome is a failed page, as `status` counts them
 
 
 @dataclass
@@ -60,7 +60,7 @@ class CardFigures:
 
     @property
     def ok(self) -> int:
-        return sum(n for outcome, n in self.outcomes.items() if outcome in KEPT)
+        return sum(n for outcome, n in self.outcomes.items() if outcome in KEPT_OUTCOMES)  # as `status` counts
 
     @property
     def failed(self) -> int:
@@ -71,7 +71,7 @@ class CardFigures:
         return self.visible_tokens / self.page_tokens if self.page_tokens else None
 
 
-def figures(root: Path, audit_every: int | None = None, images: bool = False) -> CardFigures:
+def figures(root: Path, images: bool = False) -> CardFigures:
     f = CardFigures()
     f.sample_bytes = sum(p.stat().st_size for p in (root / "samples").glob("*.parquet")) if images else 0
     f.sample_bytes = f.sample_bytes or sum(p.stat().st_size for p in (root / "wds").glob("*.tar"))
@@ -96,18 +96,17 @@ def figures(root: Path, audit_every: int | None = None, images: bool = False) ->
         f.samples = samples.num_rows
         f.sample_tokens = int(pc.sum(samples["n_tokens"]).as_py() or 0)
     if f.samples:
-        every = audit_every or max(1, math.ceil(f.samples / AUDITED))
-        report = audit(root, every=every)
+        report = audit(root, every=max(1, math.ceil(f.samples / AUDITED)))
         f.ink_share, f.audited_samples = report.ink_share, report.samples
     return f
 
 
-def write_card(root: str | Path, audit_every: int | None = None) -> Path:
+def write_card(root: str | Path) -> Path:
     """Write (or rewrite) DIR/README.md and the pictures it shows, from what DIR holds now."""
     root = Path(root)
     config = _config(root)
     images = bool(config.get("write", {}).get("parquet_images"))
-    fig = figures(root, audit_every, images)
+    fig = figures(root, images)
     pictures = _pictures(root)
     text = "---\n" + yaml.safe_dump(_header(config, fig, images), sort_keys=False, allow_unicode=True) + "---\n"
     text += _body(config, fig, images, pictures)

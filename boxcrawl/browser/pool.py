@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from ..config import BrowserConfig
@@ -81,12 +81,15 @@ class BrowserPool:
         guard: NetworkGuard | None = None,
         extra_args: tuple[str, ...] = (),
         unguarded: bool = False,
+        hidden_route: Callable[[Route], Awaitable[None]] | None = None,
     ):
         self.cfg = cfg
         # unguarded: no egress proxy at all, so `boxcrawl bench` can say what the guard costs.
         # Nothing that renders pages from the network may set it.
         self.unguarded = unguarded
         self.extra_args = list(extra_args)  # e.g. --enable-dom-distiller
+        # answers every request of Chromium's hidden pages (the DOM distiller's), e.g. from a saved snapshot
+        self.hidden_route = hidden_route
         self.guard = guard or NetworkGuard(cfg.allow_hosts)
         self.executable = find_chromium(cfg.chromium)
         self._playwright: Playwright | None = None
@@ -140,6 +143,8 @@ class BrowserPool:
                 timeout=LAUNCH_SECONDS * 1000,
             )
             await default.add_init_script(NO_UDP_JS)
+            if self.hidden_route is not None:
+                await default.route("**/*", self.hidden_route)
         except BaseException:
             shutil.rmtree(profile, ignore_errors=True)
             raise

@@ -20,14 +20,18 @@ if TYPE_CHECKING:
 
 # Chrome's --reader-mode-heuristics values; `score_record` in boxcrawl/distill/scoring.py implements each one.
 # Spelled out here so that building the parser does not import the model code.
-HEURISTICS = ("adaboost", "opengraph", "alwaystrue", "none")
+HEURISTICS = ("adaboost", "allarticles", "opengraph", "alwaystrue", "none")
 
 
 EXTRA = "distill"  # what `pip install 'boxcrawl[distill]'` adds for these commands
 
 
+def _mobile_window(text: str) -> tuple[int, int] | None:
+    return None if text == "device" else size(1, example="400x800")(text)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..distill.options import DEFAULT_DEVICE, DEVICES
+    from ..distill.options import DEFAULT_DEVICE, DEVICES, ORIGINAL_MOBILE_WINDOW
 
     p = sub.add_parser(
         "distill",
@@ -116,6 +120,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=(640, 5000),
         help="desktop distilled viewport (640x5000)",
     )
+    p.add_argument(
+        "--mobile-window",
+        type=_mobile_window,
+        default=ORIGINAL_MOBILE_WINDOW,
+        metavar="WxH|device",
+        help="with --emulate-mobile: the viewport, original and distilled (default 400x800, the original's "
+        "window; `device` for the device's own, e.g. 360x640 for Nexus 5)",
+    )
     p.add_argument("--shard", default=None, help=argparse.SUPPRESS)  # K/N: worker K of --jobs N
     p.set_defaults(run=run_distill)
 
@@ -140,6 +152,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--marked", type=Path, help="a labeling archive (archive/archive-*.json) or labelled index")
     g.add_argument("--distilled", type=Path, help="aggregated DIR/dfeature-derived (long-article labels)")
     p.add_argument("--min-bytes", type=whole_number(0), default=1000, help="--distilled: long-article threshold (1000)")
+    p.add_argument(
+        "--measure",
+        choices=("article", "viewer"),
+        default="article",
+        help="--distilled: bytes of the article alone (default; the same for both distillers) or of the "
+        "reader view's whole innerText, as the original measured it",
+    )
     p.add_argument("--drop-id-sin", action="store_true", help="leave out the id and sin columns")
     p.set_defaults(run=run_features_csv)
 
@@ -165,12 +184,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--heuristics",
         choices=HEURISTICS,
         default="adaboost",
-        help="Chrome's --reader-mode-heuristics: adaboost (default), opengraph, alwaystrue, none",
+        help="Chrome's --reader-mode-heuristics: adaboost (default), allarticles (the same models, mobile-friendly "
+        "pages never rejected), opengraph, alwaystrue, none",
     )
     p.add_argument(
         "--reject-mobile-friendly",
         action="store_true",
-        help="also answer no for mobile-friendly pages (Chrome's behaviour until about 2017)",
+        help="with adaboost, also answer no for mobile-friendly pages (Chrome until about 2017; Android's "
+        "reader mode today)",
     )
     p.add_argument("--no-explain", action="store_true", help="leave out the per-feature contributions")
     p.set_defaults(run=run_distill_score)
@@ -280,6 +301,7 @@ def run_distill(args: argparse.Namespace) -> int:
     opts = DistillOptions(
         out=str(out),
         mobile_device=args.emulate_mobile,
+        mobile_size=args.mobile_window,
         save_mhtml=args.save_mhtml,
         load_mhtml=args.load_mhtml,
         skip_distillation=args.skip_distillation,
@@ -346,7 +368,7 @@ def run_features_csv(args: argparse.Namespace) -> int:
     def warn(message: str) -> None:
         print(message, file=sys.stderr)
 
-    rows = labelled_rows(features, marked, distilled, args.min_bytes, warn)
+    rows = labelled_rows(features, marked, distilled, args.min_bytes, args.measure, warn)
     try:
         written = write_csvs(args.out, rows, args.drop_id_sin, warn)
     except CsvError as exc:

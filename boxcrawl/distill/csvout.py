@@ -2,9 +2,12 @@
 
 --marked ARCHIVE   labeling-app archive: good 0 -> 0, 1 or 2 (good with mistakes) -> 1; error (-1) and
                    unlabeled entries dropped.
---distilled FILE   long-article labels from the aggregated `dfeature-derived`: distilled innerText of at least
+--distilled FILE   long-article labels from the aggregated `dfeature-derived`: a distilled article of at least
                    --min-bytes UTF-8 bytes (1000) -> 1; only pages whose native result is distillable and not
-                   mobile-friendly (as Chrome's long-article model was trained).
+                   mobile-friendly (as Chrome's long-article model was trained). What is measured is the
+                   article alone (`article_bytes`: the reader view's #content, the same for Chrome's
+                   distiller and the readability fallback); the original measured the viewer's whole
+                   innerText, Chrome's own text included (--measure viewer, and files without article_bytes).
 Writes OUT (the main CSV), `<base>-feature-<name>.csv` per feature and `<base>-group-<g>.csv` per group.
 """
 
@@ -16,28 +19,53 @@ from pathlib import Path
 
 from ..files import atomic_write_bytes
 from .features import V1_NAMES, V1_NO_PATH, as_dict
+from .native import distillable, mobile_friendly
 
 PATH_GROUP = V1_NAMES[V1_NAMES.index("forum") : V1_NAMES.index("lastSegmentLength") + 1]
+NUM_ELEMENT = (
+    "numElements",
+    "numAnchors",
+    "anchorRatio",
+    "numForms",
+    "numTextInput",
+    "numPasswordInput",
+    "numPPRE",
+)
+# These two groups name features of an older feature set that the 48 derived features no longer have;
+# the original still writes their files, holding the label alone. Kept as they are, for the same files.
+VISIBLE_ELEMENT = ("visibleElements", "visibleAnchors", "visiblePPRE", "visibleAnchorOverPPre")
+ENTRIES = (
+    "numSection",
+    "numSection2",
+    "numSection3",
+    "numArticle",
+    "numArticle2",
+    "numArticle3",
+    "numEntries",
+    "numEntries2",
+    "numEntries3",
+    "numH1",
+    "numH2",
+    "numH3",
+    "numH4",
+    "headCountSum",
+    "headCountMax",
+    "entryCountSum",
+    "entryCountMax",
+)
 
 
 def groups(names: list[str]) -> dict[str, list[str]]:
-    """The original's nine groups. `visibleElement` and `entries` name columns the derived list no longer has."""
+    """The original's nine groups (write_features_csv.py `getGroups`), each in its own column order; a
+    group's columns that `names` lacks are left out when the file is written, as the original does."""
     return {
         "path": list(PATH_GROUP),
-        "numElement": [
-            "numElements",
-            "numAnchors",
-            "anchorRatio",
-            "numForms",
-            "numTextInput",
-            "numPasswordInput",
-            "numPPRE",
-        ],
-        "visibleElement": ["visibleElements", "visiblePPRE"],
-        "entries": ["entries"],
+        "numElement": list(NUM_ELEMENT),
+        "visibleElement": list(VISIBLE_ELEMENT),
+        "entries": list(ENTRIES),
         "v1": list(V1_NAMES),
         "v1NoPath": list(V1_NO_PATH),
-        "allElement": [n for n in names if n not in ("id", "sin")],
+        "allElement": [*NUM_ELEMENT, *VISIBLE_ELEMENT, *ENTRIES],
         "mozScores": [n for n in names if "moz" in n],
         "noText": [n for n in names if not any(w in n for w in ("inner", "Content", "WordCount"))],
     }
@@ -56,6 +84,7 @@ def labelled_rows(
     marked: list[dict] | None = None,
     distilled: list[dict] | None = None,
     min_bytes: int = 1000,
+    measure: str = "article",
     warn=print,
 ) -> list[tuple[float, dict]]:
     """(label, derived dict) per labelled entry, in the feature file's order. Joined on the stable id when
@@ -78,24 +107,31 @@ def labelled_rows(
                 continue
             labels[id(feature)] = 0.0 if good == 0 else 1.0
     else:
-        no_native = 0
+        no_native = viewer_measured = 0
         for entry in distilled or []:
-            d = as_dict(entry["features"])
-            if not d.get("innerTextLength"):
-                continue
             feature = find(entry)
             if feature is None:
                 continue
             native = feature.get("native")
-            if native is None or "distillable" not in native:
+            if distillable(native) is None:
                 no_native += 1
                 continue
-            mobile = native.get("is_mobile_friendly", native.get("features", {}).get("isMobileFriendly"))
-            if mobile or not native.get("distillable"):
+            if mobile_friendly(native) or not distillable(native):
                 continue
-            labels[id(feature)] = 1.0 if d["innerTextLength"] >= min_bytes else 0.0
+            length = entry.get("article_bytes") if measure == "article" else None
+            if length is None:
+                viewer_measured += measure == "article"
+                length = as_dict(entry["features"]).get("innerTextLength", 0)
+            if not length:
+                continue  # nothing was distilled
+            labels[id(feature)] = 1.0 if length >= min_bytes else 0.0
         if no_native:
             warn(f"warning: {no_native} entries have no native distillability result; skipped")
+        if viewer_measured:
+            warn(
+                f"warning: {viewer_measured} distilled entries carry no article_bytes (not written by boxcrawl "
+                "distill); measured by the whole viewer's innerText, as the original"
+            )
     return [(labels[id(f)], as_dict(f["features"])) for f in features if id(f) in labels]
 
 
@@ -126,13 +162,9 @@ def write_csvs(out: Path, rows: list[tuple[float, dict]], drop_id_sin: bool = Fa
         atomic_write_bytes(path, _csv_bytes([name], rows))
         written.append(path)
     for group, cols in groups(names).items():
-        present = [c for c in cols if c in rows[0][1]]
-        missing = [c for c in cols if c not in rows[0][1]]
+        present = [c for c in cols if c in names]
         if not present:
-            warn(f"warning: group {group} has none of its columns ({', '.join(missing)}); not written")
-            continue
-        if missing:
-            warn(f"warning: group {group}: no column {', '.join(missing)}")
+            warn(f"note: group {group}: the derived features have none of its columns; its file holds only `good`")
         path = base.with_name(f"{base.name}-group-{group}.csv")
         atomic_write_bytes(path, _csv_bytes(present, rows))
         written.append(path)

@@ -32,6 +32,9 @@ DEVICES = {
     ),
 }
 DEFAULT_DEVICE = "Nexus 5"
+# The original's window under mobile emulation (get_screenshots.py: 400x800, original and distilled);
+# the device's metrics stay (scale, touch, user agent). `None` = the device's own viewport.
+ORIGINAL_MOBILE_WINDOW = (400, 800)
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class DistillOptions:
     entry_timeout: float = 180.0  # hard deadline for everything done to one entry
     desktop_size: tuple[int, int] = (1280, 5000)
     desktop_distilled_size: tuple[int, int] = (640, 5000)
-    mobile_size: tuple[int, int] | None = None  # default: the device's own viewport (the original: 400x800)
+    mobile_size: tuple[int, int] | None = ORIGINAL_MOBILE_WINDOW  # None: the device's own viewport
     allow_hosts: tuple[str, ...] = ()
     chromium: str | None = None
     models: tuple[str, str] = ("chrome:distillable", "chrome:long-article")

@@ -204,16 +204,16 @@ async def _wait_for_viewer(page: Page, opts: DistillOptions) -> tuple[dict, bool
     return state, False
 
 
-async def distill(
-    context: BrowserContext, url: str, html: str, opts: DistillOptions, allow_chrome: bool = True
-) -> Distilled:
+async def distill(context: BrowserContext, url: str, html: str, opts: DistillOptions) -> Distilled:
+    """Distil `url` with Chrome's distiller (which loads the URL itself, in a hidden page) and, when that
+    fails and --distiller allows, `html` with readability-lxml shown as a reader view in the same tab."""
     result = Distilled()
     t0 = time.monotonic()
     page = await context.new_page()
     page.on("dialog", dismiss)
     await page.set_viewport_size(opts.distilled_viewport())
     chrome_error = None
-    if allow_chrome and opts.distiller in ("auto", "chrome") and url.startswith(("http://", "https://")):
+    if opts.distiller in ("auto", "chrome") and url.startswith(("http://", "https://")):
         try:
             await page.goto(chrome_distiller_url(url), wait_until="load", timeout=opts.load_timeout * 1000)
             state, finished = await _wait_for_viewer(page, opts)
@@ -224,8 +224,6 @@ async def distill(
                 result.distiller, result.article_text, result.title = CHROME, state["article"], state["title"]
         except PlaywrightError as exc:
             chrome_error = "chrome distiller: " + exc.message.splitlines()[0][:200]
-    elif not allow_chrome:
-        chrome_error = "chrome distiller cannot distil file:// MHTML"
     elif opts.distiller == "python":
         chrome_error = None
     else:
@@ -254,6 +252,7 @@ async def distill(
     t0 = time.monotonic()
     result.screenshot = await page.screenshot()
     result.timings["distilled_screenshot"] = round(time.monotonic() - t0, 3)
-    result.features, _ = await extract(page)
+    # the readability view is set_content on about:blank: its features name the page it is the article of
+    result.features, _ = await extract(page, url_override=url if result.distiller == PYTHON else None)
     await page.close()
     return result

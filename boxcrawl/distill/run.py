@@ -23,10 +23,12 @@ from ..politeness.robots import RobotsPolicy, RobotsUnavailable
 from ..records import RenderedPage
 from .distiller import DISTILLER_FLAGS
 from .features import derived_features
+from .native import distillable, mobile_friendly
 from .options import DistillOptions
-from .page import EntryFailed, PageCapture, capture_mhtml, capture_original, distill
+from .page import Distilled, EntryFailed, PageCapture, capture_mhtml, capture_original, distill
 from .readerable import readerable
 from .scoring import ModelError, load_scorer, native_record_without_model
+from .snapshot import Snapshot, SnapshotError, SnapshotServer
 from .store import Entry, OutDir, read_json, utf8_len
 
 
@@ -109,6 +111,7 @@ class Runner:
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.error_suffix = ".merror" if opts.load_mhtml else ".error"
         self.robots: RobotsPolicy | None = None  # robots.txt and the TDMRep file, per origin
+        self.snapshots = SnapshotServer()  # --load-mhtml: what Chrome's distiller is given instead of the network
         self._scorer = None
         self._model_error = None
         try:
@@ -150,7 +153,8 @@ class Runner:
             if optout.reads_site_files:
                 self.robots = RobotsPolicy(NetworkGuard(cfg.allow_hosts), optout)
             try:
-                async with BrowserPool(cfg, extra_args=DISTILLER_FLAGS) as pool:
+                hidden = self.snapshots.handle if self.opts.load_mhtml else None
+                async with BrowserPool(cfg, extra_args=DISTILLER_FLAGS, hidden_route=hidden) as pool:
                     if self.opts.mobile:  # launch first: the device's user agent names the real Chrome version
                         await pool.run_page("about:blank", _noop)
                     queue: asyncio.Queue[Entry] = asyncio.Queue()
@@ -255,18 +259,15 @@ class Runner:
             "verdict": cap.verdict,
             "signals": cap.signals,
         }
-        if (
-            opts.desktop_distillable_only
-            and native is not None
-            and (native.get("is_mobile_friendly") or native.get("distillable") is False)
-        ):
+        mobile = mobile_friendly(native)
+        if opts.desktop_distillable_only and (mobile or distillable(native) is False):
             # consistent files: the screenshot and features go, and .info says why (points at nothing)
             for suffix in (".png", ".feature", ".feature-derived", ".mhtml"):
                 out.path(i, suffix).unlink(missing_ok=True)
             info.update(
                 screenshot=None,
                 distillation="not-desktop-distillable",
-                skipped="mobile-friendly" if native.get("is_mobile_friendly") else "not distillable",
+                skipped="mobile-friendly" if mobile else "not distillable",
             )
             atomic_write_json(out.path(i, ".info"), info, indent=None)
             self.summary.skipped_not_distillable += 1
@@ -278,13 +279,7 @@ class Runner:
             return None
         d = await distill(context, cap.final_url or entry.url, cap.html, opts)
         atomic_write_bytes(out.path(i, "-distilled.png"), d.screenshot)
-        write_features(
-            out,
-            entry,
-            "dfeature",
-            _feature_record(entry, d.features, distiller=d.distiller, distillation=d.outcome, distill_error=d.error),
-        )
-        self.summary.distillers[d.distiller or "failed"] = self.summary.distillers.get(d.distiller or "failed", 0) + 1
+        write_features(out, entry, "dfeature", self._distilled_record(entry, d))
         info.update(
             distilled=str(out.path(i, "-distilled.png")),
             distiller=d.distiller,
@@ -301,19 +296,31 @@ class Runner:
         opts, out, i = self.opts, self.out, entry.index
         feature_path = out.path(i, ".feature")
         original_url = read_json(feature_path)["features"]["url"] if feature_path.exists() else entry.url
-        cap = await capture_mhtml(context, str(out.path(i, ".mhtml").resolve()), original_url, opts, door)
+        mhtml = out.path(i, ".mhtml")
+        cap = await capture_mhtml(context, str(mhtml.resolve()), original_url, opts, door)
         native = self._native(original_url, cap.native_raw, {})
         write_features(out, entry, "mfeature", _feature_record(entry, cap.features, native))
         if opts.skip_distillation:
             return None
-        # Chrome's distiller only takes http(s) URLs: file:// MHTML gets "Failed to find article".
-        d = await distill(context, original_url, cap.html, opts, allow_chrome=False)
+        try:
+            snapshot = Snapshot.parse(mhtml.read_bytes())
+        except SnapshotError as exc:
+            raise EntryFailed(f"MHTML: {exc}") from None
+        with self.snapshots.serving(snapshot):  # Chrome's distiller gets the snapshot at the page's URL
+            d = await distill(context, snapshot.url, cap.html, opts)
         atomic_write_bytes(out.path(i, "-mdistilled.png"), d.screenshot)
-        write_features(
-            out,
-            entry,
-            "mdfeature",
-            _feature_record(entry, d.features, distiller=d.distiller, distillation=d.outcome, distill_error=d.error),
-        )
-        self.summary.distillers[d.distiller or "failed"] = self.summary.distillers.get(d.distiller or "failed", 0) + 1
+        write_features(out, entry, "mdfeature", self._distilled_record(entry, d))
         return None
+
+    def _distilled_record(self, entry: Entry, d: Distilled) -> dict:
+        """`.dfeature` / `.mdfeature`: the reader view's raw features, which distiller made it, and the
+        article's own size (the view's #content, without the viewer's text) that long-article labels use."""
+        self.summary.distillers[d.distiller or "failed"] = self.summary.distillers.get(d.distiller or "failed", 0) + 1
+        return _feature_record(
+            entry,
+            d.features,
+            distiller=d.distiller,
+            distillation=d.outcome,
+            distill_error=d.error,
+            article_bytes=utf8_len(d.article_text) if d.distiller else 0,
+        )

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from ..train.model import FILTERED_HOSTS, AdaBoostModel, ModelError
 from .features import V1_NAMES, as_dict, v1_from_derived, v1_from_native
+from .native import mobile_friendly
 
 __all__ = ["ChromeScorer", "ModelError", "load_scorer", "score_record"]
 
@@ -71,7 +72,12 @@ def score_record(
 ) -> dict:
     """Chrome's decision on one `feature-derived` record: `decision` (distillable && long-article && host not
     filtered), both margins and, with `explain`, the per-feature contributions (they sum to the margin).
-    `heuristics` is Chrome's --reader-mode-heuristics: adaboost, opengraph, alwaystrue or none.
+    `heuristics` is Chrome's --reader-mode-heuristics:
+      adaboost     the two models; with `reject_mobile`, no for a mobile-friendly page, as Chrome did until
+                   about 2017 and Android's reader mode still does for this heuristic;
+      allarticles  the same models, and a mobile-friendly page is never rejected (Chromium's
+                   ShouldExcludeMobileFriendly is true for adaboost only);
+      opengraph    og:type is article; alwaystrue; none.
     Raises KeyError for a record without a field it needs (no native record with vector="native")."""
     derived = as_dict(record["features"])
     native = record.get("native") or {}
@@ -82,9 +88,9 @@ def score_record(
     else:
         v1 = v1_from_derived(record["features"])
     result = {"index": record.get("index"), "id": record.get("id"), "url": record["url"]}
-    if heuristics == "adaboost":
+    if heuristics in ("adaboost", "allarticles"):
         result.update(scorer.explain(v1, record["url"], explain=explain))
-        if reject_mobile and native.get("is_mobile_friendly"):
+        if heuristics == "adaboost" and reject_mobile and mobile_friendly(native):
             result["decision"] = False
             result["rejected"] = "mobile-friendly"
     else:

@@ -138,7 +138,11 @@ def test_train_cli_cross_validates_exports_and_compares_with_chrome(tmp_path):
     assert 0.80 < report["cv"]["accuracy"]["mean"] <= 0.97
     assert report["cv"]["roc_auc"]["mean"] > 0.85
     assert 0 <= report["calibration"]["brier"] < 0.2 and report["calibration"]["ece"] < 0.15
-    assert 0 <= report["reference"]["agreement"] <= 1 and "accuracy" in report["reference"]
+    # Chrome's model on the same pages, decided here from the CSV: its accuracy is the report's
+    data = read_labelled_csv(csv_path)
+    chrome = AdaBoostModel.load("chrome:distillable")
+    chrome_says = np.array([chrome.decide(list(x)) for x in data.X])
+    assert report["reference"]["accuracy"] == pytest.approx(float(np.mean(chrome_says == (data.y == 1))))
     assert f"{report['cv']['accuracy']['mean']:.3f}" in text
     top = list(report["importances"])[:3]
     assert set(top) & {"mozScore", "mozScoreAllSqrt", "mozScoreAllLinear", "anchorRatio", "pathLength"}
@@ -161,3 +165,13 @@ def test_train_cli_errors_are_one_line(tmp_path):
         assert proc.returncode == 2 and needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     proc = run_boxcrawl("train", "--csv", one_class, "--model", "short-article", check=False)
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_agreement_is_the_share_of_pages_decided_alike():
+    from boxcrawl.train.evaluate import compare
+
+    y = np.array([1, 0, 1, 0])
+    ours = np.array([0.3, -0.1, 0.2, -0.4])  # yes, no, yes, no
+    chrome = np.array([0.5, 0.5, -0.2, -1.0])  # yes, yes, no, no
+    result = compare(y, ours, chrome)
+    assert result["agreement"] == 0.5 and result["accuracy"] == 0.5

@@ -3,7 +3,6 @@ mhtml-corpus. They run on a distill directory built here from raw feature record
 
 import csv
 import json
-import marshal
 import math
 
 from distill_helpers import cli as run_boxcrawl
@@ -140,12 +139,6 @@ def test_write_index_aggregates_without_a_browser(tmp_path):
         "derive-features", "--core", root / "feature.jsonl", "--out", tmp_path / "rederived", check=False
     )
     assert refused.returncode == 2 and "refusing to overwrite" in refused.stderr
-    # the original's marshal list, where Python 3 can read it
-    core = [json.loads(line) for line in lines]
-    (tmp_path / "feature.marshal").write_bytes(marshal.dumps(core))
-    run_boxcrawl("derive-features", "--core", tmp_path / "feature.marshal", "--out", tmp_path / "from-marshal")
-    assert json.loads((tmp_path / "from-marshal").read_text())[3]["features"] == derived[3]["features"]
-
     native = run_boxcrawl("distill-score", root, "--vector", "native", "--no-explain")
     assert [json.loads(line)["decision"] for line in native.stdout.splitlines()] == [False, False, False, True]
     assert "contributions" not in native.stdout
@@ -181,8 +174,6 @@ def test_features_csv_marked_and_distilled(tmp_path):
         tmp_path / "labelled",
     )
     assert "2 labelled entries (1 positive)" in proc.stdout
-    assert "group visibleElement has none of its columns" in proc.stderr
-    assert "group entries has none" in proc.stderr
     main = read_csv(tmp_path / "labelled")
     assert main[0][:3] == ["good", "id", "sin"] and len(main[0]) == 49
     assert [r[0] for r in main[1:]] == ["1.0", "0.0"]
@@ -190,17 +181,7 @@ def test_features_csv_marked_and_distilled(tmp_path):
     assert main[2][main[0].index("anchorRatio")] == repr(600 / 3000)
     assert read_csv(tmp_path / "labelled-feature-mozScore.csv")[0] == ["good", "mozScore"]
     v1 = read_csv(tmp_path / "labelled-group-v1.csv")
-    assert v1[0] == ["good", *V1_NAMES]
-    for group in ("path", "numElement", "v1NoPath", "allElement", "mozScores", "noText"):
-        assert (tmp_path / f"labelled-group-{group}.csv").exists()
-    assert not (tmp_path / "labelled-group-visibleElement.csv").exists()
-    assert read_csv(tmp_path / "labelled-group-mozScores.csv")[0] == [
-        "good",
-        "mozScore",
-        "mozScoreAllLinear",
-        "mozScoreAllSqrt",
-    ]
-    assert "innerTextLength" not in read_csv(tmp_path / "labelled-group-noText.csv")[0]
+    assert [r[0] for r in v1[1:]] == ["1.0", "0.0"]  # group files carry the same rows
 
     # long-article labels: only pages the distillable model accepts (SHORT_ARTICLE and LONG_ARTICLE)
     run_boxcrawl(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from .features import V1_NAMES, V1_NO_PATH, v1_from_derived
@@ -41,8 +42,10 @@ def compare_derived(records: list[dict], from_mhtml: bool = False) -> tuple[int,
 
 
 def compare_distilled(root: Path) -> tuple[int, int, int, list[str]]:
-    """(different, compared, not comparable, messages). Pages distilled by different distillers (Chrome's
-    cannot distil file:// MHTML) are counted apart: their texts differ by construction."""
+    """(different, compared, not comparable, messages). Both sides go through Chrome's distiller (a snapshot
+    is given to it at the page's URL, distill/snapshot.py); a pair where one side fell back to
+    readability-lxml is counted apart, since two distillers' texts differ by construction. A message shows
+    the texts from a little before where they part."""
     different = total = other_distiller = 0
     messages = []
     for mpath in sorted(root.glob("*.mdfeature"), key=lambda p: p.name):
@@ -66,7 +69,12 @@ def compare_distilled(root: Path) -> tuple[int, int, int, list[str]]:
         if failed:
             messages.append(f"{stem}: failed to distill from MHTML ({failed})")
         else:
-            messages.append(f"{stem}: different distilled content\n  live: {dtext[:300]!r}\n  mhtml: {mtext[:300]!r}")
+            at = len(os.path.commonprefix([dtext, mtext]))
+            start = max(0, at - 60)
+            messages.append(
+                f"{stem}: different distilled content from character {at}\n"
+                f"  live: {dtext[start : at + 240]!r}\n  mhtml: {mtext[start : at + 240]!r}"
+            )
     return different, total, other_distiller, messages
 
 

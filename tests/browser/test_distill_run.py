@@ -98,7 +98,9 @@ def test_distill_end_to_end_with_bad_lines_failures_retry_and_mhtml(site, tmp_pa
     assert Image.open(out / "2-distilled.png").size == (400, 1000)
     feature = read(out / "2.feature")
     assert feature["features"]["opengraph"] is True and feature["native"]["source"] == "boxcrawl-native-js"
-    assert feature["native"]["distillable"] in (True, False) and len(feature["native"]["derived_features"]) == 22
+    # an og:article of eight long paragraphs: Chrome's models on our Blink-equivalent counts say yes
+    assert feature["native"]["distillable"] is True and feature["native"]["long_page"] is True
+    assert len(feature["native"]["derived_features"]) == 22
     assert len(read(out / "2.feature-derived")["features"]) == 96
     assert feature["readerable"]["readerable"] is True and info["readerable"] is True
     assert info["chrome_decision"] == feature["native"]["decision"]
@@ -128,21 +130,21 @@ def test_distill_end_to_end_with_bad_lines_failures_retry_and_mhtml(site, tmp_pa
     check = run_boxcrawl("check-derived", "--features", out / "feature-derived")
     assert "0/3 have mismatching derived features" in check.stdout
 
-    # MHTML reloaded offline: URL features describe the original URL; distilled by the Python fallback
+    # MHTML reloaded offline: URL features describe the original URL; Chrome's distiller is given the snapshot
     (site.root / "story-0.html").unlink()  # offline: the live page is gone
     run_boxcrawl("distill", "--out", out, "--load-mhtml", *QUICK)
     m = read(out / "2.mfeature")
     assert m["features"]["url"] == f"{site.url}/story-0.html"
     assert m["features"]["numElements"] == feature["features"]["numElements"]
     md = read(out / "2.mdfeature")
-    assert md["distiller"] == "readability-lxml" and "Story number 0" in md["features"]["innerText"]
-    assert "file://" in md["distill_error"]
+    assert md["distiller"] == "chrome-dom-distiller" and "Story number 0" in md["features"]["innerText"]
+    assert md["article_bytes"] == read(out / "2.dfeature")["article_bytes"] > 1000
     assert (out / "2-mdistilled.png").exists()
     run_boxcrawl("distill", "--out", out, "--write-index")
     check = run_boxcrawl("check-derived", "--features", out / "mfeature-derived", "--from-mhtml")
     assert "0/3 have mismatching derived features" in check.stdout
-    compare = run_boxcrawl("check-distilled-mhtml", "--dir", out, check=False)
-    assert "0/0 have different distilled content from mhtml, 3 were distilled by different distillers" in compare.stdout
+    compare = run_boxcrawl("check-distilled-mhtml", "--dir", out)
+    assert compare.stdout.splitlines()[-1] == "0/3 have different distilled content from mhtml"
     # an MHTML that cannot be reloaded is a recorded failure, not a crash
     (out / "5.mhtml").write_bytes(b"From: <Saved by Blink>\r\n\r\ngarbage without any html")
     (out / "5.mfeature").unlink()
@@ -174,6 +176,9 @@ def test_distiller_failures_are_explicit_and_fall_back(site, tmp_path):
     # Chrome's distiller gets no time: a timeout, recorded; readability-lxml produces the story's reader view
     assert story["distiller"] == "readability-lxml" and story["distillation"] == "ok"
     assert "timeout" in story["distill_error"] and story["article_bytes"] > 1000
+    # the reader view is shown on about:blank; its features name the page it is the article of
+    assert read(out / "1.dfeature")["features"]["url"] == f"{site.url}/story-1.html"
+    assert read(out / "1.dfeature")["article_bytes"] == story["article_bytes"]
     # the reader view's own style applies (a padded column): the left 30 px of the screenshot are blank
     shot = Image.open(out / "1-distilled.png").convert("L")
     assert shot.crop((0, 0, 30, shot.height)).getextrema() == (255, 255)
@@ -225,19 +230,65 @@ def test_desktop_distillable_only_leaves_consistent_files(site, tmp_path):
     assert read(out / "index") == []
 
 
-def test_mobile_emulation_uses_the_device_preset(site, tmp_path):
+def test_mobile_emulation_uses_the_device_preset_in_the_originals_window(site, tmp_path):
+    (site.root / "responsive.html").write_text(
+        article("responsive").replace("<head>", "<head><meta name='viewport' content='width=device-width'>")
+    )
     out = tmp_path / "out"
-    run_boxcrawl("distill", "--out", out, f"{site.url}/story-3.html", f"{site.url}/ua.html", "--emulate-mobile", *QUICK)
+    urls = [f"{site.url}/story-3.html", f"{site.url}/ua.html", f"{site.url}/responsive.html"]
+    run_boxcrawl("distill", "--out", out, *urls, "--emulate-mobile", *QUICK)
     ua = read(out / "1.feature")["features"]["title"]
     assert "Nexus 5" in ua and "Mobile" in ua and "Chrome/156.0.0.0" not in ua and "Chrome/1" in ua
-    assert Image.open(out / "0.png").size == (360 * 3, 640 * 3)
+    # the original's 400x800 window, at the device's scale, for the page and its distilled view
+    assert Image.open(out / "0.png").size == (400 * 3, 800 * 3)
+    assert Image.open(out / "0-distilled.png").size == (400 * 3, 800 * 3)
     assert read(out / "0.info")["mobile"] == "Nexus 5"
     assert read(out / "0.feature")["native"]["source"] == "boxcrawl-native-js"
     assert read(out / "0.info")["distillation"] == "ok"
+    # Blink's rule: a viewport meta with width=device-width makes a page mobile-friendly, under emulation only
+    assert read(out / "2.feature")["native"]["is_mobile_friendly"] is True
+    assert read(out / "0.feature")["native"]["is_mobile_friendly"] is False
+    desktop = tmp_path / "desktop"
+    run_boxcrawl("distill", "--out", desktop, urls[2], "--skip-distillation", *QUICK)
+    assert read(desktop / "0.feature")["native"]["is_mobile_friendly"] is False
+    # --desktop-distillable-only drops it, and says why
+    dropped = tmp_path / "dropped"
+    run_boxcrawl("distill", "--out", dropped, urls[2], "--emulate-mobile", "--desktop-distillable-only", *QUICK)
+    assert read(dropped / "0.info")["skipped"] == "mobile-friendly" and not (dropped / "0.png").exists()
+    # the device's own viewport on request
+    own = tmp_path / "own"
+    run_boxcrawl("distill", "--out", own, urls[0], "--emulate-mobile", "--mobile-window", "device", *QUICK)
+    assert Image.open(own / "0.png").size == (360 * 3, 640 * 3)
     bad = run_boxcrawl(
         "distill", "--out", tmp_path / "o2", "http://x.test/", "--emulate-mobile", "Nokia 3310", check=False
     )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_check_distilled_mhtml_compares_chrome_with_chrome_and_finds_a_page_that_changed(site, tmp_path):
+    """Live pages and their snapshots both go through Chrome's distiller, so the check compares real pairs;
+    a page whose article differs on every load (here a random number written by a script) is reported: the
+    live distillation loads the page again, the snapshot holds the first load."""
+    (site.root / "changing.html").write_text(
+        article("changing").replace(
+            "</article>",
+            "<p id='n'>unset</p></article><script>document.getElementById('n').textContent = "
+            "'Edition ' + crypto.getRandomValues(new Uint32Array(2)).join('-');</script>",
+        )
+    )
+    for i in range(8, 11):
+        (site.root / f"story-{i}.html").write_text(article(f"Story number {i}"), encoding="utf-8")
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(f"{site.url}/story-{i}.html\n" for i in range(11)) + f"{site.url}/changing.html\n")
+    out = tmp_path / "out"
+    run_boxcrawl("distill", "--out", out, "--urls-file", urls, "--save-mhtml", *QUICK)
+    run_boxcrawl("distill", "--out", out, "--load-mhtml", *QUICK)
+    assert all(read(out / f"{i}.mdfeature")["distiller"] == "chrome-dom-distiller" for i in range(12))
+    proc = run_boxcrawl("check-distilled-mhtml", "--dir", out, check=False)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[-1] == "1/12 have different distilled content from mhtml"
+    assert "11: different distilled content from character" in proc.stdout
+    assert proc.stdout.count("Edition ") == 2  # both texts, from where they part
 
 
 def test_flag_rules_give_one_line_errors(site, tmp_path):

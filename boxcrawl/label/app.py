@@ -6,6 +6,15 @@ API
 - `POST /api/label`              `{"index": I, "good": 1|0|2|-1|null, "labeler": NAME}`; answers once committed
 - `GET  /images/NAME`            a screenshot an entry names, from the data dir itself
 
+The original labeling server's protocol, for its clients and scripts (same semantics, on the same store):
+- `POST /message`                `{"action": "getData"}` -> `{"response": {"data": [entries], "nextId": N}}`;
+                                 `{"action": "update", "data": ENTRY}` sets the label of the entry with that url
+                                 (and index, when given) to ENTRY's `good`, or resets it when `good` is absent
+- `GET  /getupdates?nextId=N`    `{"response": {"data", "updates": [{"index", "id", "entry"}], "nextId"}}`:
+                                 the updates from N on; `data` (the whole list) instead when the client is more
+                                 than 500 updates behind; both null when nothing changed
+Entries there are the index records with their `good`, as the original kept them; update ids count from 0.
+
 A malformed request (a number out of range, a body that is not the JSON asked for, a path no entry names) gets
 a 4xx with one short `{"error": ...}`; nothing a client sends may end in a 500. The only redirect is the
 token link's (security.py), to a path on this server.
@@ -37,6 +46,7 @@ log = logging.getLogger("boxcrawl.label")
 DB_FILE = "labels.sqlite"
 MAX_BODY = 16 * 1024
 MAX_UPDATES = 2000  # a client further behind than this reloads everything
+ORIGINAL_UPDATES = 500  # the original server's update window (a deque of 500)
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what SQLite stores in an INTEGER column
 _DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also take "+1", " 1", "1_0", "٣"
 _NOT_IN_NAMES = {"Cc", "Cs", "Zl", "Zp"}  # controls, lone surrogates, line and paragraph separators
@@ -59,6 +69,47 @@ def _whole_number(text: str | None, name: str, low: int = 0, high: int = INT64_M
     if text is None or not _DIGITS.fullmatch(text) or not low <= int(text) <= high:
         raise BadRequest(f"{name} must be a whole number from {low} to {high}")
     return int(text)
+
+
+async def _json_body(request: Request) -> dict:
+    """The request's JSON object, read up to MAX_BODY; BadRequest for anything else."""
+    declared = request.headers.get("content-length", "").lstrip("0")  # the server checked it is digits
+    if len(declared) > 9 or (declared.isdigit() and int(declared) > MAX_BODY):
+        raise BadRequest("request body too large")  # refused before reading any of it
+    body = b""
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise BadRequest("request body too large")
+    except ClientDisconnect:
+        raise BadRequest("request body incomplete") from None
+    try:
+        # NaN and Infinity are not JSON; a number past Python's digit limit or nesting past its recursion
+        # limit is a ValueError or RecursionError rather than a JSONDecodeError.
+        data = json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise BadRequest("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body must be a JSON object")
+    return data
+
+
+def _good(good) -> int | None:
+    if good is not None and (type(good) is not int or good not in LABEL_NAMES):  # not 1.0, not true
+        raise BadRequest("'good' must be 1 (good), 0 (bad), 2 (good with mistakes), -1 (error) or null (reset)")
+    return good
+
+
+def _labeler(labeler) -> str:
+    if (
+        not isinstance(labeler, str)
+        or not labeler.strip()
+        or len(labeler) > 64
+        or any(unicodedata.category(c) in _NOT_IN_NAMES for c in labeler)
+    ):
+        raise BadRequest("'labeler' must be a name of 1-64 printable characters")
+    return labeler.strip()
 
 
 def _refuse_constant(name: str):
@@ -133,15 +184,18 @@ class LabelApp:
 
     def archive_records(self) -> list[dict]:
         labels = self.store.labels()
-        records = []
-        for e in self.entries:
-            # The whole index record, as the original server archived whole entries (features-csv joins on id or url).
-            rec = {k: v for k, v in e.record.items() if k not in ("good", "labeler", "labeled_at")}
-            label = labels.get(e.index)
-            if label is not None and label.url == e.url:
-                rec.update(good=label.good, labeler=label.labeler, labeled_at=label.at)
-            records.append(rec)
-        return records
+        return [self._record(e, labels.get(e.index), who=True) for e in self.entries]
+
+    @staticmethod
+    def _record(entry: Entry, label, who: bool) -> dict:
+        """The whole index record with its label, as the original server kept entries (features-csv joins on id
+        or url); `who` adds the labeler and time, as archives carry them."""
+        record = {k: v for k, v in entry.record.items() if k not in ("good", "labeler", "labeled_at")}
+        if label is not None and label.url == entry.url:
+            record["good"] = label.good
+            if who:
+                record.update(labeler=label.labeler, labeled_at=label.at)
+        return record
 
     def archive_now(self, force: bool = False) -> Path | None:
         seq = self.store.last_seq()
@@ -239,38 +293,67 @@ class LabelApp:
         return JSONResponse(label.as_json())
 
     async def _parse_label(self, request: Request) -> tuple[int, int | None, str]:
-        declared = request.headers.get("content-length", "").lstrip("0")  # the server checked it is digits
-        if len(declared) > 9 or (declared.isdigit() and int(declared) > MAX_BODY):
-            raise BadRequest("request body too large")  # refused before reading any of it
-        body = b""
-        try:
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > MAX_BODY:
-                    raise BadRequest("request body too large")
-        except ClientDisconnect:
-            raise BadRequest("request body incomplete") from None
-        try:
-            # NaN and Infinity are not JSON; a number past Python's digit limit or nesting past its recursion
-            # limit is a ValueError or RecursionError rather than a JSONDecodeError.
-            data = json.loads(body, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError):
-            raise BadRequest("body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise BadRequest("body must be a JSON object")
+        data = await _json_body(request)
         index, good, labeler = data.get("index"), data.get("good"), data.get("labeler")
         if type(index) is not int or not INT64_MIN <= index <= INT64_MAX:
             raise BadRequest("'index' must be a 64-bit integer")
-        if good is not None and (type(good) is not int or good not in LABEL_NAMES):  # not 1.0, not true
-            raise BadRequest("'good' must be 1 (good), 0 (bad), 2 (good with mistakes), -1 (error) or null (reset)")
-        if (
-            not isinstance(labeler, str)
-            or not labeler.strip()
-            or len(labeler) > 64
-            or any(unicodedata.category(c) in _NOT_IN_NAMES for c in labeler)
-        ):
-            raise BadRequest("'labeler' must be a name of 1-64 printable characters")
-        return index, good, labeler.strip()
+        return index, _good(good), _labeler(labeler)
+
+    # -- the original server's protocol -----------------------------------------------------------------
+    def original_entries(self) -> list[dict]:
+        labels = self.store.labels()
+        return [self._record(e, labels.get(e.index), who=False) for e in self.entries]
+
+    async def message(self, request: Request) -> Response:
+        try:
+            data = await _json_body(request)
+            action = data.get("action")
+            if action == "getData":
+                seq = self.store.last_seq()  # read first, as /api/entries does
+                return JSONResponse({"response": {"data": self.original_entries(), "nextId": seq}})
+            if action != "update":
+                raise BadRequest("'action' must be getData or update")
+            entry = data.get("data")
+            if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+                raise BadRequest("'data' must be an entry with its url")
+            good = _good(entry.get("good"))
+            labeler = _labeler(entry.get("labeler", "message-api"))
+        except BadRequest as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        target = self._entry_for(entry["url"], entry.get("index"))
+        if target is None:
+            return JSONResponse({"error": "no entry with that url"}, status_code=404)
+        self.store.set_label(target.index, target.url, good, labeler)  # committed when this returns
+        return JSONResponse({"response": "ok"})
+
+    def _entry_for(self, url: str, index) -> Entry | None:
+        """The entry an update names: by index and url when it gives both, else by url (the first of that url;
+        the original's url map let duplicates collide)."""
+        if type(index) is int and index in self.by_index and self.by_index[index].url == url:
+            return self.by_index[index]
+        return next((e for e in self.entries if e.url == url), None)
+
+    async def get_updates(self, request: Request) -> Response:
+        try:
+            next_id = _whole_number(request.query_params.get("nextId"), "nextId")
+        except BadRequest as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        last = self.store.last_seq()  # update k (from 0) is event seq k + 1
+        data = updates = None
+        if next_id < last:
+            events = self.store.events_since(next_id, ORIGINAL_UPDATES + 1)
+            if len(events) > ORIGINAL_UPDATES:
+                data = self.original_entries()
+            else:
+                labels = self.store.labels()  # each update carries the entry as it is now, as the original's did
+                updates = [
+                    {"index": ev.index, "id": ev.seq - 1, "entry": self._record(entry, labels.get(ev.index), who=False)}
+                    for ev in events
+                    if (entry := self.by_index.get(ev.index)) is not None
+                ]
+        return JSONResponse(
+            {"response": {"data": data, "updates": updates, "nextId": last}}, headers={"Cache-Control": "no-store"}
+        )
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"ok": True, "entries": len(self.entries), "seq": self.store.last_seq()})
@@ -286,6 +369,8 @@ class LabelApp:
                 Route("/api/updates", self.updates),
                 Route("/api/label", self.set_label, methods=["POST"]),
                 Route("/api/health", self.health),
+                Route("/message", self.message, methods=["POST"]),
+                Route("/getupdates", self.get_updates),
                 Route("/favicon.ico", lambda request: Response(status_code=204)),
             ],
             lifespan=self.lifespan,

@@ -4,6 +4,10 @@
 - Host header must name the loopback server when it is bound there (no DNS-rebinding from a web page).
 - State-changing requests carry the page's CSRF token in a header and a JSON content type, and a
   same-origin `Origin` when the browser sends one: a cross-site form or fetch cannot do all three.
+  The original protocol's `POST /message` is for scripts and the original's own client, which know no
+  token: there a request that carries no sign of a browser (no Origin, Cookie or Sec-Fetch-* header) needs
+  only the JSON content type, which no cross-site page can send without a CORS preflight this server
+  never answers.
 - The one redirect (the printed token link, to drop the token from the address bar) goes to a path on this
   server, never to a host taken from the request.
 """
@@ -19,6 +23,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 TOKEN_COOKIE = "boxcrawl_label_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SCRIPT_PATHS = {"/message"}  # the original server's protocol: clients without the page's CSRF token
 
 
 def is_loopback(host: str) -> bool:
@@ -100,7 +105,9 @@ class SecurityMiddleware:
             origin = headers.get("origin")
             if origin is not None and origin not in {f"http://{host}", f"https://{host}"}:
                 return _error(403, "cross-origin request refused")
-            if not _same(headers.get(CSRF_HEADER), self.csrf_token):
+            from_browser = origin is not None or "cookie" in headers or any(k.startswith("sec-fetch-") for k in headers)
+            script = scope["path"] in SCRIPT_PATHS and not from_browser
+            if not script and not _same(headers.get(CSRF_HEADER), self.csrf_token):
                 return _error(403, "missing or wrong CSRF token; reload the page")
             if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
                 return _error(415, "expected Content-Type: application/json")

@@ -44,6 +44,10 @@ class Summary:
     seconds: float = 0.0
     failures: list = field(default_factory=list)
 
+    def count(self, distiller: str | None) -> None:
+        key = distiller or "failed"
+        self.distillers[key] = self.distillers.get(key, 0) + 1
+
     def line(self) -> str:
         per = self.seconds / max(1, self.processed + self.failed)
         dist = ", ".join(f"{k} {v}" for k, v in sorted(self.distillers.items())) or "none"
@@ -280,6 +284,7 @@ class Runner:
         d = await distill(context, cap.final_url or entry.url, cap.html, opts)
         atomic_write_bytes(out.path(i, "-distilled.png"), d.screenshot)
         write_features(out, entry, "dfeature", self._distilled_record(entry, d))
+        self.summary.count(d.distiller)
         info.update(
             distilled=str(out.path(i, "-distilled.png")),
             distiller=d.distiller,
@@ -310,12 +315,12 @@ class Runner:
             d = await distill(context, snapshot.url, cap.html, opts)
         atomic_write_bytes(out.path(i, "-mdistilled.png"), d.screenshot)
         write_features(out, entry, "mdfeature", self._distilled_record(entry, d))
+        self.summary.count(d.distiller)
         return None
 
     def _distilled_record(self, entry: Entry, d: Distilled) -> dict:
         """`.dfeature` / `.mdfeature`: the reader view's raw features, which distiller made it, and the
         article's own size (the view's #content, without the viewer's text) that long-article labels use."""
-        self.summary.distillers[d.distiller or "failed"] = self.summary.distillers.get(d.distiller or "failed", 0) + 1
         return _feature_record(
             entry,
             d.features,

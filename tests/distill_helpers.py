@@ -7,6 +7,18 @@ from dataclasses import dataclass
 
 from boxcrawl.commands import main
 
+# The 48 derived names in calculate_derived_features.py's order (written down from the original; the main
+# CSV's header is `good` and these).
+DERIVED = (
+    "id sin openGraph forum index search view archive asp phpbb php pathLength domain pathComponents "
+    "slugDetector pathNumbers lastSegmentLength visibleRatio visiblePPRERatio PPRERatio anchorPPRERatio "
+    "innerTextLength textContentLength innerHtmlLength innerTextLengthRatio textContentLengthRatio "
+    "innerTexttextContentLengthRatio innerTextWordCount textContentWordCount innerhtmlWordCount "
+    "innerTextWordCountRatio textContentWordCountRatio innerTexttextContentWordCountRatio textCount "
+    "passwordCount formCount anchorCount elementCount anchorRatio mozScore mozScoreAllLinear "
+    "mozScoreAllSqrt numAnchors numElements numForms numPPRE numPasswordInput numTextInput"
+).split()
+
 
 @dataclass
 class Result:

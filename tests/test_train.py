@@ -6,21 +6,11 @@ import json
 import numpy as np
 import pytest
 from conftest import run_boxcrawl
+from distill_helpers import DERIVED
 
 from boxcrawl.train.dataset import DatasetError, read_labelled_csv
 from boxcrawl.train.fit import NEVER, fit_adaboost, margins, to_chrome_model
 from boxcrawl.train.model import V1_FEATURES, AdaBoostModel
-
-# write_features_csv's main-file header: `good`, then the 48 derived names in calculate_derived_features order.
-DERIVED = (
-    "id sin openGraph forum index search view archive asp phpbb php pathLength domain pathComponents "
-    "slugDetector pathNumbers lastSegmentLength visibleRatio visiblePPRERatio PPRERatio anchorPPRERatio "
-    "innerTextLength textContentLength innerHtmlLength innerTextLengthRatio textContentLengthRatio "
-    "innerTexttextContentLengthRatio innerTextWordCount textContentWordCount innerhtmlWordCount "
-    "innerTextWordCountRatio textContentWordCountRatio innerTexttextContentWordCountRatio textCount "
-    "passwordCount formCount anchorCount elementCount anchorRatio mozScore mozScoreAllLinear "
-    "mozScoreAllSqrt numAnchors numElements numForms numPPRE numPasswordInput numTextInput"
-).split()
 
 
 def synthetic_pages(n, seed=0):

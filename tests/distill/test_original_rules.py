@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from distill_helpers import DERIVED
 from distill_helpers import cli as run_boxcrawl
 from test_offline_commands import LONG_ARTICLE, SHORT_ARTICLE, raw, read_csv
 
@@ -14,16 +15,6 @@ from boxcrawl.distill.scoring import load_scorer, score_record
 from boxcrawl.distill.store import entry_id
 
 DATA = Path(__file__).parent.parent / "data" / "distill"
-# The 48 derived names in the original's order (calculate_derived_features.py).
-DERIVED = (
-    "id sin openGraph forum index search view archive asp phpbb php pathLength domain pathComponents "
-    "slugDetector pathNumbers lastSegmentLength visibleRatio visiblePPRERatio PPRERatio anchorPPRERatio "
-    "innerTextLength textContentLength innerHtmlLength innerTextLengthRatio textContentLengthRatio "
-    "innerTexttextContentLengthRatio innerTextWordCount textContentWordCount innerhtmlWordCount "
-    "innerTextWordCountRatio textContentWordCountRatio innerTexttextContentWordCountRatio textCount "
-    "passwordCount formCount anchorCount elementCount anchorRatio mozScore mozScoreAllLinear mozScoreAllSqrt "
-    "numAnchors numElements numForms numPPRE numPasswordInput numTextInput"
-).split()
 NUM_ELEMENT = "numElements numAnchors anchorRatio numForms numTextInput numPasswordInput numPPRE".split()
 # Each group file: `good`, then the group's names that the header has, in the group's order. The
 # visibleElement and entries groups name features the 48 no longer have, so their files hold `good` alone;

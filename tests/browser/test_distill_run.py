@@ -12,7 +12,7 @@ import time
 import pytest
 from distill_helpers import cli as run_boxcrawl
 from PIL import Image
-from site_server import SiteServer
+from site_server import Handler, SiteServer
 
 pytestmark = pytest.mark.browser
 
@@ -132,7 +132,9 @@ def test_distill_end_to_end_with_bad_lines_failures_retry_and_mhtml(site, tmp_pa
 
     # MHTML reloaded offline: URL features describe the original URL; Chrome's distiller is given the snapshot
     (site.root / "story-0.html").unlink()  # offline: the live page is gone
+    before = len(Handler.seen_paths)
     run_boxcrawl("distill", "--out", out, "--load-mhtml", *QUICK)
+    assert Handler.seen_paths[before:] == []  # not one request reached the site
     m = read(out / "2.mfeature")
     assert m["features"]["url"] == f"{site.url}/story-0.html"
     assert m["features"]["numElements"] == feature["features"]["numElements"]

@@ -38,6 +38,7 @@ from .optout.policy import PageCheck
 from .politeness.gate import HostGate, retry_after_seconds
 from .politeness.robots import RobotsPolicy, RobotsUnavailable
 from .records import Outcome, RenderedPage
+from .urllist import UrlLine
 from .write.rows import build_rows
 from .write.shards import DatasetWriter
 
@@ -61,6 +62,7 @@ class CrawlStats:
     visible: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False  # stopped by SIGINT/SIGTERM before the crawl was finished
+    time_limit_reached: bool = False  # stopped by --time-limit
     write_seconds: float = 0.0  # spent committing shards
     waiting_on: tuple[str, ...] = ()  # hosts whose politeness delay holds tabs back right now
     fleet: dict[str, int] | None = None  # with a shared frontier: the whole crawl's counts at the end
@@ -140,7 +142,7 @@ class Crawler:
                 )
                 self._install_signals()
                 if self.cfg.time_limit:
-                    asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop)
+                    asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop, True)
                 extender = asyncio.create_task(self._extend_leases(frontier, writer))
                 ticker = asyncio.create_task(self._tick())
                 try:
@@ -216,9 +218,13 @@ class Crawler:
                 except Exception as exc:  # noqa: BLE001 - a missed beat only risks a lease; log it
                     log.warning("could not extend leases: %s", exc)
 
-    def stop(self) -> None:
-        """Finish the pages in flight, commit them, return the rest to the queue."""
-        self.stats.interrupted = True
+    def stop(self, time_limit: bool = False) -> None:
+        """Finish the pages in flight, commit them, return the rest to the queue. A signal is an interruption
+        (exit code 130); the --time-limit is a stop the user asked for (the run ends as done)."""
+        if time_limit:
+            self.stats.time_limit_reached = True
+        else:
+            self.stats.interrupted = True
         self._stopping.set()
 
     def _install_signals(self) -> None:
@@ -362,14 +368,18 @@ class Crawler:
         self.on_progress(s)
 
 
-def validate_seeds(urls: list[str], guard: NetworkGuard) -> list[str]:
-    """Normalise seeds; raise BadURL with a one-line reason for the first bad one."""
-    seeds = []
-    for url in urls:
-        seed = normalize(url)
+def usable_seeds(lines: list[UrlLine], guard: NetworkGuard) -> tuple[list[str], list[str]]:
+    """The normalised URLs the guard lets through, in order, without repeats; and one line per URL refused,
+    naming where it was given (`FILE:LINE`)."""
+    seeds, refused = [], []
+    for line in lines:
         try:
+            seed = normalize(line.url)
             guard.check(seed)
-        except Refused as exc:
-            raise BadURL(f"{url}: {exc}") from None
+        except (BadURL, Refused) as exc:
+            refused.append(
+                f"{line.where()}: {exc}" if isinstance(exc, BadURL) else f"{line.where()}: {line.url[:200]}: {exc}"
+            )
+            continue
         seeds.append(seed)
-    return list(dict.fromkeys(seeds))
+    return list(dict.fromkeys(seeds)), refused

@@ -70,7 +70,9 @@ def print_summary(stats, out: Path) -> None:
         table.add_row(name, str(value))
     Console().print(table)
     if stats.interrupted:
-        Console().print("stopped early: run the same command again to resume")
+        Console().print("interrupted: run the same command again to resume")
+    elif stats.time_limit_reached:
+        Console().print("time limit reached: run the same command again to go on")
 
 
 def _fleet_rows(fleet: dict | None) -> list[tuple[str, str]]:

@@ -3,10 +3,16 @@
 # write the dataset and its gallery, print where they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DOCS=/usr/share/doc/python3.11/html
+# python3-doc links /usr/share/doc/python3/html to the docs of the version it belongs to (python3.11, 3.12...)
+DOCS=${DOCS:-/usr/share/doc/python3/html}
 OUT=${OUT:-demo-out}
 PAGES=${PAGES:-50}
-[ -d "$DOCS" ] || scripts/bootstrap.sh python3-doc
+[ -f "$DOCS/tutorial/index.html" ] || scripts/bootstrap.sh python3-doc
+if [ ! -f "$DOCS/tutorial/index.html" ]; then
+    echo "make demo: no Python documentation at $DOCS (install python3-doc, or pass DOCS=/path/to/html)" >&2
+    exit 2
+fi
+DOCS=$(readlink -f "$DOCS")
 
 PORT=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 -m http.server --bind 127.0.0.1 --directory "$DOCS" "$PORT" >/dev/null 2>&1 &

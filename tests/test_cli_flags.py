@@ -1,4 +1,5 @@
-"""Every subcommand rejects a bad flag value with exit code 2 and a line naming the flag, before doing any work."""
+"""Every subcommand rejects a bad flag value with exit code 2 and one line naming the flag, before doing any
+work: no usage dump first, a "did you mean" where the mistake is close to something valid."""
 
 import pytest
 
@@ -25,6 +26,9 @@ BAD_FLAGS = [
     (["eval-visibility", "suite", "--docs", "-3"], "--docs", "expected a number >= 0"),
     (["features-csv", "--min-bytes", "many"], "--min-bytes", "expected a whole number"),
     (["readerable", "x.html", "--min-score", "-1"], "--min-score", "expected a number >= 0"),
+    (["render", "http://127.0.0.1/", "--out", "o", "--viewport", "512"], "--viewport", "expected WIDTHxHEIGHT"),
+    (["crawl", "http://127.0.0.1/", "--out", "o", "--scope", "site"], "--scope", "invalid choice: 'site'"),
+    (["render", "http://127.0.0.1/", "--out", "o", "--image-format", "gif"], "--image-format", "invalid choice"),
 ]
 
 
@@ -36,7 +40,34 @@ def test_bad_flag_value_is_one_usage_line(argv, flag, message, capsys, tmp_path,
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    last = err.strip().splitlines()[-1]
-    assert last.startswith(f"boxcrawl {argv[0]}: error: argument {flag}"), err
-    assert message in last, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"boxcrawl {argv[0]}: error: argument {flag}"), err
+    assert message in err and err.rstrip().endswith(f"(see boxcrawl {argv[0]} --help)"), err
     assert not (tmp_path / "o").exists(), "nothing is created for a refused command"
+
+
+USAGE_MISTAKES = [
+    (["render", "http://127.0.0.1/"], "the following arguments are required: --out"),
+    (
+        ["crawl", "http://127.0.0.1/", "--out", "o", "--maxpages", "3"],
+        "unrecognized arguments: --maxpages 3; did you mean --max-pages?",
+    ),
+    (
+        ["render", "http://127.0.0.1/", "--out", "o", "--tabz", "2", "--quite"],
+        "--tabz: did you mean --tabs?; --quite: did you mean --quiet?",
+    ),
+    (["crawl", "http://127.0.0.1/", "--out", "o", "--scope", "hots"], "did you mean 'host'?"),
+    (["crawll", "http://127.0.0.1/"], "did you mean 'crawl'?"),
+    (["distill", "--out", "o", "--emulate-mobile", "Nexus5"], "did you mean 'Nexus 5'?"),
+]
+
+
+@pytest.mark.parametrize("argv,message", USAGE_MISTAKES, ids=[" ".join(a[:1] + a[-2:]) for a, _ in USAGE_MISTAKES])
+def test_usage_mistakes_are_one_line_with_a_hint(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1, err
+    assert message in err, err
+    assert not (tmp_path / "o").exists()

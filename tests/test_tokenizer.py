@@ -74,3 +74,21 @@ def test_bad_tokenizer_path_is_a_clear_error(tmp_path):
         load_tokenizer(str(bad))
     with pytest.raises(TokenizerError):
         load_tokenizer(str(tmp_path / "nope" / "x.bin"))
+
+
+def test_hub_names_come_from_the_local_cache_only(tmp_path, tok, monkeypatch):
+    """A hub name is read from the Hugging Face cache's layout; one that is not there is one clear error at
+    once, not a minute of download retries: nothing downloads at run time."""
+    from huggingface_hub import constants
+
+    snapshot = tmp_path / "hub" / "models--someorg--tiny-bert" / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    tok._tokenizer.save(str(snapshot / "tokenizer.json"))
+    (tmp_path / "hub" / "models--someorg--tiny-bert" / "refs").mkdir()
+    (tmp_path / "hub" / "models--someorg--tiny-bert" / "refs" / "main").write_text("0123abcd")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    loaded = load_tokenizer("someorg/tiny-bert")
+    assert loaded.name == "someorg/tiny-bert" and loaded("hello tokenization").ids == [7592, 19204, 3989]
+    for name in ("someorg/not-cached", "nosuch"):
+        with pytest.raises(TokenizerError, match="not in the local Hugging Face cache"):
+            load_tokenizer(name)

@@ -37,7 +37,7 @@ from .floor import pool_floor, strict_floor
 NO_POLITENESS = PolitenessConfig(host_concurrency=1000, host_delay=0.0, robots=False)
 
 SITES = {
-    "python3-doc": Path("/usr/share/doc/python3.11/html"),
+    "python3-doc": Path("/usr/share/doc/python3/html"),  # python3-doc links it to its versioned folder
     "postgresql-doc-15": Path("/usr/share/doc/postgresql-doc-15/html"),
 }
 

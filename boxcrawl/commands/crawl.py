@@ -7,8 +7,16 @@ from pathlib import Path
 
 from ..frontier.urls import SCOPES
 from .argtypes import number, whole_number
-from .errors import CLIError
-from .options import add_fleet_options, add_render_options, add_worker_identity, crawl_config
+from .errors import CLIError, exit_code
+from .options import (
+    add_fleet_options,
+    add_render_options,
+    add_worker_identity,
+    crawl_config,
+    make_out_dir,
+    report_skipped,
+    url_list,
+)
 
 
 def register(sub) -> None:
@@ -64,19 +72,6 @@ def register(sub) -> None:
     worker.set_defaults(run=lambda args: run(args, follow_links=True, worker=True))
 
 
-def read_urls(positional: list[str], path: Path | None) -> list[str]:
-    urls = list(positional)
-    if path is not None:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise CLIError(f"cannot read {path}: {exc.strerror}") from None
-        urls += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-    if not urls:
-        raise CLIError("no URLs given")
-    return urls
-
-
 def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> int:
     import asyncio
     import dataclasses
@@ -84,13 +79,12 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     import redis
 
     from ..browser.chromium import ChromiumNotFound, find_chromium
-    from ..crawl import Crawler, OutputLocked, validate_seeds
+    from ..crawl import Crawler, OutputLocked, usable_seeds
     from ..egress.guard import NetworkGuard
     from ..extract.tokenizer import TokenizerError
     from ..fleet.workers import WorkerIdInUse
     from ..frontier.open import check_spec, describe, is_redis
     from ..frontier.redis import FrontierUnavailable
-    from ..frontier.urls import BadURL
     from ..optout.policy import OptOutConfig
     from ..progress import CrawlProgress, print_summary
     from ..write.card import write_card
@@ -101,9 +95,9 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
         settings = crawl_settings(args.frontier, args.wait)  # a wrong password fails at once
         urls, scope_seeds = [], settings["seeds"]
     elif follow_links:
-        urls = read_urls(args.seeds, args.seeds_file)
+        urls = url_list(args.seeds, args.seeds_file)
     else:
-        urls = read_urls(args.urls, args.urls_file)
+        urls = url_list(args.urls, args.urls_file)
     cfg = crawl_config(args, follow_links)
     if worker:  # the crawl's scope, limit and opt-out settings, whatever this worker's flags say
         cfg = dataclasses.replace(cfg, scope=settings["scope"], max_pages=settings["max_pages"])
@@ -112,9 +106,13 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     try:
         check_spec(cfg.frontier)
         find_chromium(cfg.browser.chromium)
-        seeds = validate_seeds(urls, NetworkGuard(cfg.browser.allow_hosts))
-    except (BadURL, ChromiumNotFound, FrontierUnavailable) as exc:
+    except (ChromiumNotFound, FrontierUnavailable) as exc:
         raise CLIError(str(exc)) from None
+    seeds: list[str] = []
+    if not worker:  # a worker's seeds are the crawl's
+        seeds, refused = usable_seeds(urls, NetworkGuard(cfg.browser.allow_hosts))
+        report_skipped(refused, left=len(seeds))
+    make_out_dir(cfg.out)
     if follow_links and not worker and is_redis(cfg.frontier):
         save_crawl(cfg.frontier, cfg.scope, seeds, cfg.max_pages, dataclasses.asdict(cfg.opt_out_config))
     with CrawlProgress(enabled=not args.quiet) as progress:
@@ -130,4 +128,4 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
             ) from None
     print_summary(stats, Path(cfg.out))
     write_card(cfg.out)
-    return 0
+    return exit_code(stats.failed, stats.interrupted)

@@ -12,11 +12,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .argtypes import host_list, number, size, whole_number
-from .errors import CLIError
-from .options import add_chromium, add_opt_out_options, opt_out_config
+from .errors import CLIError, exit_code
+from .options import (
+    add_chromium,
+    add_opt_out_options,
+    make_out_dir,
+    opt_out_config,
+    refuse_non_folder,
+    url_list,
+)
 
 if TYPE_CHECKING:
-    from ..distill.store import UrlLine
+    from ..urllist import UrlLine
 
 # Chrome's --reader-mode-heuristics values; `score_record` in boxcrawl/distill/scoring.py implements each one.
 # Spelled out here so that building the parser does not import the model code.
@@ -233,23 +240,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _url_lines(args: argparse.Namespace) -> list[UrlLine] | None:
-    """The URLs given on the command line or in --urls-file; None when neither was given."""
-    from ..distill.store import read_url_lines
-
-    if args.urls:
-        text, source = "\n".join(args.urls), "argv"
-    elif args.urls_file:
-        try:
-            text = args.urls_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CLIError(f"cannot read {args.urls_file}: {getattr(exc, 'strerror', None) or exc}") from None
-        source = str(args.urls_file)
-    else:
+    """The URLs given as arguments (they take precedence) or in --urls-file; None when neither was given."""
+    if not args.urls and not args.urls_file:
         return None
-    lines, warnings = read_url_lines(text, source)
-    for w in warnings:
-        print("warning: " + w, file=sys.stderr)
-    return lines
+    return url_list(args.urls, None if args.urls else args.urls_file)
 
 
 def run_distill(args: argparse.Namespace) -> int:
@@ -261,7 +255,7 @@ def run_distill(args: argparse.Namespace) -> int:
     from ..distill.run import Runner
     from ..distill.store import REGISTER, OutDir
 
-    out: Path = args.out
+    out: Path = refuse_non_folder(args.out)
     if args.write_index:
         if not out.is_dir():
             raise CLIError(f"{out}: no such directory")
@@ -285,7 +279,7 @@ def run_distill(args: argparse.Namespace) -> int:
         if any(out.iterdir()) and not (out / REGISTER).exists():
             raise CLIError(f"--force: {out} is not a distill output directory; not deleting it")
         shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    make_out_dir(out)
     store = OutDir(out)
     if lines is not None:
         entries = store.register(lines)
@@ -324,7 +318,7 @@ def run_distill(args: argparse.Namespace) -> int:
     except ChromiumNotFound as exc:
         raise CLIError(str(exc)) from None
     print(summary.line())
-    return 1 if summary.failed else 0
+    return exit_code(summary.failed)
 
 
 def _spawn_jobs(args: argparse.Namespace) -> int:

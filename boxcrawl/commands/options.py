@@ -4,11 +4,18 @@ the fleet and politeness group, and how they become a `CrawlConfig`."""
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import VISIBILITY_METHODS, BrowserConfig, CrawlConfig, PolitenessConfig, SelectConfig, WriteConfig
 from ..frontier.base import DEFAULT_LEASE_SECONDS
 from ..optout.policy import LEVELS, STANDARD, OptOutConfig
 from .argtypes import host_list, number, product_token, size, whole_number
+from .errors import CLIError
+
+if TYPE_CHECKING:
+    from ..urllist import UrlLine
 
 
 def add_chromium(
@@ -251,3 +258,48 @@ def recorded_command(args: argparse.Namespace) -> tuple[str, ...]:
             word = word.replace(frontier, describe(frontier))
         words.append(word)
     return tuple(words)
+
+
+def url_list(arguments: list[str], path: Path | None) -> list[UrlLine]:
+    """URLs given as arguments and in a URL file, through the one reader (boxcrawl/urllist.py); the lines
+    skipped are warned about, and a list with nothing usable left is one error line."""
+    from ..urllist import UrlListError, read_urls
+
+    try:
+        lines, skipped = read_urls(arguments, path)
+    except UrlListError as exc:
+        raise CLIError(str(exc)) from None
+    report_skipped(skipped, left=len(lines))
+    return lines
+
+
+def report_skipped(problems: list[str], left: int) -> None:
+    """One warning line per URL skipped (`FILE:LINE: why`); when none is left, one error line naming the first."""
+    if not left:
+        if not problems:
+            raise CLIError("no URLs given")
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise CLIError(f"no URL left to fetch: {problems[0]}{more}")
+    for problem in problems:
+        print(f"warning: {problem} (skipped)", file=sys.stderr)
+
+
+def refuse_non_folder(path: str | Path, flag: str = "--out") -> Path:
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"{flag} {out}: exists and is not a directory")
+    return out
+
+
+def make_out_dir(path: str | Path, flag: str = "--out") -> Path:
+    """The output folder, created if needed; one error line when it cannot be (a file there, no permission,
+    a read-only or virtual file system) rather than a traceback from deep inside the first write."""
+    out = refuse_non_folder(path, flag)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".boxcrawl-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise CLIError(f"{flag} {out}: cannot write there ({exc.strerror or exc})") from None
+    return out

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 UNLIKELY = re.compile(
@@ -91,10 +93,19 @@ PRESETS = {
 }
 
 
-def parse_html(html: str | bytes):
+@lru_cache(maxsize=1)
+def _html5lib():
     import html5lib
+    from html5lib.constants import DataLossWarning
 
-    return html5lib.parse(html, treebuilder="lxml", namespaceHTMLElements=False)
+    # The lxml tree cannot hold names XML forbids (attributes like `@click` or `[hidden]`): html5lib drops
+    # them with one warning each. Nothing readerable counts depends on them; on real pages it is only noise.
+    warnings.filterwarnings("ignore", category=DataLossWarning)
+    return html5lib
+
+
+def parse_html(html: str | bytes):
+    return _html5lib().parse(html, treebuilder="lxml", namespaceHTMLElements=False)
 
 
 def candidates(doc) -> list:

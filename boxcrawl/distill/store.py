@@ -1,5 +1,5 @@
 """The output directory: the original pipeline's per-entry layout (`<index>.png`, `<index>.feature`, ...),
-atomic writes, the URL list reader and the entry register that keeps entry numbers stable across runs."""
+atomic writes and the entry register that keeps entry numbers stable across runs."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from ..files import atomic_write_json
+from ..urllist import UrlLine
 
 # Per-entry feature files: stem suffix -> what page they describe.
 FEATURE_KINDS = ("feature", "dfeature", "mfeature", "mdfeature")
@@ -24,52 +24,6 @@ def read_json(path: Path):
 def entry_id(url: str) -> str:
     """Stable id of a URL: the first 16 hex digits of its SHA-1 (the same key `crawl` uses for a page)."""
     return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
-
-
-class UrlListError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class UrlLine:
-    line: int  # 0-based line number in the file (the original pipeline's entry index)
-    url: str
-
-
-def read_url_lines(text: str, source: str = "urls") -> tuple[list[UrlLine], list[str]]:
-    """One URL per line; blank lines and `#` comments are skipped, duplicates keep their first line.
-    Returns the URLs and one warning per line that was dropped (invalid or duplicate)."""
-    urls: list[UrlLine] = []
-    warnings: list[str] = []
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(text.splitlines()):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        problem = url_problem(line)
-        if problem:
-            warnings.append(f"{source}:{number + 1}: {problem}: {line[:200]!r} (skipped)")
-            continue
-        if line in seen:
-            warnings.append(f"{source}:{number + 1}: duplicate of line {seen[line] + 1}: {line[:200]!r} (skipped)")
-            continue
-        seen[line] = number
-        urls.append(UrlLine(number, line))
-    return urls, warnings
-
-
-def url_problem(url: str) -> str | None:
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        return f"invalid URL ({exc})"
-    if parts.scheme.lower() not in ("http", "https"):
-        return "not an http(s) URL"
-    if not parts.hostname:
-        return "URL has no host"
-    if any(c.isspace() for c in url):
-        return "URL contains whitespace"
-    return None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ re-tokenized later without re-crawling.
 
 from __future__ import annotations
 
-import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -72,6 +72,9 @@ def _chunks(text: str):
         start = end
 
 
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
+
+
 def _bundled_vocab() -> Path:
     return Path(str(resources.files("boxcrawl.extract") / "data" / "bert-base-uncased-vocab.txt"))
 
@@ -83,7 +86,8 @@ def load_tokenizer(spec: str | None = None) -> PageTokenizer:
     - a path to a HF ``tokenizer.json``
     - a path to a WordPiece ``vocab.txt`` (lower-cased unless the file name contains "cased"
       without "uncased")
-    - any other string: a Hugging Face hub name (needs the network, or a warm HF cache)
+    - any other string: a Hugging Face hub name, read from the local Hugging Face cache; boxcrawl
+      downloads nothing while it runs (a hub download retries for a minute, printing as it goes)
     """
     spec = spec or DEFAULT_TOKENIZER
     if spec == DEFAULT_TOKENIZER:
@@ -102,12 +106,26 @@ def load_tokenizer(spec: str | None = None) -> PageTokenizer:
         lowercase = not ("cased" in name and "uncased" not in name)
         wp = BertWordPieceTokenizer(str(path), lowercase=lowercase)
         return PageTokenizer(wp._tokenizer, str(path))
-    if path.exists() or os.sep in spec:
+    if path.exists():
         raise TokenizerError(f"--tokenizer {spec}: expected a tokenizer.json or a vocab.txt")
+    if not _HUB_ID.fullmatch(spec):  # a path, not a repository name like `org/name`
+        raise TokenizerError(f"--tokenizer {spec}: no such file")
+    from huggingface_hub import try_to_load_from_cache  # tokenizers' own dependency
+
     try:
-        return PageTokenizer(Tokenizer.from_pretrained(spec), spec)
-    except Exception as exc:
-        raise TokenizerError(f"cannot load tokenizer {spec!r} from the hub: {exc}") from None
+        cached = try_to_load_from_cache(spec, "tokenizer.json")
+    except ValueError:  # not a valid repository name
+        cached = None
+    if not isinstance(cached, str):
+        raise TokenizerError(
+            f"--tokenizer {spec}: not a tokenizer.json or vocab.txt file, and not in the local Hugging Face "
+            f"cache; boxcrawl downloads nothing while it runs: fetch it first (`hf download {spec} "
+            "tokenizer.json`) or pass the file"
+        )
+    try:
+        return PageTokenizer(Tokenizer.from_file(cached), spec)
+    except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
+        raise TokenizerError(f"cannot read tokenizer file {cached}: {exc}") from None
 
 
 def utf16_offsets(text: str, offsets: list[tuple[int, int]]) -> list[int]:

@@ -18,7 +18,7 @@ from ..localsite import serve_folder
 from ..records import Outcome
 from .truth import Score, SuiteError, TruthPage, load_suite, score_page
 
-DOCS = Path("/usr/share/doc/python3.11/html")
+DOCS = Path("/usr/share/doc/python3/html")  # python3-doc links it to its versioned folder
 
 
 class NoCapture(TokenBoxPlan):

@@ -97,8 +97,10 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
         seed = f"{server.url}/p0.html"
         proc = crawl_until_shards(seed, out, 1)
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=90)
-        assert proc.returncode == 0 and b"Traceback" not in stderr, stderr
+        stdout, stderr = proc.communicate(timeout=90)
+        # 130: interrupted, so a script can tell it from a finished crawl
+        assert proc.returncode == 130 and b"Traceback" not in stderr, stderr
+        assert b"interrupted: run the same command again to resume" in stdout
         stopped_at = {p["url"] for p in boxcrawl.open_dataset(out).pages()}
         assert 0 < len(stopped_at) < N_PAGES, "pages in flight were finished and committed, not all"
         rerun = run_boxcrawl("crawl", seed, "--out", out, "--shard-pages", "2", *fast_flags())

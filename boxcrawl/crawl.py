@@ -90,8 +90,10 @@ class Crawler:
         on_progress=None,
         scope_seeds: list[str] | None = None,
         pool_factory: Callable[[BrowserConfig, NetworkGuard], BrowserPool] = BrowserPool,
+        history: list[dict] | None = None,
     ):
         self.cfg = cfg
+        self.history = history or []  # earlier runs' settings on this folder (write/rerun.py)
         self.pool_factory = pool_factory  # the benchmark measures variants of the pool
         self.out = Path(cfg.out)
         self.seeds = seeds
@@ -170,7 +172,9 @@ class Crawler:
     def _write_config(self) -> None:
         """DIR/config.json (per worker with a shared frontier), written whole or not at all."""
         name = f"config-{self.owner}.json" if self.shared else "config.json"
-        doc = {"seeds": self.seeds, **self.cfg.to_dict(), "frontier": describe(self.cfg.frontier)}
+        doc = config_doc(self.cfg, self.seeds)
+        if self.history:
+            doc["history"] = self.history
         atomic_write_json(self.out / name, doc, sort_keys=False)
 
     async def _tick(self) -> None:
@@ -366,6 +370,11 @@ class Crawler:
         s.tokens += page["n_tokens"]
         s.visible += page["n_visible"]
         self.on_progress(s)
+
+
+def config_doc(cfg: CrawlConfig, seeds: list[str]) -> dict:
+    """What config.json says of a run (without its `history`)."""
+    return {"seeds": seeds, **cfg.to_dict(), "frontier": describe(cfg.frontier)}
 
 
 def usable_seeds(lines: list[UrlLine], guard: NetworkGuard) -> tuple[list[str], list[str]]:

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     import redis
 
     from ..browser.chromium import ChromiumNotFound, find_chromium
-    from ..crawl import Crawler, OutputLocked, usable_seeds
+    from ..crawl import Crawler, OutputLocked, config_doc, usable_seeds
     from ..egress.guard import NetworkGuard
     from ..extract.tokenizer import TokenizerError
     from ..fleet.workers import WorkerIdInUse
@@ -88,6 +88,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     from ..optout.policy import OptOutConfig
     from ..progress import CrawlProgress, print_summary
     from ..write.card import write_card
+    from ..write.rerun import RerunRefused, clear, history_for
     from .fleet import crawl_settings, save_crawl
 
     scope_seeds = None
@@ -112,12 +113,20 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     if not worker:  # a worker's seeds are the crawl's
         seeds, refused = usable_seeds(urls, NetworkGuard(cfg.browser.allow_hosts))
         report_skipped(refused, left=len(seeds))
+    history: list[dict] = []
+    if not worker and not is_redis(cfg.frontier):  # with Redis, each worker keeps its own config-<id>.json
+        try:
+            if args.force:
+                clear(Path(cfg.out))
+            history = history_for(Path(cfg.out), config_doc(cfg, seeds), args.resume_with_changes)
+        except RerunRefused as exc:
+            raise CLIError(str(exc)) from None
     make_out_dir(cfg.out)
     if follow_links and not worker and is_redis(cfg.frontier):
         save_crawl(cfg.frontier, cfg.scope, seeds, cfg.max_pages, dataclasses.asdict(cfg.opt_out_config))
     with CrawlProgress(enabled=not args.quiet) as progress:
         try:
-            crawler = Crawler(cfg, seeds, on_progress=progress.update, scope_seeds=scope_seeds)
+            crawler = Crawler(cfg, seeds, on_progress=progress.update, scope_seeds=scope_seeds, history=history)
             stats = asyncio.run(crawler.run())
         except (OutputLocked, TokenizerError, FrontierUnavailable, WorkerIdInUse) as exc:
             raise CLIError(str(exc)) from None

@@ -110,7 +110,14 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     o.add_argument(
         "--retry-delay", type=number(0, allow_minimum=False), default=5.0, help="first retry delay, s (doubles)"
     )
-    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    o.add_argument("--quiet", action="store_true", help="no progress line")
+    again = p.add_argument_group("when --out holds a dataset already (the same settings resume it)")
+    again.add_argument("--force", action="store_true", help="delete it and start afresh")
+    again.add_argument(
+        "--resume-with-changes",
+        action="store_true",
+        help="go on with settings that differ from its own (config.json keeps the old ones in `history`)",
+    )
 
 
 def add_worker_identity(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

@@ -311,12 +311,12 @@ def test_render_refuses_a_bad_url(tmp_path, bad):
 
 def test_crawl_refuses_an_internal_address_before_any_request(tmp_path):
     # Safety gate: the refusal must happen in-process before we let the CLI near 10.0.0.1.
-    from boxcrawl.crawl import validate_seeds
+    from boxcrawl.crawl import usable_seeds
     from boxcrawl.egress.guard import NetworkGuard
-    from boxcrawl.frontier.urls import BadURL
+    from boxcrawl.urllist import UrlLine
 
-    with pytest.raises(BadURL):
-        validate_seeds(["http://10.0.0.1/"], NetworkGuard(()))
+    seeds, refused = usable_seeds([UrlLine(0, "http://10.0.0.1/", "argument")], NetworkGuard(()))
+    assert seeds == [] and refused[0].startswith("argument:1: http://10.0.0.1/: refused")
 
     out = tmp_path / "out"
     proc = run_boxcrawl(

@@ -1,6 +1,7 @@
 """URL lists (blanks, comments, duplicates, invalid lines) and stable entry numbers."""
 
-from boxcrawl.distill.store import OutDir, entry_id, read_url_lines
+from boxcrawl.distill.store import OutDir, entry_id
+from boxcrawl.urllist import read_url_lines
 
 
 def test_url_file_tolerates_blanks_comments_duplicates_and_invalid_lines():

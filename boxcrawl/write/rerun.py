@@ -1,0 +1,109 @@
+"""Running again on an output folder that has a dataset already.
+
+The same settings resume it (a crawl goes on, `render` skips the pages it has). Settings that decide what
+the dataset holds (`DEFINING`) may not change silently: the run is refused, unless `--resume-with-changes`
+says to go on with them, in which case `config.json` keeps the earlier settings in `history`, or `--force`
+starts afresh. Everything else (tabs, timeouts, shard sizes, page limits, pacing) may change freely.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+# dotted keys of config.json
+DEFINING = (
+    "follow_links",
+    "scope",
+    "tokenizer",
+    "opt_out",
+    "respect_ai_robots",
+    "politeness.robots",
+    "browser.viewport_width",
+    "browser.viewport_height",
+    "browser.scale",
+    "browser.max_page_height",
+    "browser.settle",
+    "browser.settle_max",
+    "browser.visibility",
+    "browser.ink_boxes",
+    "browser.user_agent",
+    "browser.agent_token",
+    "select.max_width",
+    "select.max_height",
+    "select.min_height",
+    "select.min_tokens",
+    "select.max_crops",
+    "select.max_overlap",
+    "select.ink_check",
+    "write.image_format",
+    "write.seed_layout",
+    "write.parquet_images",
+)
+# What only a boxcrawl output folder has: --force deletes nothing else.
+MARKERS = ("config.json", "frontier.sqlite", "pages", "wds")
+
+
+class RerunRefused(ValueError):
+    pass
+
+
+Config = dict[str, Any]  # a config.json document
+
+
+def _get(doc: Config, dotted: str) -> Any:
+    value: Any = doc
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def changes(before: Config, now: Config) -> list[str]:
+    """`key: old -> new` for every defining setting that differs, and for seeds a crawl did not have."""
+    found = [f"{k}: {_get(before, k)!r} -> {_get(now, k)!r}" for k in DEFINING if _get(before, k) != _get(now, k)]
+    if now.get("follow_links") and before.get("follow_links"):
+        new_seeds = [s for s in now.get("seeds", []) if s not in set(before.get("seeds", []))]
+        if new_seeds:
+            more = f" and {len(new_seeds) - 1} more" if len(new_seeds) > 1 else ""
+            found.append(f"seeds: new {new_seeds[0]}{more}")
+    return found
+
+
+def previous_config(out: Path) -> Config | None:
+    try:
+        doc = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}  # unreadable: whatever it held cannot be compared, so it counts as different
+    return doc if isinstance(doc, dict) else {}
+
+
+def history_for(out: Path, now: Config, resume_with_changes: bool) -> list[Config]:
+    """The `history` the new config.json carries: the earlier runs' settings when they differ from `now`
+    (RerunRefused unless `resume_with_changes`), else what the folder had."""
+    before = previous_config(out)
+    if before is None:
+        return []
+    history = list(before.pop("history", None) or [])
+    differ = changes(before, now) if before else ["config.json: unreadable"]
+    if not differ:
+        return history
+    if not resume_with_changes:
+        raise RerunRefused(
+            f"{out} holds a dataset made with other settings ({'; '.join(differ[:4])}"
+            f"{'; ...' if len(differ) > 4 else ''}): pass --resume-with-changes to go on with the new ones "
+            "(config.json keeps the old ones in `history`), or --force to start afresh"
+        )
+    return [*history, before]
+
+
+def clear(out: Path) -> None:
+    """--force: delete the folder, when it is a boxcrawl output folder (or empty)."""
+    if not out.exists():
+        return
+    if any(out.iterdir()) and not any((out / m).exists() for m in MARKERS):
+        raise RerunRefused(f"--force: {out} is not a boxcrawl output folder; not deleting it")
+    shutil.rmtree(out)

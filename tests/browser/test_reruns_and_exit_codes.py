@@ -1,0 +1,75 @@
+"""Exit codes a script can act on (0 done, 1 done with failed pages, 2 usage, 130 interrupted), and URL lists
+that go on past a bad line, on real Chromium and pages served on 127.0.0.1."""
+
+import json
+
+import pytest
+from conftest import fast_flags, run_boxcrawl
+
+import boxcrawl
+
+pytestmark = pytest.mark.browser
+
+
+def test_render_exits_0_when_every_page_is_ok_and_1_when_one_failed(site, tmp_path):
+    done = run_boxcrawl("render", f"{site.url}/a.html", "--out", tmp_path / "ok", *fast_flags(), check=False)
+    assert done.returncode == 0, done.stderr
+    failed = run_boxcrawl(
+        "render",
+        f"{site.url}/a.html",
+        f"{site.url}/status/404",
+        "--out",
+        tmp_path / "one-failed",
+        *fast_flags(),
+        check=False,
+    )
+    assert failed.returncode == 1, failed.stderr
+    outcomes = sorted(p["outcome"] for p in boxcrawl.open_dataset(tmp_path / "one-failed").pages())
+    assert outcomes == ["http_error", "ok"]
+
+
+def test_a_bad_line_is_reported_with_its_number_and_the_rest_is_rendered(site, tmp_path):
+    urls = tmp_path / "urls.txt"
+    urls.write_text(
+        f"# two pages and two mistakes\n{site.url}/a.html  # the first page\nhttp//missing-colon/\n"
+        f"{site.url}/b.html\n{site.url}/a.html\n"
+    )
+    proc = run_boxcrawl("render", "--urls-file", urls, "--out", tmp_path / "out", *fast_flags())
+    assert f"warning: {urls}:3: not an http(s) URL: 'http//missing-colon/' (skipped)" in proc.stderr
+    assert f"warning: {urls}:5: duplicate of line 2" in proc.stderr
+    pages = {p["url"]: p["outcome"] for p in boxcrawl.open_dataset(tmp_path / "out").pages()}
+    # the comment after the first URL is not part of it (it used to become `a.html%20%20`, a 404)
+    assert pages == {f"{site.url}/a.html": "ok", f"{site.url}/b.html": "ok"}
+
+
+def test_a_rerun_with_other_settings_is_refused_unless_asked_for(site, tmp_path):
+    out = tmp_path / "out"
+    page = f"{site.url}/a.html"
+    run_boxcrawl("render", page, "--out", out, *fast_flags())
+    config = json.loads((out / "config.json").read_text())
+
+    # the same settings resume (tabs and timeouts may change); other ones would mix two datasets in one
+    assert run_boxcrawl("render", page, "--out", out, "--tabs", "1", *fast_flags()).returncode == 0
+    refused = run_boxcrawl("render", page, "--out", out, "--viewport", "640x480", *fast_flags(), check=False)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "browser.viewport_width: 512 -> 640" in refused.stderr and "--resume-with-changes" in refused.stderr
+    crawl = run_boxcrawl("crawl", page, "--out", out, *fast_flags(), check=False)
+    assert crawl.returncode == 2 and "follow_links: False -> True" in crawl.stderr
+    assert json.loads((out / "config.json").read_text()) == config  # nothing was touched
+
+    run_boxcrawl(
+        "render", f"{site.url}/b.html", "--out", out, "--viewport", "640x480", "--resume-with-changes", *fast_flags()
+    )
+    now = json.loads((out / "config.json").read_text())
+    assert now["browser"]["viewport_width"] == 640
+    assert [h["browser"]["viewport_width"] for h in now["history"]] == [512]
+    assert len(boxcrawl.open_dataset(out).pages()) == 2
+
+    run_boxcrawl("render", page, "--out", out, "--force", *fast_flags())
+    assert "history" not in json.loads((out / "config.json").read_text())
+    assert [p["url"] for p in boxcrawl.open_dataset(out).pages()] == [page]
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious")
+    refused = run_boxcrawl("render", page, "--out", tmp_path / "mine", "--force", *fast_flags(), check=False)
+    assert refused.returncode == 2 and "not a boxcrawl output folder" in refused.stderr
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"

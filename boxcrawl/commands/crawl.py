@@ -14,6 +14,7 @@ from .options import (
     add_worker_identity,
     crawl_config,
     make_out_dir,
+    refuse_non_folder,
     report_skipped,
     url_list,
 )
@@ -114,6 +115,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
         seeds, refused = usable_seeds(urls, NetworkGuard(cfg.browser.allow_hosts))
         report_skipped(refused, left=len(seeds))
     history: list[dict] = []
+    refuse_non_folder(cfg.out)
     if not worker and not is_redis(cfg.frontier):  # with Redis, each worker keeps its own config-<id>.json
         try:
             if args.force:

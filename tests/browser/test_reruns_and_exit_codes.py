@@ -46,10 +46,9 @@ def test_a_rerun_with_other_settings_is_refused_unless_asked_for(site, tmp_path)
     out = tmp_path / "out"
     page = f"{site.url}/a.html"
     run_boxcrawl("render", page, "--out", out, *fast_flags())
-    config = json.loads((out / "config.json").read_text())
-
     # the same settings resume (tabs and timeouts may change); other ones would mix two datasets in one
     assert run_boxcrawl("render", page, "--out", out, "--tabs", "1", *fast_flags()).returncode == 0
+    config = json.loads((out / "config.json").read_text())
     refused = run_boxcrawl("render", page, "--out", out, "--viewport", "640x480", *fast_flags(), check=False)
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert "browser.viewport_width: 512 -> 640" in refused.stderr and "--resume-with-changes" in refused.stderr

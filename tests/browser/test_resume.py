@@ -50,7 +50,7 @@ def start_crawl(url, out):
         "2",
         *fast_flags(),
     ]
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
 def committed_pages(out):

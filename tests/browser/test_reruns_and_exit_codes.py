@@ -62,7 +62,7 @@ def test_a_rerun_with_other_settings_is_refused_unless_asked_for(site, tmp_path)
     now = json.loads((out / "config.json").read_text())
     assert now["browser"]["viewport_width"] == 640
     assert [h["browser"]["viewport_width"] for h in now["history"]] == [512]
-    assert len(boxcrawl.open_dataset(out).pages()) == 2
+    assert len(list(boxcrawl.open_dataset(out).pages())) == 2
 
     run_boxcrawl("render", page, "--out", out, "--force", *fast_flags())
     assert "history" not in json.loads((out / "config.json").read_text())

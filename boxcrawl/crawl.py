@@ -66,6 +66,8 @@ class CrawlStats:
     write_seconds: float = 0.0  # spent committing shards
     waiting_on: tuple[str, ...] = ()  # hosts whose politeness delay holds tabs back right now
     fleet: dict[str, int] | None = None  # with a shared frontier: the whole crawl's counts at the end
+    expected: int | None = None  # pages this run has to render, when known at its start (the "of N")
+    limit_reached: int | None = None  # --max-pages, when it was reached before this run began
 
     @property
     def elapsed(self) -> float:
@@ -136,6 +138,8 @@ class Crawler:
                     heart.start()
                 if self.seeds:
                     frontier.add(self.seeds, depth=0)
+                if not self.shared:
+                    self._expect(frontier.counts())
                 shared = frontier if isinstance(frontier, RedisFrontier) else None  # every worker's state
                 self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=shared)
                 # robots.txt is read for its usage lines too
@@ -168,6 +172,19 @@ class Crawler:
                     heart.stop()
                 frontier.close()
         return self.stats
+
+    def _expect(self, counts: dict[str, int]) -> None:
+        """How many pages this run has ahead, when that is known: the queue of a `render`, or what is
+        left of --max-pages (links found may add to a crawl's queue, never past the limit)."""
+        left = counts["queued"] + counts["leased"]
+        if self.cfg.max_pages:
+            if counts["done"] >= self.cfg.max_pages:
+                self.stats.limit_reached = self.cfg.max_pages
+            self.stats.expected = max(0, self.cfg.max_pages - counts["done"])
+            if not self.cfg.follow_links:
+                self.stats.expected = min(self.stats.expected, left)
+        elif not self.cfg.follow_links:
+            self.stats.expected = left
 
     def _write_config(self) -> None:
         """DIR/config.json (per worker with a shared frontier), written whole or not at all."""

@@ -1,7 +1,9 @@
-"""Progress bar during a crawl and the summary after it."""
+"""The progress line during a crawl and the summary after it."""
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -11,29 +13,38 @@ from rich.table import Table
 console = Console(stderr=True)
 
 
+LOG_EVERY = 10.0  # seconds between progress lines when stderr is a log, not a terminal
+
+
 class CrawlProgress:
-    """Live line: pages, failures, samples, pages/min. Silent when disabled or not a terminal."""
+    """The progress line: a live one on a terminal; on a log (stderr redirected) one plain line every
+    LOG_EVERY seconds, so a crawl under nohup or systemd shows it is alive. Nothing when disabled."""
 
     def __init__(self, enabled: bool = True):
-        self.enabled = enabled and console.is_terminal
+        self.enabled = enabled
+        self.live = enabled and console.is_terminal
         self._progress = Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
         )
         self._task = None
+        self._logged = -LOG_EVERY  # the first update is logged at once
 
     def __enter__(self) -> "CrawlProgress":
-        if self.enabled:
+        if self.live:
             self._progress.start()
             self._task = self._progress.add_task("starting Chromium ...", total=None)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.enabled:
+        if self.live:
             self._progress.stop()
 
     def update(self, stats) -> None:
-        if self.enabled and self._task is not None:
+        if self.live and self._task is not None:
             self._progress.update(self._task, description=progress_line(stats))
+        elif self.enabled and time.monotonic() - self._logged >= LOG_EVERY:
+            self._logged = time.monotonic()
+            print(f"{time.strftime('%H:%M:%S')} {progress_line(stats)}", file=sys.stderr, flush=True)
 
 
 def progress_line(stats) -> str:
@@ -42,10 +53,21 @@ def progress_line(stats) -> str:
     if stats.waiting_on:
         hosts = ", ".join(stats.waiting_on[:3]) + (" ..." if len(stats.waiting_on) > 3 else "")
         waiting = f"  politeness: waiting on {hosts}"
+    of = f" of {stats.expected}" if stats.expected is not None else ""
     return (
-        f"pages {stats.pages}  failed {stats.failed}  samples {stats.samples}  "
-        f"{stats.pages_per_min:.0f} pages/min{waiting}"
+        f"pages {stats.pages}{of}  failed {stats.failed}  samples {stats.samples}  "
+        f"{stats.pages_per_min:.0f} pages/min{_eta(stats)}{waiting}"
     )
+
+
+def _eta(stats) -> str:
+    """Time left at this run's rate so far, when the number of pages is known."""
+    if stats.expected is None or not stats.pages or stats.pages >= stats.expected:
+        return ""
+    seconds = (stats.expected - stats.pages) * stats.elapsed / stats.pages
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return "  ETA " + (f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s")
 
 
 def print_summary(stats, out: Path) -> None:
@@ -69,6 +91,12 @@ def print_summary(stats, out: Path) -> None:
     ):
         table.add_row(name, str(value))
     Console().print(table)
+    if stats.limit_reached is not None:
+        Console().print(
+            f"--max-pages {stats.limit_reached} was reached before this run: nothing to do (raise it to go on)"
+        )
+    elif stats.expected == 0 and not stats.pages:
+        Console().print("nothing to do: every page given is done already (--force renders them again)")
     if stats.interrupted:
         Console().print("interrupted: run the same command again to resume")
     elif stats.time_limit_reached:

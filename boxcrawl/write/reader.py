@@ -20,6 +20,14 @@ from .schema import SAMPLE_FIELDS, hf_features, webdataset_columns
 IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
 
 
+def plain_text(text: str) -> str:
+    """The words of a page's `text`, for people who want the text rather than the token offsets: each
+    line's whitespace runs made one space, lines trimmed, empty lines dropped. A page's `text` keeps every
+    text node as it is (indentation included), because token `start`/`end` index into it."""
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
 class Dataset:
     def __init__(self, root: str | Path):
         self.root = Path(root)

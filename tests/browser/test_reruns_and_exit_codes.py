@@ -2,6 +2,7 @@
 that go on past a bad line, on real Chromium and pages served on 127.0.0.1."""
 
 import json
+import re
 
 import pytest
 from conftest import fast_flags, run_boxcrawl
@@ -72,3 +73,26 @@ def test_a_rerun_with_other_settings_is_refused_unless_asked_for(site, tmp_path)
     refused = run_boxcrawl("render", page, "--out", tmp_path / "mine", "--force", *fast_flags(), check=False)
     assert refused.returncode == 2 and "not a boxcrawl output folder" in refused.stderr
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
+
+
+def test_progress_says_of_how_many_in_a_log_and_a_rerun_says_why_it_did_nothing(site, tmp_path):
+    out = tmp_path / "out"
+    pages = [f"{site.url}/{name}.html" for name in ("a", "b", "c")]
+    quiet = [f for f in fast_flags() if f != "--quiet"]  # stderr is a pipe here: the log form
+    first = run_boxcrawl("render", *pages, "--out", out, *quiet)
+    assert re.search(r"^\d\d:\d\d:\d\d pages [0-3] of 3  failed 0 ", first.stderr, re.M), first.stderr
+    again = run_boxcrawl("render", *pages, "--out", out, *quiet)
+    assert "nothing to do: every page given is done already" in again.stdout
+
+    # the words of a page: every token in order, no whitespace runs, no empty lines
+    for page in boxcrawl.open_dataset(out).pages():
+        words = boxcrawl.plain_text(page["text"])
+        assert "  " not in words and "\n\n" not in words and words == words.strip()
+        at = 0
+        for token in page["tokens"]:
+            at = words.index(token["text"], at) + len(token["text"])
+
+    crawl = tmp_path / "crawl"
+    run_boxcrawl("crawl", f"{site.url}/index.html", "--out", crawl, "--max-pages", "2", *fast_flags())
+    rerun = run_boxcrawl("crawl", f"{site.url}/index.html", "--out", crawl, "--max-pages", "2", *fast_flags())
+    assert "--max-pages 2 was reached before this run: nothing to do" in rerun.stdout

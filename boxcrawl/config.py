@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .frontier.base import DEFAULT_LEASE_SECONDS
 from .optout.policy import OptOutConfig
+
+if TYPE_CHECKING:
+    from .frontier.urls import FollowRules
 
 VISIBILITY_METHODS = ("combined", "heuristic", "occlusion", "pixel", "none")  # the first is the default
 
@@ -65,6 +68,9 @@ class PolitenessConfig:
 class CrawlConfig:
     out: str = "out"
     scope: str = "host"  # host | domain | prefix | any
+    max_depth: int | None = None  # links followed at most this many hops from a seed (None: any)
+    include: tuple[str, ...] = ()  # regexes: follow only links matching one of them (when any are given)
+    exclude: tuple[str, ...] = ()  # regexes: never follow links matching one of them
     max_pages: int = 0  # 0 = no limit
     max_attempts: int = 3  # transient failures are retried up to this many times
     retry_delay: float = 5.0  # first retry after this many seconds, doubling each time
@@ -91,6 +97,17 @@ class CrawlConfig:
             respect_ai_robots=self.respect_ai_robots,
             ignore_robots=not self.politeness.robots,
         )
+
+    @property
+    def follow_rules(self) -> FollowRules:
+        from .frontier.urls import FollowRules  # URL libraries: not loaded to build the command line
+
+        return FollowRules(self.max_depth, self.include, self.exclude)
+
+    @property
+    def follow_settings(self) -> dict[str, Any]:
+        """What workers on a shared frontier adopt from the crawl, besides scope and page limit."""
+        return {"max_depth": self.max_depth, "include": list(self.include), "exclude": list(self.exclude)}
 
     def with_opt_out(self, optout: OptOutConfig) -> CrawlConfig:
         """This config judging pages as ``optout`` says (the inverse of ``opt_out_config``)."""

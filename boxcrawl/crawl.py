@@ -100,6 +100,7 @@ class Crawler:
         self.out = Path(cfg.out)
         self.seeds = seeds
         self.scope = Scope(cfg.scope, scope_seeds if scope_seeds is not None else seeds)
+        self.follow = cfg.follow_rules  # depth and include/exclude patterns
         self.shared = is_redis(cfg.frontier)
         self.guard = NetworkGuard(cfg.browser.allow_hosts)
         self.tokenizer = load_tokenizer(cfg.tokenizer)
@@ -361,7 +362,7 @@ class Crawler:
             browser_version=pool.version,
             opt_out=self.optout.describe(),
         )
-        if ok and self.cfg.follow_links and rendered.measurement is not None:
+        if ok and self.cfg.follow_links and rendered.measurement is not None and self.follow.from_depth(lease.depth):
             frontier.add(await asyncio.to_thread(self._in_scope, rendered.measurement.links), lease.depth + 1)
         await writer.add(rows)
         self._count(rows.page)
@@ -373,7 +374,7 @@ class Crawler:
                 url = normalize(link)
             except BadURL:
                 continue
-            if url in self.scope and self.guard.allows(url):
+            if url in self.scope and self.follow.allows(url) and self.guard.allows(url):
                 keep.append(url)
         return keep
 

@@ -60,3 +60,12 @@ def product_token(text: str) -> str:
     if not re.fullmatch(r"[A-Za-z_-]{1,64}", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a user-agent token (letters, '_' and '-' only)")
     return text
+
+
+def regex(text: str) -> str:
+    """A regular expression (checked here, so a typo is a usage error, not a crash mid-crawl)."""
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise argparse.ArgumentTypeError(f"not a regular expression: {text!r} ({exc})") from None
+    return text

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..frontier.urls import SCOPES
-from .argtypes import number, whole_number
+from .argtypes import number, regex, whole_number
 from .errors import CLIError, exit_code
 from .options import (
     add_fleet_options,
@@ -46,6 +46,29 @@ def register(sub) -> None:
         choices=SCOPES,
         default="host",
         help="links to follow: same host (default), registrable domain, URL prefix, any",
+    )
+    crawl.add_argument(
+        "--max-depth",
+        type=whole_number(0),
+        default=None,
+        metavar="N",
+        help="follow links at most N hops from a seed (0 = the seeds only; default: any depth)",
+    )
+    crawl.add_argument(
+        "--include",
+        action="append",
+        type=regex,
+        default=[],
+        metavar="REGEX",
+        help="follow only links whose URL matches one of these (repeatable; searched in the normalised URL)",
+    )
+    crawl.add_argument(
+        "--exclude",
+        action="append",
+        type=regex,
+        default=[],
+        metavar="REGEX",
+        help="never follow links whose URL matches one of these (repeatable), e.g. '/(login|cart)/'",
     )
     add_render_options(crawl)
     add_fleet_options(crawl, frontier=True)
@@ -101,8 +124,16 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     else:
         urls = url_list(args.urls, args.urls_file)
     cfg = crawl_config(args, follow_links)
-    if worker:  # the crawl's scope, limit and opt-out settings, whatever this worker's flags say
-        cfg = dataclasses.replace(cfg, scope=settings["scope"], max_pages=settings["max_pages"])
+    if worker:  # the crawl's scope, limits, link rules and opt-out settings, whatever this worker's flags say
+        follow = settings.get("follow") or {}
+        cfg = dataclasses.replace(
+            cfg,
+            scope=settings["scope"],
+            max_pages=settings["max_pages"],
+            max_depth=follow.get("max_depth"),
+            include=tuple(follow.get("include", ())),
+            exclude=tuple(follow.get("exclude", ())),
+        )
         if optout := settings.get("opt_out"):
             cfg = cfg.with_opt_out(OptOutConfig(**optout))
     try:
@@ -125,7 +156,9 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
             raise CLIError(str(exc)) from None
     make_out_dir(cfg.out)
     if follow_links and not worker and is_redis(cfg.frontier):
-        save_crawl(cfg.frontier, cfg.scope, seeds, cfg.max_pages, dataclasses.asdict(cfg.opt_out_config))
+        save_crawl(
+            cfg.frontier, cfg.scope, seeds, cfg.max_pages, dataclasses.asdict(cfg.opt_out_config), cfg.follow_settings
+        )
     with CrawlProgress(enabled=not args.quiet) as progress:
         try:
             crawler = Crawler(cfg, seeds, on_progress=progress.update, scope_seeds=scope_seeds, history=history)

@@ -210,10 +210,10 @@ def crawl_settings(frontier_url: str, wait: float = 0.0) -> dict:
     return settings
 
 
-def save_crawl(frontier_url: str, scope: str, seeds: list[str], max_pages: int, opt_out: dict) -> None:
+def save_crawl(frontier_url: str, scope: str, seeds: list[str], max_pages: int, opt_out: dict, follow: dict) -> None:
     frontier = _redis(frontier_url)
     try:
-        frontier.save_crawl(scope, seeds, max_pages, opt_out)
+        frontier.save_crawl(scope, seeds, max_pages, opt_out, follow)
     finally:
         frontier.close()
 

@@ -387,12 +387,25 @@ class RedisFrontier:
         return {_text(u): _text(e or b"") for u, e in zip(urls, errors)}
 
     # -- the crawl's settings, for workers that join it ----------------------------------------------
-    def save_crawl(self, scope: str, seeds: list[str], max_pages: int, opt_out: dict[str, Any] | None = None) -> None:
-        """Record scope and seeds (merged with earlier ones), the page limit and the opt-out
-        settings, so `boxcrawl worker` needs no seeds and judges pages as the crawl does."""
+    def save_crawl(
+        self,
+        scope: str,
+        seeds: list[str],
+        max_pages: int,
+        opt_out: dict[str, Any] | None = None,
+        follow: dict[str, Any] | None = None,
+    ) -> None:
+        """Record scope and seeds (merged with earlier ones), the page limit, the opt-out settings and
+        which links are followed, so `boxcrawl worker` needs no seeds and crawls as the crawl does."""
         known = self.load_crawl() or {"seeds": []}
         seeds = list(dict.fromkeys([*known["seeds"], *seeds]))
-        crawl = {"scope": scope, "seeds": seeds, "max_pages": max_pages, "opt_out": opt_out or {}}
+        crawl = {
+            "scope": scope,
+            "seeds": seeds,
+            "max_pages": max_pages,
+            "opt_out": opt_out or {},
+            "follow": follow or {},
+        }
         self.client.set(self.prefix + "crawl", json.dumps(crawl))
 
     def load_crawl(self) -> dict[str, Any] | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import re
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from publicsuffixlist import PublicSuffixList
@@ -68,3 +70,31 @@ class Scope:
         if self.kind == "domain":
             return registrable_domain(urlsplit(url).hostname or "") in self._domains
         return url.startswith(self._prefixes)
+
+
+@dataclass(frozen=True)
+class FollowRules:
+    """Which in-scope links a crawl follows: at most `max_depth` links away from a seed (None: any depth;
+    0: the seeds only), matching one `include` pattern when there are any, and no `exclude` pattern.
+    Patterns are regular expressions searched in the normalised URL. Seeds themselves are always taken."""
+
+    max_depth: int | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @cached_property
+    def _include(self) -> list[re.Pattern[str]]:
+        return [re.compile(p) for p in self.include]
+
+    @cached_property
+    def _exclude(self) -> list[re.Pattern[str]]:
+        return [re.compile(p) for p in self.exclude]
+
+    def from_depth(self, depth: int) -> bool:
+        """Whether links found on a page at `depth` are followed."""
+        return self.max_depth is None or depth < self.max_depth
+
+    def allows(self, url: str) -> bool:
+        if self._include and not any(p.search(url) for p in self._include):
+            return False
+        return not any(p.search(url) for p in self._exclude)

@@ -17,6 +17,8 @@ from typing import Any
 DEFINING = (
     "follow_links",
     "scope",
+    "include",
+    "exclude",
     "tokenizer",
     "opt_out",
     "respect_ai_robots",

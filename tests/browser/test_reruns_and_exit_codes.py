@@ -6,6 +6,7 @@ import re
 
 import pytest
 from conftest import fast_flags, run_boxcrawl
+from site_server import SiteServer
 
 import boxcrawl
 
@@ -96,3 +97,34 @@ def test_progress_says_of_how_many_in_a_log_and_a_rerun_says_why_it_did_nothing(
     run_boxcrawl("crawl", f"{site.url}/index.html", "--out", crawl, "--max-pages", "2", *fast_flags())
     rerun = run_boxcrawl("crawl", f"{site.url}/index.html", "--out", crawl, "--max-pages", "2", *fast_flags())
     assert "--max-pages 2 was reached before this run: nothing to do" in rerun.stdout
+
+
+def test_max_depth_include_and_exclude_decide_which_links_are_followed(tmp_path):
+    root = tmp_path / "site"
+    (root / "login").mkdir(parents=True)
+    (root / "docs").mkdir()
+    text = "<p>" + "words for the crawl to read " * 20 + "</p>"
+    links = {
+        "p0.html": ["p1.html", "login/x.html", "docs/y.html"],
+        "p1.html": ["p2.html"],
+        "p2.html": ["p3.html"],
+        "p3.html": [],
+        "login/x.html": [],
+        "docs/y.html": [],
+    }
+    for name, targets in links.items():
+        anchors = "".join(f'<a href="/{t}">{t}</a> ' for t in targets)
+        (root / name).write_text(f"<html><body>{text}{anchors}</body></html>")
+
+    def crawled(*flags):
+        out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
+        run_boxcrawl("crawl", f"{server.url}/p0.html", "--out", out, *flags, *fast_flags())
+        return {p["url"].removeprefix(server.url + "/") for p in boxcrawl.open_dataset(out).pages()}
+
+    with SiteServer(root) as server:
+        assert crawled("--max-depth", "0") == {"p0.html"}
+        assert crawled("--max-depth", "1") == {"p0.html", "p1.html", "login/x.html", "docs/y.html"}
+        assert crawled("--exclude", "/login/") == {"p0.html", "p1.html", "p2.html", "p3.html", "docs/y.html"}
+        assert crawled("--include", r"/p\d", "--exclude", "p3") == {"p0.html", "p1.html", "p2.html"}
+    bad = run_boxcrawl("crawl", "http://127.0.0.1:9/", "--out", tmp_path / "x", "--include", "(", check=False)
+    assert bad.returncode == 2 and "not a regular expression" in bad.stderr

@@ -135,6 +135,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="with --emulate-mobile: the viewport, original and distilled (default 400x800, the original's "
         "window; `device` for the device's own, e.g. 360x640 for Nexus 5)",
     )
+    p.add_argument(
+        "--user-agent",
+        metavar="UA",
+        help="the User-Agent to send (default: Chromium's own, or the emulated device's); the agent token "
+        "is appended unless it is in it already",
+    )
     p.add_argument("--shard", default=None, help=argparse.SUPPRESS)  # K/N: worker K of --jobs N
     p.set_defaults(run=run_distill)
 
@@ -167,6 +173,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "reader view's whole innerText, as the original measured it",
     )
     p.add_argument("--drop-id-sin", action="store_true", help="leave out the id and sin columns")
+    p.add_argument("--force", action="store_true", help="overwrite CSVs of an earlier run with the same --out")
     p.set_defaults(run=run_features_csv)
 
     p = sub.add_parser(
@@ -296,6 +303,7 @@ def run_distill(args: argparse.Namespace) -> int:
         out=str(out),
         mobile_device=args.emulate_mobile,
         mobile_size=args.mobile_window,
+        user_agent=args.user_agent,
         save_mhtml=args.save_mhtml,
         load_mhtml=args.load_mhtml,
         skip_distillation=args.skip_distillation,
@@ -364,7 +372,7 @@ def run_features_csv(args: argparse.Namespace) -> int:
 
     rows = labelled_rows(features, marked, distilled, args.min_bytes, args.measure, warn)
     try:
-        written = write_csvs(args.out, rows, args.drop_id_sin, warn)
+        written = write_csvs(args.out, rows, args.drop_id_sin, warn, overwrite=args.force)
     except CsvError as exc:
         raise CLIError(str(exc)) from None
     ones = sum(1 for label, _ in rows if label)

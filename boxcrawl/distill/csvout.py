@@ -148,24 +148,27 @@ def _csv_bytes(columns: list[str], rows: list[tuple[float, dict]]) -> bytes:
     return buf.getvalue().encode()
 
 
-def write_csvs(out: Path, rows: list[tuple[float, dict]], drop_id_sin: bool = False, warn=print) -> list[Path]:
+def write_csvs(
+    out: Path, rows: list[tuple[float, dict]], drop_id_sin: bool = False, warn=print, overwrite: bool = False
+) -> list[Path]:
+    """OUT, and beside it one CSV per feature and per group (58 files with the 48 derived features).
+    CsvError, before writing anything, when one of them exists and `overwrite` is not set."""
     if not rows:
         raise CsvError("no labelled entries to write")
     names = list(rows[0][1])
     if drop_id_sin:
         names = [n for n in names if n not in ("id", "sin")]
     base = out.with_suffix("") if out.suffix == ".csv" else out
-    written = [out]
-    atomic_write_bytes(out, _csv_bytes(names, rows))
-    for name in names:
-        path = base.with_name(f"{base.name}-feature-{name}.csv")
-        atomic_write_bytes(path, _csv_bytes([name], rows))
-        written.append(path)
+    files = {out: names}
+    files.update({base.with_name(f"{base.name}-feature-{name}.csv"): [name] for name in names})
     for group, cols in groups(names).items():
         present = [c for c in cols if c in names]
         if not present:
             warn(f"note: group {group}: the derived features have none of its columns; its file holds only `good`")
-        path = base.with_name(f"{base.name}-group-{group}.csv")
-        atomic_write_bytes(path, _csv_bytes(present, rows))
-        written.append(path)
-    return written
+        files[base.with_name(f"{base.name}-group-{group}.csv")] = present
+    if not overwrite and (taken := [p for p in files if p.exists()]):
+        more = f" and {len(taken) - 1} more" if len(taken) > 1 else ""
+        raise CsvError(f"{taken[0]}{more} exist already; pass --force to overwrite (or another --out)")
+    for path, columns in files.items():
+        atomic_write_bytes(path, _csv_bytes(columns, rows))
+    return list(files)

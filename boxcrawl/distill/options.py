@@ -60,6 +60,7 @@ class DistillOptions:
     chromium: str | None = None
     models: tuple[str, str] = ("chrome:distillable", "chrome:long-article")
     optout: OptOutConfig = field(default_factory=OptOutConfig)  # the same decision as the crawl's
+    user_agent: str | None = None  # desktop: None = Chromium's own; mobile: the device's (the token appended)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -92,5 +93,5 @@ class DistillOptions:
             "device_scale_factor": dev["scale"],
             "is_mobile": True,
             "has_touch": True,
-            "user_agent": with_token(dev["ua"] % (chrome_version or "156.0.0.0"), self.optout.token),
+            "user_agent": with_token(self.user_agent or dev["ua"] % (chrome_version or "156.0.0.0"), self.optout.token),
         }

@@ -152,6 +152,7 @@ class Runner:
                 allow_hosts=self.opts.allow_hosts,
                 page_timeout=self.opts.entry_timeout,
                 agent_token=self.opts.optout.token,
+                user_agent=self.opts.user_agent,
             )
             optout = self.opts.optout
             if optout.reads_site_files:

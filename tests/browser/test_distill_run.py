@@ -257,6 +257,10 @@ def test_mobile_emulation_uses_the_device_preset_in_the_originals_window(site, t
     dropped = tmp_path / "dropped"
     run_boxcrawl("distill", "--out", dropped, urls[2], "--emulate-mobile", "--desktop-distillable-only", *QUICK)
     assert read(dropped / "0.info")["skipped"] == "mobile-friendly" and not (dropped / "0.png").exists()
+    # a User-Agent of the user's, with the agent token
+    agent = tmp_path / "agent"
+    run_boxcrawl("distill", "--out", agent, urls[1], "--user-agent", "CustomAgent/1.0", "--skip-distillation", *QUICK)
+    assert read(agent / "0.feature")["features"]["title"].startswith("CustomAgent/1.0 boxcrawl/")
     # the device's own viewport on request
     own = tmp_path / "own"
     run_boxcrawl("distill", "--out", own, urls[0], "--emulate-mobile", "--mobile-window", "device", *QUICK)

@@ -84,6 +84,19 @@ def test_every_group_file_has_exactly_the_original_columns(tmp_path):
         assert read_csv(tmp_path / f"l-feature-{name}.csv")[0] == ["good", name]
     written = sorted(p.name for p in tmp_path.glob("l-*.csv"))
     assert len(written) == 48 + 9
+    # a second run to the same --out overwrites nothing unless asked to
+    again = (
+        "features-csv",
+        "--marked",
+        tmp_path / "marked",
+        "--features",
+        tmp_path / "features",
+        "--out",
+        tmp_path / "l",
+    )
+    refused = run_boxcrawl(*again, check=False)
+    assert refused.returncode == 2 and "exist already; pass --force" in refused.stderr
+    assert run_boxcrawl(*again, "--force").returncode == 0
 
 
 @pytest.mark.parametrize(

@@ -183,6 +183,23 @@ def test_retry_failed_puts_failed_urls_back(make):
     assert f.retry_failed() == 0
 
 
+def test_retried_urls_go_to_the_front_of_the_queue(make):
+    """With --max-pages the slots left go to the pages that failed, not to new ones behind them."""
+    f = make()
+    f.add(["http://a/1", "http://a/2", "http://a/3"], 0)
+    f.lease("w", 3)
+    done = [
+        Finished("http://a/1", "ok", None),
+        Finished("http://a/2", "timeout", "t"),
+        Finished("http://a/3", "http_error", "503"),
+    ]
+    f.commit("w-000000", done, owner="w")
+    f.add(["http://a/new-1", "http://a/new-2"], 1)
+    assert f.retry_failed() == 2
+    assert sorted(urls(f, "w", 2)) == ["http://a/2", "http://a/3"]
+    assert urls(f, "w", 5) == ["http://a/new-1", "http://a/new-2"]
+
+
 def test_two_workers_racing_never_get_the_same_url(make):
     first = make(lease_seconds=60)
     first.add([f"http://a/{i}" for i in range(300)], 0)

@@ -19,9 +19,9 @@ def register(sub) -> None:
     retry = sub.add_parser(
         "retry-failed",
         help="put failed URLs back in the queue",
-        description="Queue every failed page again with its attempts reset; the next crawl "
-        "run or worker renders them. Their failed rows stay in the shards they "
-        "were committed in; the newest row (fetched_at) of a URL is the one to use.",
+        description="Queue every failed page again, at the front, with its attempts reset; the next "
+        "crawl run or worker renders them first. Their failed rows stay in the shards they were "
+        "committed in; open_dataset(DIR).pages(latest=True) gives the newest record of each URL.",
     )
     retry.add_argument("out", nargs="?", metavar="DIR", help="crawl folder (embedded frontier)")
     retry.add_argument("--frontier", metavar="redis://...", help="a shared frontier instead of DIR")

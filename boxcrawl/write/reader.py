@@ -43,12 +43,29 @@ class Dataset:
         and ``datasets.load_dataset("webdataset", data_files=ds.shards)`` take them as they are."""
         return [str(p) for p in self._files("wds", "tar")]
 
-    def pages(self, columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
-        """One dict per page, failed pages included: url, final_url, status, outcome, error,
-        timings, text, and tokens (text, token, id, start, end, boxes, visible, hidden_reason)."""
-        for path in self._files("pages", "parquet"):
+    def pages(self, columns: list[str] | None = None, latest: bool = False) -> Iterator[dict[str, Any]]:
+        """One dict per page record, failed pages included: url, final_url, status, outcome, error,
+        timings, text, and tokens (text, token, id, start, end, boxes, visible, hidden_reason).
+        A URL tried again (`retry-failed`) has a record per run; `latest=True` gives only the newest
+        record of each URL (by `fetched_at`)."""
+        keep = self._latest_records() if latest else None
+        for number, path in enumerate(self._files("pages", "parquet")):
+            row = 0
             for batch in pq.ParquetFile(path).iter_batches(batch_size=64, columns=columns):
-                yield from batch.to_pylist()
+                for record in batch.to_pylist():
+                    if keep is None or (number, row) in keep:
+                        yield record
+                    row += 1
+
+    def _latest_records(self) -> set[tuple[int, int]]:
+        """(file number, row) of each URL's newest record, from the url and fetched_at columns alone."""
+        newest: dict[str, tuple[str, int, int]] = {}
+        for number, path in enumerate(self._files("pages", "parquet")):
+            table = pq.read_table(path, columns=["url", "fetched_at"])
+            for row, (url, at) in enumerate(zip(table["url"].to_pylist(), table["fetched_at"].to_pylist())):
+                if url not in newest or (at or "") >= newest[url][0]:
+                    newest[url] = (at or "", number, row)
+        return {(number, row) for _, number, row in newest.values()}
 
     def samples(self, decode: bool = True) -> Iterator[dict[str, Any]]:
         """One dict per crop: key, url, crop, tokens (text, token, id, box, boxes, ...) and

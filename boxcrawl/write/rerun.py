@@ -64,6 +64,7 @@ def _get(doc: Config, dotted: str) -> Any:
 
 def changes(before: Config, now: Config) -> list[str]:
     """`key: old -> new` for every defining setting that differs, and for seeds a crawl did not have."""
+    now = json.loads(json.dumps(now))  # as config.json holds it: tuples are lists there
     found = [f"{k}: {_get(before, k)!r} -> {_get(now, k)!r}" for k in DEFINING if _get(before, k) != _get(now, k)]
     if now.get("follow_links") and before.get("follow_links"):
         new_seeds = [s for s in now.get("seeds", []) if s not in set(before.get("seeds", []))]

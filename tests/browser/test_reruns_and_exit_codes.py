@@ -128,3 +128,26 @@ def test_max_depth_include_and_exclude_decide_which_links_are_followed(tmp_path)
         assert crawled("--include", r"/p\d", "--exclude", "p3") == {"p0.html", "p1.html", "p2.html"}
     bad = run_boxcrawl("crawl", "http://127.0.0.1:9/", "--out", tmp_path / "x", "--include", "(", check=False)
     assert bad.returncode == 2 and "not a regular expression" in bad.stderr
+
+
+def test_after_retry_failed_pages_latest_gives_one_record_per_url(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "here.html").write_text("<html><body><p>" + "a page that is there " * 20 + "</p></body></html>")
+    with SiteServer(root) as server:
+        out = tmp_path / "out"
+        urls = [f"{server.url}/here.html", f"{server.url}/later.html"]
+        assert run_boxcrawl("render", *urls, "--out", out, *fast_flags(), check=False).returncode == 1
+        (root / "later.html").write_text("<html><body><p>" + "a page that came later " * 20 + "</p></body></html>")
+        assert "1 failed URL queued again" in run_boxcrawl("retry-failed", out).stdout
+        run_boxcrawl("render", *urls, "--out", out, *fast_flags())
+    ds = boxcrawl.open_dataset(out)
+    assert sorted((p["url"].rsplit("/", 1)[1], p["outcome"]) for p in ds.pages()) == [
+        ("here.html", "ok"),
+        ("later.html", "http_error"),
+        ("later.html", "ok"),
+    ]
+    assert sorted((p["url"].rsplit("/", 1)[1], p["outcome"]) for p in ds.pages(latest=True)) == [
+        ("here.html", "ok"),
+        ("later.html", "ok"),
+    ]

@@ -31,12 +31,12 @@ class UrlLine:
 
 def url_problem(url: str) -> str | None:
     """Why `url` is not a URL boxcrawl can fetch (a message that names it), or None."""
-    if any(c.isspace() for c in url):
-        return f"URL contains whitespace: {url[:200]!r}"
     try:
         normalize(url)
     except BadURL as exc:
         return str(exc)
+    if any(c.isspace() for c in url):
+        return f"URL contains whitespace: {url[:200]!r}"
     return None
 
 

@@ -55,3 +55,15 @@ def run_boxcrawl(*args, timeout=300, check=True, **kw):
 def fast_flags():
     """Flags for test crawls: loopback only, quick retries, no progress bar."""
     return ["--allow-hosts", "127.0.0.1", "--retry-delay", "0.2", "--quiet", "--host-delay", "0"]
+
+
+def run_rendering(*args, out, **kw):
+    """Run `render`, `crawl` or `worker` into a fresh `out`: its exit code must say whether a page failed
+    (0 none, 1 some), as README's exit-code table says. Returns the CompletedProcess."""
+    import boxcrawl
+
+    proc = run_boxcrawl(*args, check=False, **kw)
+    assert proc.returncode in (0, 1), f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    failed = any(p["outcome"] not in ("ok", "no_text") for p in boxcrawl.open_dataset(out).pages())
+    assert proc.returncode == int(failed), f"exit {proc.returncode} but failed pages: {failed}\n{proc.stdout}"
+    return proc

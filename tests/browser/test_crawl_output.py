@@ -32,7 +32,9 @@ def crawled(site, tmp_path_factory):
         "--max-attempts",
         "1",
         *fast_flags(),
+        check=False,
     )
+    assert proc.returncode == 1, proc.stderr  # done, and one page failed: the site links a missing.html
     return out, proc
 
 

@@ -309,7 +309,7 @@ def test_flag_rules_give_one_line_errors(site, tmp_path):
         (["distill", "--out", out, "--load-mhtml", "--save-mhtml"], "cannot be combined"),
         (["distill", "--out", tmp_path / "nope", "--write-index"], "no such directory"),
         (["distill", "--out", tmp_path / "o3", "--urls-file", tmp_path / "missing.txt"], "cannot read"),
-        (["distill", "--out", tmp_path / "o4", "ftp://x/"], "no valid URLs"),
+        (["distill", "--out", tmp_path / "o4", "ftp://x/"], "no URL left to fetch: argument:1: not an http(s) URL"),
     ]
     for args, message in cases:
         proc = run_boxcrawl(*args, check=False)

@@ -12,7 +12,7 @@ import asyncio
 import json
 
 import pytest
-from conftest import run_boxcrawl
+from conftest import run_boxcrawl, run_rendering
 from egress_helpers import Attacker, Victim
 
 import boxcrawl
@@ -46,7 +46,7 @@ def _no_victim_text(out):
 
 def test_no_page_reaches_the_victim_by_default(attack, tmp_path):
     victim, attacker = attack
-    run_boxcrawl("render", *attacker.urls(), "--out", tmp_path / "out", *QUICK)
+    run_rendering("render", *attacker.urls(), "--out", tmp_path / "out", *QUICK, out=tmp_path / "out")
     assert victim.hits == []
     pages = _pages(tmp_path / "out")
     for name in LEAVES:  # the document went (at some hop) where it may not: nothing of it is kept
@@ -93,7 +93,16 @@ def test_the_same_pages_reach_the_victim_when_it_is_allowed(attack, tmp_path):
 
 def test_an_allow_list_locks_the_browser_to_its_hosts(attack, tmp_path):
     victim, attacker = attack
-    run_boxcrawl("render", *attacker.urls(), "--out", tmp_path / "out", "--allow-hosts", "127.0.0.2", *QUICK)
+    run_rendering(
+        "render",
+        *attacker.urls(),
+        "--out",
+        tmp_path / "out",
+        "--allow-hosts",
+        "127.0.0.2",
+        *QUICK,
+        out=tmp_path / "out",
+    )
     assert victim.hits == []
     pages = _pages(tmp_path / "out")
     assert all(pages[name]["outcome"] == "refused" for name in LEAVES)

@@ -30,9 +30,22 @@ PAGES = ["index.html", "a.html", "b.html", "c.html", "about.html", "prose.html",
 
 def _render(site, out, *flags):
     urls = [f"{site.url}/{name}" for name in [*PAGES, "missing.html"]]
-    run_boxcrawl(
-        "render", *urls, "--out", out, "--tabs", "1", "--max-crops", "1", "--max-attempts", "1", *flags, *fast_flags()
+    proc = run_boxcrawl(
+        "render",
+        *urls,
+        "--out",
+        out,
+        "--tabs",
+        "1",
+        "--max-crops",
+        "1",
+        "--max-attempts",
+        "1",
+        *flags,
+        *fast_flags(),
+        check=False,
     )
+    assert proc.returncode == 1, proc.stderr  # missing.html failed, the rest rendered
     return out
 
 
@@ -45,9 +58,18 @@ def plain(site, tmp_path_factory):
 def with_images(site, tmp_path_factory):
     """A crawl of the test site on the defaults (links followed, 16 crops a page, a 404), images in Parquet."""
     out = tmp_path_factory.mktemp("images")
-    run_boxcrawl(
-        "crawl", f"{site.url}/index.html", "--out", out, "--parquet-images", "--max-attempts", "1", *fast_flags()
+    proc = run_boxcrawl(
+        "crawl",
+        f"{site.url}/index.html",
+        "--out",
+        out,
+        "--parquet-images",
+        "--max-attempts",
+        "1",
+        *fast_flags(),
+        check=False,
     )
+    assert proc.returncode == 1, proc.stderr  # the 404: done, with one failed page
     return out
 
 

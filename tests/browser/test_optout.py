@@ -9,7 +9,7 @@ from contextlib import ExitStack
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import fast_flags, run_boxcrawl
+from conftest import fast_flags, run_boxcrawl, run_rendering
 from optout_site import EXPECTED, SITES, SignalSite
 
 import boxcrawl
@@ -27,7 +27,7 @@ def sites():
 
 def _render(sites, out, *flags):
     urls = [sites[site].url + path for site, path in EXPECTED]
-    run_boxcrawl("render", *urls, "--out", out, "--max-attempts", "1", *flags, *fast_flags())
+    run_rendering("render", *urls, "--out", out, "--max-attempts", "1", *flags, *fast_flags(), out=out)
     by_url = {p["url"]: p for p in boxcrawl.open_dataset(out).pages()}
     return {(site, path): by_url[sites[site].url + path] for site, path in EXPECTED}
 
@@ -177,7 +177,7 @@ def test_a_redis_worker_judges_pages_as_the_crawl_it_joins(sites, redis_url, tmp
     finally:
         frontier.close()
     out = tmp_path / "worker"
-    run_boxcrawl("worker", "--frontier", redis_url, "--out", out, "--max-attempts", "1", *fast_flags())
+    run_rendering("worker", "--frontier", redis_url, "--out", out, "--max-attempts", "1", *fast_flags(), out=out)
     pages = {p["url"]: p for p in boxcrawl.open_dataset(out).pages()}
     assert {p["opt_out"] for p in pages.values()} == {"strict"}
     assert pages[urls[0]]["verdict"] == "allowed"

@@ -5,7 +5,7 @@ import time
 from http.server import ThreadingHTTPServer
 
 import pytest
-from conftest import fast_flags, run_boxcrawl
+from conftest import fast_flags, run_boxcrawl, run_rendering
 from site_server import Handler, SiteServer
 
 import boxcrawl
@@ -29,7 +29,7 @@ def make_site(root):
 def test_robots_noai_and_retry_after(tmp_path):
     with SiteServer(make_site(tmp_path / "site")) as site:
         out = tmp_path / "out"
-        run_boxcrawl("crawl", f"{site.url}/index.html", "--out", out, *fast_flags())
+        run_rendering("crawl", f"{site.url}/index.html", "--out", out, *fast_flags(), out=out)
         pages = {p["url"].removeprefix(site.url): p for p in boxcrawl.open_dataset(out).pages()}
         assert set(pages) == {"/index.html", "/private/x.html", "/noai", f"/busy/{tmp_path.name}"}
 
@@ -98,7 +98,7 @@ def test_a_slow_robots_txt_delays_its_host_not_the_crawl(tmp_path):
 
             # on the defaults, the other host is crawled meanwhile, and the slow one fails after the
             # fetch's deadline, as a retryable failure that the last attempt records
-            run_boxcrawl(
+            run_rendering(
                 "crawl",
                 slow,
                 f"{site.url}/index.html",
@@ -112,6 +112,7 @@ def test_a_slow_robots_txt_delays_its_host_not_the_crawl(tmp_path):
                 "2",
                 *fast_flags(),
                 timeout=120,
+                out=tmp_path / "out",
             )
             pages = {p["url"]: p for p in boxcrawl.open_dataset(tmp_path / "out").pages()}
             assert pages[f"{site.url}/index.html"]["outcome"] == "ok"

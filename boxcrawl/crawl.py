@@ -18,6 +18,7 @@ import os
 import signal
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from .politeness.gate import HostGate, retry_after_seconds
 from .politeness.robots import RobotsPolicy, RobotsUnavailable
 from .records import Outcome, RenderedPage
 from .urllist import UrlLine
+from .write.live import LIVE_EVENTS, LIVE_EVERY, LIVE_FILE, write_live
 from .write.rows import build_rows
 from .write.shards import DatasetWriter
 
@@ -67,6 +69,7 @@ class CrawlStats:
     waiting_on: tuple[str, ...] = ()  # hosts whose politeness delay holds tabs back right now
     fleet: dict[str, int] | None = None  # with a shared frontier: the whole crawl's counts at the end
     expected: int | None = None  # pages this run has to render, when known at its start (the "of N")
+    finished_at: deque[float] = field(default_factory=lambda: deque(maxlen=LIVE_EVENTS))  # wall-clock page ends
     limit_reached: int | None = None  # --max-pages, when it was reached before this run began
 
     @property
@@ -151,12 +154,14 @@ class Crawler:
                 if self.cfg.time_limit:
                     asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop, True)
                 extender = asyncio.create_task(self._extend_leases(frontier, writer))
-                ticker = asyncio.create_task(self._tick())
+                ticker = asyncio.create_task(self._tick(writer))
                 try:
                     async with self.pool_factory(self.cfg.browser, self.guard) as pool:
                         await asyncio.gather(*(self._tab(pool, frontier, writer) for _ in range(self.cfg.browser.tabs)))
                     await writer.commit()
                     await asyncio.gather(*self._tasks)  # dead workers' staging still being cleaned
+                    if not self.shared:
+                        self._write_live(writer, running=False)
                 finally:
                     extender.cancel()
                     ticker.cancel()
@@ -195,14 +200,25 @@ class Crawler:
             doc["history"] = self.history
         atomic_write_json(self.out / name, doc, sort_keys=False)
 
-    async def _tick(self) -> None:
-        """The progress line changes between pages too: which hosts' delays the tabs are waiting out."""
+    async def _tick(self, writer: DatasetWriter) -> None:
+        """The progress line changes between pages too: which hosts' delays the tabs are waiting out.
+        And `status DIR` learns what a running crawl is doing (live.py), every LIVE_EVERY seconds."""
+        beats = 0
         while True:
             await asyncio.sleep(1.0)
             waiting = tuple(sorted(self.gate.waiting))
             if waiting != self.stats.waiting_on:
                 self.stats.waiting_on = waiting
                 self.on_progress(self.stats)
+            beats += 1
+            if not self.shared and beats % LIVE_EVERY == 0:
+                self._write_live(writer, running=True)
+
+    def _write_live(self, writer: DatasetWriter, running: bool) -> None:
+        try:
+            write_live(self.out, self.stats, self._in_flight, writer.pending_pages, running)
+        except OSError as exc:  # status is a convenience: a full disk must not stop the crawl here
+            log.warning("could not write %s: %s", LIVE_FILE, exc)
 
     def _beat_info(self, writer: DatasetWriter) -> dict:
         """What this process tells the others with each beat (and `status` shows): read-only."""
@@ -381,6 +397,7 @@ class Crawler:
     def _count(self, page: dict) -> None:
         s = self.stats
         s.pages += 1
+        s.finished_at.append(time.time())
         s.outcomes[page["outcome"]] = s.outcomes.get(page["outcome"], 0) + 1
         if page["outcome"] not in (Outcome.OK.value, Outcome.NO_TEXT.value):
             s.failed += 1

@@ -29,7 +29,7 @@ def test_one_reader_strips_comments_keeps_fragments_and_names_skipped_lines():
         (7, "http://127.0.0.1:9/d.html"),
     ]
     assert [s.split(": ", 2)[:2] for s in skipped] == [
-        ["urls.txt:5", "URL contains whitespace"],
+        ["urls.txt:5", "not an http(s) URL"],
         ["urls.txt:6", "duplicate of line 3"],
         ["urls.txt:7", "not an http(s) URL"],
     ]

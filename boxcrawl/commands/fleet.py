@@ -83,6 +83,7 @@ def _sqlite_file(out: str | None) -> Path:
 
 def show_status(args: argparse.Namespace) -> int:
     from ..frontier.sqlite import SqliteFrontier
+    from ..write.live import live_rate, read_live
 
     frontier: Frontier
     if _shared(args.frontier):
@@ -97,11 +98,24 @@ def show_status(args: argparse.Namespace) -> int:
     finally:
         frontier.close()
     refused = {} if shared else _refused_by(Path(args.out))
+    ok = counts["done"] - counts["failed"]
+    live = None if shared else read_live(Path(args.out))
+    if live is not None:  # from the running crawl's own page events, not from shard commits
+        rate, span = live_rate(live)
+    elif not shared:
+        rate, span = 0.0, 0.0
+    else:
+        span = 300.0
+    running = {} if shared else {"running": live is not None}
+    if live is not None:
+        running.update(rendering=live["rendering"], uncommitted=live["uncommitted"], this_run=live["pages"])
     if args.json:
         print(
             json.dumps(
                 {
                     **counts,
+                    "ok": ok,
+                    **running,
                     "outcomes": outcomes,
                     **({} if shared else {"refused_by": refused}),
                     "pages_per_min": round(rate, 1),
@@ -111,7 +125,17 @@ def show_status(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print("  ".join(f"{k}: {counts[k]}" for k in ("queued", "leased", "done", "failed", "seen")))
+    print(
+        f"queued: {counts['queued']}  leased: {counts['leased']}  done: {counts['done']} (ok {ok}, "
+        f"failed {counts['failed']})  seen: {counts['seen']}"
+    )
+    if live is not None:
+        print(
+            f"running (pid {live['pid']}): {live['rendering']} rendering, {live['uncommitted']} finished and "
+            f"waiting for their shard's commit; {live['pages']} pages this run"
+        )
+    elif not shared:
+        print("not running")
     if shared:  # who holds the leased pages
         print(
             f"leased: {counts['rendering']} rendering, {counts['uncommitted']} finished and waiting for "
@@ -130,7 +154,8 @@ def show_status(args: argparse.Namespace) -> int:
         print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     if refused:
         print("refused by: " + ", ".join(f"{k} {v}" for k, v in refused.items()))
-    print(f"pages/min (last 5 min): {rate:.1f}")
+    if shared or live is not None:
+        print(f"pages/min (last {span / 60:.1f} min): {rate:.1f}")
     top = sorted(hosts.items(), key=lambda kv: -kv[1]["done"])[:10]
     for host, figures in top:
         print(f"  {host}: done {figures['done']}, failed {figures['failed']}")

@@ -61,7 +61,9 @@ def test_no_page_reaches_the_victim_by_default(attack, tmp_path):
     _no_victim_text(tmp_path / "out")
 
     # a refused page is final: the crawl does not retry it
-    log = run_boxcrawl("crawl", attacker.url + "/main-302.html", "--out", tmp_path / "crawl", *QUICK)
+    log = run_rendering(
+        "crawl", attacker.url + "/main-302.html", "--out", tmp_path / "crawl", *QUICK, out=tmp_path / "crawl"
+    )
     assert log.returncode == 0
     page = _pages(tmp_path / "crawl")["main-302.html"]
     assert page["outcome"] == "refused" and page["attempts"] == 1

@@ -47,7 +47,9 @@ def test_robots_noai_and_retry_after(tmp_path):
         assert second - first >= 0.95, "Retry-After: 1 held the host back longer than --retry-delay 0.2"
 
         ignoring = tmp_path / "ignoring"
-        run_boxcrawl("crawl", f"{site.url}/index.html", "--out", ignoring, "--ignore-robots", *fast_flags())
+        run_rendering(
+            "crawl", f"{site.url}/index.html", "--out", ignoring, "--ignore-robots", *fast_flags(), out=ignoring
+        )
         again = {p["url"].removeprefix(site.url): p for p in boxcrawl.open_dataset(ignoring).pages()}
         assert again["/private/x.html"]["outcome"] == "ok"
 

@@ -151,3 +151,47 @@ def test_after_retry_failed_pages_latest_gives_one_record_per_url(tmp_path):
         ("here.html", "ok"),
         ("later.html", "ok"),
     ]
+
+
+def test_status_of_a_running_crawl_counts_pages_before_their_shard_commits(tmp_path):
+    """Pages count in `status` as they finish, not only when their shard commits (up to a minute later),
+    and the rate comes from those page ends: a crawl of slow pages, looked at while it runs."""
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "site"
+    root.mkdir()
+    slow = [f"/slow/{1 + i / 10:.1f}" for i in range(10)]
+    (root / "index.html").write_text(
+        "<html><body><p>"
+        + "an index of slow pages " * 20
+        + "</p>"
+        + "".join(f'<a href="{u}">{u}</a> ' for u in slow)
+        + "</body></html>"
+    )
+    out = tmp_path / "out"
+    with SiteServer(root) as server:
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "boxcrawl", "crawl", f"{server.url}/index.html", "--out", str(out), *fast_flags()],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        seen = None
+        deadline = time.monotonic() + 120
+        while crawl.poll() is None and time.monotonic() < deadline:
+            if (out / "frontier.sqlite").exists():
+                status = json.loads(run_boxcrawl("status", out, "--json").stdout)
+                if status.get("running") and status["this_run"] >= 3:
+                    seen = status
+                    break
+            time.sleep(0.3)
+        assert seen is not None, "the crawl was seen running with pages done"
+        assert seen["done"] == 0 and seen["uncommitted"] >= 3  # no shard committed yet, the pages are counted
+        assert seen["pages_per_min"] > 0
+        text = run_boxcrawl("status", out).stdout
+        assert "running (pid" in text and "finished and waiting for their shard's commit" in text
+        assert crawl.wait(timeout=120) == 0, crawl.stderr.read()
+    final = json.loads(run_boxcrawl("status", out, "--json").stdout)
+    assert final["running"] is False and final["done"] == final["ok"] == 11 and final["failed"] == 0
+    assert "not running" in run_boxcrawl("status", out).stdout

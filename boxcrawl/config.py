@@ -12,6 +12,7 @@ from .optout.policy import OptOutConfig
 if TYPE_CHECKING:
     from .frontier.urls import FollowRules
 
+REDACTED = "<redacted>"  # what config.json and the card show for a secret
 VISIBILITY_METHODS = ("combined", "heuristic", "occlusion", "pixel", "none")  # the first is the default
 
 
@@ -29,6 +30,8 @@ class BrowserConfig:
     settle_max: float = 2.0  # ... but at most this long (s); then it is frozen as it is
     allow_hosts: tuple[str, ...] = ()  # when set, the browser reaches only these hosts
     user_agent: str | None = None  # None: Chromium's own; the agent token is appended either way
+    headers: tuple[tuple[str, str], ...] = ()  # extra request headers of every page (--header)
+    cookies: tuple[dict[str, Any], ...] = ()  # cookies every page starts with (--cookies FILE), Playwright's form
     agent_token: str = "boxcrawl"  # robots.txt group and opt-out <meta> name the crawl answers to
     pages_per_browser: int = 500  # relaunch Chromium after this many pages (memory stays flat)
     visibility: str = "combined"  # none | heuristic | occlusion | pixel | combined (see browser/js/visibility.js)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .browser.pool import BrowserPool
-from .config import BrowserConfig, CrawlConfig
+from .config import REDACTED, BrowserConfig, CrawlConfig
 from .egress.guard import NetworkGuard, Refused
 from .extract.plan import TokenBoxPlan
 from .extract.tokenizer import load_tokenizer
@@ -408,8 +408,12 @@ class Crawler:
 
 
 def config_doc(cfg: CrawlConfig, seeds: list[str]) -> dict:
-    """What config.json says of a run (without its `history`)."""
-    return {"seeds": seeds, **cfg.to_dict(), "frontier": describe(cfg.frontier)}
+    """What config.json (and the dataset card) says of a run, without its `history`. Header values and
+    cookies are secrets as often as not (Authorization, a session): only their names are kept."""
+    doc = {"seeds": seeds, **cfg.to_dict(), "frontier": describe(cfg.frontier)}
+    doc["browser"]["headers"] = [[name, REDACTED] for name, _ in cfg.browser.headers]
+    doc["browser"]["cookies"] = [f"{c['name']} ({c['domain']}{c['path']})" for c in cfg.browser.cookies]
+    return doc
 
 
 def usable_seeds(lines: list[UrlLine], guard: NetworkGuard) -> tuple[list[str], list[str]]:

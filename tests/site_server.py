@@ -5,6 +5,7 @@ Binds 127.0.0.1 on a free port; nothing leaves the machine.
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from functools import partial
@@ -38,6 +39,9 @@ class Handler(SimpleHTTPRequestHandler):
         path = self.path.split("?")[0]
         Handler.seen_paths.append(path)
         Handler.hits.setdefault(path, []).append(time.monotonic())
+        if path.startswith("/echo"):  # what the browser sent: headers and cookies, as page text
+            lines = "".join(f"<p>{html.escape(k.lower())} = {html.escape(v)}</p>" for k, v in self.headers.items())
+            return self._send(200, f"<html><body><p>{'echo of the request ' * 10}</p>{lines}</body></html>".encode())
         if path == "/noai":
             return self._send(
                 200,

@@ -297,6 +297,8 @@ class BrowserPool:
                 device_scale_factor=self.cfg.scale,
                 user_agent=self.user_agent,
             )
+            if self.cfg.headers:
+                options["extra_http_headers"] = dict(self.cfg.headers)
             options.update(context_options or {})
             if self._proxy:  # this context's door: its refusals are this context's pages'
                 options["proxy"] = {"server": door.url}
@@ -306,12 +308,14 @@ class BrowserPool:
                 accept_downloads=False,
             )
             context.on("page", self._close_popup)
+            if self.cfg.cookies:
+                await context.add_cookies(list(self.cfg.cookies))  # type: ignore[arg-type]  # SetCookieParam dicts
             await context.add_init_script(NO_UDP_JS)
             self.tabs_opened += 1
             if with_page:
                 await context.add_init_script(SETTLE_WATCH_JS)  # quiet counts from the document's start
-                return await Tab.open(context, door)
-            return Tab(context, None, None, door)
+                return await Tab.open(context, door, self.cfg.cookies)
+            return Tab(context, None, None, door, self.cfg.cookies)
         except BaseException:
             if context is not None and not await close_context(context):  # the page's setup failed
                 handle.retired = True

@@ -24,6 +24,7 @@ not reset; a tab is also replaced after ``MAX_PAGES`` pages, so what a context a
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import BrowserContext, CDPSession, Page, Request
@@ -39,8 +40,16 @@ FORGET_JS = "() => { try { sessionStorage.clear(); } catch (e) {} window.name = 
 class Tab:
     """One context with one page, and the egress door all its traffic leaves through."""
 
-    def __init__(self, context: BrowserContext, page: Page | None, cdp: CDPSession | None, door: Door):
+    def __init__(
+        self,
+        context: BrowserContext,
+        page: Page | None,
+        cdp: CDPSession | None,
+        door: Door,
+        cookies: tuple[dict[str, Any], ...] = (),
+    ):
         self.context = context
+        self.cookies = cookies  # the user's (--cookies): every page starts with them, none of a page's own
         self.page = page
         self.cdp = cdp  # the page's DevTools session (script switch, storage clearing)
         self.door = door
@@ -50,10 +59,10 @@ class Tab:
             page.on("request", self._on_request)
 
     @classmethod
-    async def open(cls, context: BrowserContext, door: Door) -> "Tab":
+    async def open(cls, context: BrowserContext, door: Door, cookies: tuple[dict[str, Any], ...] = ()) -> "Tab":
         page = await context.new_page()
         cdp = await context.new_cdp_session(page)
-        return cls(context, page, cdp, door)
+        return cls(context, page, cdp, door, cookies)
 
     def _on_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
@@ -84,6 +93,8 @@ class Tab:
                 for origin in sorted(origins)
             )
         )
+        if self.cookies:  # after the storage clearing, which takes cookies too
+            await self.context.add_cookies(list(self.cookies))  # type: ignore[arg-type]  # SetCookieParam dicts
         self.door.refused.clear()
         self.door.failed.clear()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable
+from typing import Any
 
 
 def whole_number(minimum: int = 0) -> Callable[[str], int]:
@@ -69,3 +70,36 @@ def regex(text: str) -> str:
     except re.error as exc:
         raise argparse.ArgumentTypeError(f"not a regular expression: {text!r} ({exc})") from None
     return text
+
+
+def header(text: str) -> tuple[str, str]:
+    """`NAME: VALUE`, as curl's -H takes it."""
+    name, sep, value = text.partition(":")
+    if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()):
+        raise argparse.ArgumentTypeError(f"expected 'NAME: VALUE', got {text!r}")
+    if any(c in value for c in "\r\n\0"):
+        raise argparse.ArgumentTypeError(f"a header value cannot hold a line break: {text!r}")
+    return name.strip(), value.strip()
+
+
+def cookies_file(path: str) -> tuple[dict[str, Any], ...]:
+    """A Netscape cookies.txt, as Playwright's add_cookies takes cookies."""
+    from http.cookiejar import LoadError, MozillaCookieJar
+
+    jar = MozillaCookieJar(path)
+    try:
+        jar.load(ignore_discard=True, ignore_expires=True)
+    except (OSError, LoadError) as exc:
+        raise argparse.ArgumentTypeError(f"cannot read cookies from {path}: {exc}") from None
+    return tuple(
+        {
+            "name": c.name,
+            "value": c.value or "",
+            "domain": c.domain,
+            "path": c.path or "/",
+            "expires": float(c.expires) if c.expires else -1,
+            "secure": bool(c.secure),
+            "httpOnly": c.has_nonstandard_attr("HTTPOnly") or c.has_nonstandard_attr("HttpOnly"),  # `#HttpOnly_` lines
+        }
+        for c in jar
+    )

@@ -8,10 +8,18 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import VISIBILITY_METHODS, BrowserConfig, CrawlConfig, PolitenessConfig, SelectConfig, WriteConfig
+from ..config import (
+    REDACTED,
+    VISIBILITY_METHODS,
+    BrowserConfig,
+    CrawlConfig,
+    PolitenessConfig,
+    SelectConfig,
+    WriteConfig,
+)
 from ..frontier.base import DEFAULT_LEASE_SECONDS
 from ..optout.policy import LEVELS, STANDARD, OptOutConfig
-from .argtypes import host_list, number, product_token, size, whole_number
+from .argtypes import cookies_file, header, host_list, number, product_token, size, whole_number
 from .errors import CLIError
 
 if TYPE_CHECKING:
@@ -72,6 +80,23 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     )
     b.add_argument(
         "--user-agent", help="User-Agent header and navigator.userAgent (default Chromium's; + the agent token)"
+    )
+    b.add_argument(
+        "--header",
+        dest="headers",
+        action="append",
+        type=header,
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="an extra request header of every page and its resources (repeatable)",
+    )
+    b.add_argument(
+        "--cookies",
+        type=cookies_file,
+        default=(),
+        metavar="FILE",
+        help="cookies every page starts with, from a Netscape cookies.txt (what curl, wget and browser "
+        "extensions export)",
     )
     b.add_argument(
         "--visibility",
@@ -218,6 +243,8 @@ def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
             load_timeout=min(args.load_timeout, args.page_timeout),
             allow_hosts=args.allow_hosts,
             user_agent=args.user_agent,
+            headers=tuple(args.headers),
+            cookies=args.cookies,
             visibility=args.visibility,
             ink_boxes=args.ink_boxes,
             settle=args.settle,
@@ -258,14 +285,20 @@ def opt_out_config(args: argparse.Namespace) -> OptOutConfig:
 
 
 def recorded_command(args: argparse.Namespace) -> tuple[str, ...]:
-    """The command line as config.json and the dataset card keep it: a Redis password never."""
+    """The command line as config.json and the dataset card keep it: never a Redis password or a header value."""
     from ..frontier.open import describe
 
     frontier = getattr(args, "frontier", None)
     words = ["boxcrawl"]
+    after_header = False
     for word in getattr(args, "argv", []):
         if frontier and frontier in word:  # `URL` or `--frontier=URL`
             word = word.replace(frontier, describe(frontier))
+        if after_header:  # a header's value may be a credential: its name is kept
+            word = f"{word.partition(':')[0].strip()}: {REDACTED}"
+        elif word.startswith("--header="):
+            word = f"--header={word[len('--header=') :].partition(':')[0].strip()}: {REDACTED}"
+        after_header = word == "--header"
         words.append(word)
     return tuple(words)
 

@@ -195,3 +195,36 @@ def test_status_of_a_running_crawl_counts_pages_before_their_shard_commits(tmp_p
     final = json.loads(run_boxcrawl("status", out, "--json").stdout)
     assert final["running"] is False and final["done"] == final["ok"] == 11 and final["failed"] == 0
     assert "not running" in run_boxcrawl("status", out).stdout
+
+
+def test_headers_and_cookies_reach_every_page_and_stay_out_of_the_records(site, tmp_path):
+    jar = tmp_path / "cookies.txt"
+    jar.write_text(
+        "# Netscape HTTP Cookie File\n"
+        "127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tsecret-session-id\n"
+        "#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\ttoken\tsecret-token\n"
+    )
+    out = tmp_path / "out"
+    pages = [f"{site.url}/echo/{i}" for i in range(3)]  # one tab: pages 2 and 3 come after a reset
+    run_boxcrawl(
+        "render",
+        *pages,
+        "--out",
+        out,
+        "--tabs",
+        "1",
+        "--header",
+        "X-Team: secret-header-value",
+        "--cookies",
+        jar,
+        *fast_flags(),
+    )
+    for page in boxcrawl.open_dataset(out).pages():
+        assert "x-team = secret-header-value" in page["text"], page["text"]
+        assert "session=secret-session-id" in page["text"] and "token=secret-token" in page["text"]
+    # the records of the run (config.json, the card) name the header and the cookies, never their values
+    for name in ("config.json", "README.md"):
+        text = (out / name).read_text()
+        assert "X-Team" in text and "secret" not in text, name
+    bad = run_boxcrawl("render", pages[0], "--out", tmp_path / "x", "--header", "no colon", check=False)
+    assert bad.returncode == 2 and "expected 'NAME: VALUE'" in bad.stderr

@@ -28,6 +28,7 @@ def register(sub) -> None:
     )
     render.add_argument("urls", nargs="*", metavar="URL")
     render.add_argument("--urls-file", type=Path, help="one URL per line (# comments, blanks ignored)")
+    add_sitemap(render)
     add_render_options(render)
     add_fleet_options(render, frontier=False)
     render.set_defaults(run=lambda args: run(args, follow_links=False))
@@ -40,6 +41,7 @@ def register(sub) -> None:
     )
     crawl.add_argument("seeds", nargs="*", metavar="SEED")
     crawl.add_argument("--seeds-file", type=Path, help="one URL per line (# comments, blanks ignored)")
+    add_sitemap(crawl)
     crawl.add_argument("--max-pages", type=whole_number(0), default=0, help="stop after this many pages (0 = all)")
     crawl.add_argument(
         "--scope",
@@ -96,6 +98,16 @@ def register(sub) -> None:
     worker.set_defaults(run=lambda args: run(args, follow_links=True, worker=True))
 
 
+def add_sitemap(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sitemap",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="also take the pages a sitemap (or sitemap index, gzipped or not) lists (repeatable)",
+    )
+
+
 def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> int:
     import asyncio
     import dataclasses
@@ -120,9 +132,9 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
         settings = crawl_settings(args.frontier, args.wait)  # a wrong password fails at once
         urls, scope_seeds = [], settings["seeds"]
     elif follow_links:
-        urls = url_list(args.seeds, args.seeds_file)
+        urls = url_list(args.seeds, args.seeds_file, args.sitemap, args)
     else:
-        urls = url_list(args.urls, args.urls_file)
+        urls = url_list(args.urls, args.urls_file, args.sitemap, args)
     cfg = crawl_config(args, follow_links)
     if worker:  # the crawl's scope, limits, link rules and opt-out settings, whatever this worker's flags say
         follow = settings.get("follow") or {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -303,15 +304,32 @@ def recorded_command(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(words)
 
 
-def url_list(arguments: list[str], path: Path | None) -> list[UrlLine]:
-    """URLs given as arguments and in a URL file, through the one reader (boxcrawl/urllist.py); the lines
-    skipped are warned about, and a list with nothing usable left is one error line."""
-    from ..urllist import UrlListError, read_urls
+def url_list(
+    arguments: list[str], path: Path | None, sitemaps: Sequence[str] = (), args: argparse.Namespace | None = None
+) -> list[UrlLine]:
+    """URLs given as arguments, in a URL file and in sitemaps, through the one reader (boxcrawl/urllist.py);
+    the lines skipped are warned about, and a list with nothing usable left is one error line. Sitemaps are
+    fetched through the network guard of `args` (--allow-hosts), as the crawler's token."""
+    from ..urllist import UrlListError, read_url_lines, read_urls
 
     try:
         lines, skipped = read_urls(arguments, path)
     except UrlListError as exc:
         raise CLIError(str(exc)) from None
+    if sitemaps:
+        from ..egress.fetch import fetch
+        from ..egress.guard import NetworkGuard
+        from ..frontier.sitemap import sitemap_urls
+
+        guard = NetworkGuard(getattr(args, "allow_hosts", ()))
+        agent = getattr(args, "agent_token", "boxcrawl")
+        given = {u.url for u in lines}
+        for sitemap in sitemaps:
+            found, problems = sitemap_urls(sitemap, lambda url: fetch(url, guard, agent))
+            listed, listed_skipped = read_url_lines("\n".join(found), f"sitemap {sitemap}")
+            lines += [u for u in listed if u.url not in given]
+            given.update(u.url for u in listed)
+            skipped += problems + listed_skipped
     report_skipped(skipped, left=len(lines))
     return lines
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 from urllib.parse import urlsplit
 
+from ..egress.fetch import Deadline, PinnedHandler, pinned
 from ..egress.guard import NetworkGuard, Refused
 from ..optout.policy import OptOutConfig, PageCheck, Verdict, decide
 from ..optout.signals import (
@@ -52,81 +52,6 @@ class RobotsUnavailable(Exception):
 
 class HostUnreachable(Exception):
     """No answer at all for robots.txt: nothing is cached and the page goes to the browser."""
-
-
-class _Deadline:
-    """Shuts every socket of one fetch when its time is up, so no read can outlast it."""
-
-    def __init__(self, seconds: float):
-        self.expired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watch(self, sock: socket.socket) -> socket.socket:
-        with self._lock:
-            if self.expired:
-                sock.close()
-                raise TimeoutError("deadline passed")
-            self._sockets.append(sock)
-        return sock
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for sock in self._sockets:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
-def _pinned(guard: NetworkGuard, deadline: _Deadline):
-    """socket.create_connection that connects only where the guard allows, to the one address it
-    approved (the name is not resolved a second time), under the fetch's deadline."""
-
-    def connect(address, timeout=None, source_address=None):
-        host, port = address
-        approved = guard.resolve(host)  # Refused propagates
-        return deadline.watch(socket.create_connection((str(approved), port), timeout, source_address))
-
-    return connect
-
-
-class _Pinned:
-    """An http.client connection that opens its socket with ``connect`` (see `_pinned`)."""
-
-    def __init__(self, *args, connect, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._create_connection = connect
-
-
-class _PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
-    pass
-
-
-class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
-    pass
-
-
-class _PinnedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
-    def __init__(self, connect):
-        urllib.request.HTTPHandler.__init__(self)
-        urllib.request.HTTPSHandler.__init__(self)
-        self.connect = connect
-
-    def http_open(self, req):
-        return self.do_open(lambda *a, **kw: _PinnedHTTPConnection(*a, connect=self.connect, **kw), req)
-
-    def https_open(self, req):
-        return self.do_open(
-            lambda *a, **kw: _PinnedHTTPSConnection(*a, connect=self.connect, **kw), req, context=self._context
-        )
 
 
 @dataclass
@@ -271,8 +196,8 @@ class RobotsPolicy:
             self.guard.check(robots_url)
         except Refused as exc:  # the browser meets the same refusal for the page; nothing is cached
             raise HostUnreachable(str(exc)) from None
-        deadline = _Deadline(self.timeout)
-        opener = urllib.request.build_opener(_PinnedHandler(_pinned(self.guard, deadline)))
+        deadline = Deadline(self.timeout)
+        opener = urllib.request.build_opener(PinnedHandler(pinned(self.guard, deadline)))
         request = urllib.request.Request(robots_url, headers={"User-Agent": self.agent})
         try:
             with opener.open(request, timeout=self.timeout) as response:

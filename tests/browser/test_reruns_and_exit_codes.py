@@ -228,3 +228,47 @@ def test_headers_and_cookies_reach_every_page_and_stay_out_of_the_records(site, 
         assert "X-Team" in text and "secret" not in text, name
     bad = run_boxcrawl("render", pages[0], "--out", tmp_path / "x", "--header", "no colon", check=False)
     assert bad.returncode == 2 and "expected 'NAME: VALUE'" in bad.stderr
+
+
+def test_seeds_from_a_sitemap_index_gzipped_sitemaps_and_what_is_refused(tmp_path):
+    import gzip
+
+    root = tmp_path / "site"
+    root.mkdir()
+    for name in ("one", "two", "three"):
+        (root / f"{name}.html").write_text(f"<html><body><p>{('page ' + name + ' ') * 30}</p></body></html>")
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    lol = "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+    with SiteServer(root) as server:
+
+        def urlset(*paths):
+            return (
+                f"<?xml version='1.0'?><urlset {ns}>"
+                + "".join(f"<url><loc>{p}</loc></url>" for p in paths)
+                + "</urlset>"
+            )
+
+        (root / "a.xml").write_text(urlset(f"{server.url}/one.html", f"{server.url}/two.html", "http://10.0.0.1/x"))
+        (root / "b.xml.gz").write_bytes(
+            gzip.compress(urlset(f"{server.url}/three.html", f"{server.url}/one.html").encode())
+        )
+        (root / "bomb.xml").write_text(
+            f'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY l0 "lol">{lol}]>'  # a billion laughs
+            f"<urlset {ns}><url><loc>&l9;</loc></url></urlset>"
+        )
+        (root / "index.xml").write_text(
+            f"<?xml version='1.0'?><sitemapindex {ns}>"
+            + "".join(
+                f"<sitemap><loc>{server.url}/{n}</loc></sitemap>" for n in ("a.xml", "b.xml.gz", "bomb.xml", "gone.xml")
+            )
+            + "</sitemapindex>"
+        )
+        out = tmp_path / "out"
+        proc = run_boxcrawl(
+            "crawl", "--sitemap", f"{server.url}/index.xml", "--out", out, "--max-depth", "0", *fast_flags()
+        )
+    pages = {p["url"].rsplit("/", 1)[1] for p in boxcrawl.open_dataset(out).pages()}
+    assert pages == {"one.html", "two.html", "three.html"}
+    assert "http://10.0.0.1/x: refused" in proc.stderr  # a sitemap cannot point the crawler inside
+    assert f"sitemap {server.url}/bomb.xml: not a sitemap" in proc.stderr
+    assert f"sitemap {server.url}/gone.xml: HTTP 404" in proc.stderr

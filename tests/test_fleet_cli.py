@@ -92,7 +92,7 @@ def test_status_and_retry_failed_on_redis(redis_url):
     f.commit("w-000000", [Finished("http://a/1", "ok", None), Finished("http://a/2", "timeout", "slow")], owner="w")
     f.close()
     out = run_boxcrawl("status", "--frontier", redis_url).stdout
-    assert "done: 2  failed: 1" in out and "a: done 2, failed 1" in out
+    assert "done: 2 (ok 1, failed 1)" in out and "a: done 2, failed 1" in out
     assert "1 failed URL queued again" in run_boxcrawl("retry-failed", "--frontier", redis_url).stdout
     assert "queued: 1" in run_boxcrawl("status", "--frontier", redis_url).stdout
 

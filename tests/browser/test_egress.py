@@ -64,7 +64,7 @@ def test_no_page_reaches_the_victim_by_default(attack, tmp_path):
     log = run_rendering(
         "crawl", attacker.url + "/main-302.html", "--out", tmp_path / "crawl", *QUICK, out=tmp_path / "crawl"
     )
-    assert log.returncode == 0
+    assert log.returncode == 1  # done, and the one page failed (refused)
     page = _pages(tmp_path / "crawl")["main-302.html"]
     assert page["outcome"] == "refused" and page["attempts"] == 1
     assert victim.hits == []

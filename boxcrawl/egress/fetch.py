@@ -8,11 +8,12 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from .guard import NetworkGuard
+from .guard import NetworkGuard, Refused
 
 
 class Deadline:
@@ -99,36 +100,54 @@ class PinnedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
 
 
 class FetchError(Exception):
-    """One line saying why a file could not be fetched."""
+    """Why a file could not be fetched, in one line; this class itself: no answer at all."""
 
 
-def fetch(url: str, guard: NetworkGuard, agent: str, timeout: float = 10.0, max_bytes: int = 50 << 20) -> bytes:
-    """The body of `url` (at most `max_bytes`), fetched through the guard; FetchError otherwise."""
-    import urllib.error
+class HTTPStatus(FetchError):
+    def __init__(self, status: int):
+        super().__init__(f"HTTP {status}")
+        self.status = status
 
-    from .guard import Refused
 
+class FetchTimeout(FetchError):
+    """The deadline passed (however slowly the server was sending)."""
+
+
+class FetchRefused(FetchError):
+    """The guard refused an address on the way: the URL's, or a redirect's."""
+
+
+def fetch(
+    url: str, guard: NetworkGuard, agent: str, timeout: float = 10.0, max_bytes: int = 50 << 20, truncate: bool = False
+) -> bytes:
+    """The body of `url` fetched through the guard: at most `max_bytes` (more is an error, or cut off with
+    `truncate`). Raises a FetchError that says why not."""
     try:
         guard.check(url)
     except Refused as exc:
-        raise FetchError(str(exc)) from None
+        raise FetchRefused(str(exc)) from None
     deadline = Deadline(timeout)
     opener = urllib.request.build_opener(PinnedHandler(pinned(guard, deadline)))
     try:
         with opener.open(urllib.request.Request(url, headers={"User-Agent": agent}), timeout=timeout) as response:
-            body: bytes = response.read(max_bytes + 1)
+            body: bytes = response.read(max_bytes if truncate else max_bytes + 1)
         if deadline.expired:
             raise TimeoutError
         if len(body) > max_bytes:
             raise FetchError(f"larger than {max_bytes >> 20} MB")
         return body
     except urllib.error.HTTPError as exc:
-        raise FetchError(f"HTTP {exc.code}") from None
+        raise HTTPStatus(exc.code) from None
+    except Refused as exc:
+        raise FetchRefused(str(exc)) from None
     except (TimeoutError, socket.timeout):
-        raise FetchError(f"took longer than {timeout:g}s") from None
+        raise FetchTimeout(f"took longer than {timeout:g}s") from None
     except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
         if deadline.expired:
-            raise FetchError(f"took longer than {timeout:g}s") from None
-        raise FetchError(str(getattr(exc, "reason", exc))) from None
+            raise FetchTimeout(f"took longer than {timeout:g}s") from None
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, Refused):
+            raise FetchRefused(str(reason)) from None
+        raise FetchError(str(reason)) from None
     finally:
         deadline.cancel()

@@ -13,18 +13,14 @@ threads of their own, one per origin however many pages wait for it.
 from __future__ import annotations
 
 import asyncio
-import http.client
-import socket
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 from urllib.parse import urlsplit
 
-from ..egress.fetch import Deadline, PinnedHandler, pinned
+from ..egress.fetch import FetchError, FetchRefused, FetchTimeout, HTTPStatus, fetch
 from ..egress.guard import NetworkGuard, Refused
 from ..optout.policy import OptOutConfig, PageCheck, Verdict, decide
 from ..optout.signals import (
@@ -196,29 +192,16 @@ class RobotsPolicy:
             self.guard.check(robots_url)
         except Refused as exc:  # the browser meets the same refusal for the page; nothing is cached
             raise HostUnreachable(str(exc)) from None
-        deadline = Deadline(self.timeout)
-        opener = urllib.request.build_opener(PinnedHandler(pinned(self.guard, deadline)))
-        request = urllib.request.Request(robots_url, headers={"User-Agent": self.agent})
         try:
-            with opener.open(request, timeout=self.timeout) as response:
-                body = response.read(MAX_BYTES)
-            if deadline.expired:
-                raise TimeoutError
-            return body.decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            if 400 <= exc.code < 500:
+            body = fetch(robots_url, self.guard, self.agent, self.timeout, MAX_BYTES, truncate=True)
+        except HTTPStatus as exc:
+            if 400 <= exc.status < 500:
                 return ""  # no such file: no rules
-            raise RobotsUnavailable(f"{name} answered HTTP {exc.code}") from None
-        except Refused as exc:
+            raise RobotsUnavailable(f"{name} answered HTTP {exc.status}") from None
+        except FetchRefused as exc:
             raise RobotsUnavailable(f"{name} redirect {exc}") from None
-        except (TimeoutError, socket.timeout):
+        except FetchTimeout:
             raise RobotsUnavailable(f"{name} took longer than {self.timeout:g}s") from None
-        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
-            if deadline.expired:
-                raise RobotsUnavailable(f"{name} took longer than {self.timeout:g}s") from None
-            reason = getattr(exc, "reason", exc)
-            if isinstance(reason, Refused):
-                raise RobotsUnavailable(f"{name} redirect {reason}") from None
-            raise HostUnreachable(str(reason)) from None
-        finally:
-            deadline.cancel()
+        except FetchError as exc:
+            raise HostUnreachable(str(exc)) from None
+        return body.decode("utf-8", "replace")

@@ -15,6 +15,7 @@ from .options import (
     crawl_config,
     make_out_dir,
     refuse_non_folder,
+    repeatable,
     report_skipped,
     url_list,
 )
@@ -56,21 +57,11 @@ def register(sub) -> None:
         metavar="N",
         help="follow links at most N hops from a seed (0 = the seeds only; default: any depth)",
     )
-    crawl.add_argument(
-        "--include",
-        action="append",
-        type=regex,
-        default=[],
-        metavar="REGEX",
-        help="follow only links whose URL matches one of these (repeatable; searched in the normalised URL)",
+    repeatable(
+        crawl, "--include", regex, "REGEX", "follow only links whose normalised URL matches one of these (repeatable)"
     )
-    crawl.add_argument(
-        "--exclude",
-        action="append",
-        type=regex,
-        default=[],
-        metavar="REGEX",
-        help="never follow links whose URL matches one of these (repeatable), e.g. '/(login|cart)/'",
+    repeatable(
+        crawl, "--exclude", regex, "REGEX", "never follow links whose URL matches one (repeatable), e.g. /login/"
     )
     add_render_options(crawl)
     add_fleet_options(crawl, frontier=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..config import (
     REDACTED,
@@ -82,15 +82,7 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     b.add_argument(
         "--user-agent", help="User-Agent header and navigator.userAgent (default Chromium's; + the agent token)"
     )
-    b.add_argument(
-        "--header",
-        dest="headers",
-        action="append",
-        type=header,
-        default=[],
-        metavar="'NAME: VALUE'",
-        help="an extra request header of every page and its resources (repeatable)",
-    )
+    repeatable(b, "--header", header, "'NAME: VALUE'", "an extra request header of every page (repeatable)", "headers")
     b.add_argument(
         "--cookies",
         type=cookies_file,
@@ -143,6 +135,20 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
         "--resume-with-changes",
         action="store_true",
         help="go on with settings that differ from its own (config.json keeps the old ones in `history`)",
+    )
+
+
+def repeatable(
+    p: argparse.ArgumentParser | argparse._ArgumentGroup,
+    flag: str,
+    kind: Callable[[str], Any],
+    metavar: str,
+    help: str,
+    dest: str | None = None,
+) -> None:
+    """An option given any number of times, collected in a list (checked one by one by `kind`)."""
+    p.add_argument(
+        flag, action="append", type=kind, default=[], metavar=metavar, help=help, **({"dest": dest} if dest else {})
     )
 
 

@@ -64,7 +64,7 @@ def read_url_lines(text: str, source: str = "urls") -> tuple[list[UrlLine], list
 def read_url_file(path: Path) -> tuple[list[UrlLine], list[str]]:
     """`read_url_lines` of a file; UrlListError when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the first URL
     except UnicodeDecodeError as exc:
         raise UrlListError(f"{path} is not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:

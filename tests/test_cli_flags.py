@@ -58,6 +58,8 @@ USAGE_MISTAKES = [
     ),
     (["crawl", "http://127.0.0.1/", "--out", "o", "--scope", "hots"], "did you mean 'host'?"),
     (["crawll", "http://127.0.0.1/"], "did you mean 'crawl'?"),
+    # no abbreviations: --head is not --header (whose value the recorded command would then not redact)
+    (["render", "http://127.0.0.1/", "--out", "o", "--head", "X: y"], "unrecognized arguments: --head X: y"),
     (["distill", "--out", "o", "--emulate-mobile", "Nexus5"], "did you mean 'Nexus 5'?"),
 ]
 

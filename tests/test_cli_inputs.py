@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from boxcrawl.commands import main
-from boxcrawl.urllist import read_url_lines
+from boxcrawl.urllist import read_url_file, read_url_lines
 
 
-def test_one_reader_strips_comments_keeps_fragments_and_names_skipped_lines():
+def test_one_reader_strips_comments_keeps_fragments_and_names_skipped_lines(tmp_path):
     text = (
         "# pages to render\n"
         "\n"
@@ -23,6 +23,9 @@ def test_one_reader_strips_comments_keeps_fragments_and_names_skipped_lines():
         "\thttp://127.0.0.1:9/d.html\t#\ttabbed comment\n"
     )
     lines, skipped = read_url_lines(text, "urls.txt")
+    bom = tmp_path / "bom.txt"  # Windows editors start a UTF-8 file with a byte-order mark
+    bom.write_text("\ufeffhttp://127.0.0.1:9/first.html\n", encoding="utf-8")
+    assert [u.url for u in read_url_file(bom)[0]] == ["http://127.0.0.1:9/first.html"]
     assert [(u.line, u.url) for u in lines] == [
         (2, "http://127.0.0.1:9/a.html"),
         (3, "http://127.0.0.1:9/b.html#section-2"),

@@ -40,6 +40,8 @@ def test_get_data_update_and_poll_as_the_original_client_does(server):
     polled = updates(server, 0)
     assert polled == {"data": None, "updates": [{"index": 2, "id": 0, "entry": entry}], "nextId": 1}
     assert updates(server, 1) == {"data": None, "updates": None, "nextId": 1}  # nothing new
+    ahead = updates(server, 7)  # a client of an earlier database cannot catch up by updates: the whole list
+    assert ahead["updates"] is None and ahead["nextId"] == 1 and ahead["data"][2]["good"] == 2
 
     # a label set in our own UI reaches an original client's poll, and a reset (no `good`) removes it
     assert server.post_label({"index": 0, "good": 0, "labeler": "ann"})[0] == 200

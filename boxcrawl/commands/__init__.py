@@ -12,6 +12,7 @@ import argparse
 import difflib
 import re
 import sys
+from typing import Any
 
 from .. import __version__
 from ..extras import MissingExtra, hint
@@ -25,7 +26,12 @@ _CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<choi
 
 class Parser(argparse.ArgumentParser):
     """argparse with the error a careful CLI gives: one line, with a "did you mean" when the mistake is
-    close to something valid, and where to read more; not the whole usage first. Subcommands inherit it."""
+    close to something valid, and where to read more; not the whole usage first. Subcommands inherit it.
+    No abbreviated options: `--head` would be `--header` today and ambiguous when an option is added."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         self.exit(USAGE, f"{self.prog}: error: {message}{self._suggestion(message)} (see {self.prog} --help)\n")

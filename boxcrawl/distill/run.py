@@ -312,7 +312,7 @@ class Runner:
             snapshot = Snapshot.parse(mhtml.read_bytes())
         except SnapshotError as exc:
             raise EntryFailed(f"MHTML: {exc}") from None
-        with self.snapshots.serving(snapshot):  # Chrome's distiller gets the snapshot at the page's URL
+        async with self.snapshots.serving(snapshot):  # Chrome's distiller gets the snapshot at the page's URL
             d = await distill(context, snapshot.url, cap.html, opts)
         atomic_write_bytes(out.path(i, "-mdistilled.png"), d.screenshot)
         write_features(out, entry, "mdfeature", self._distilled_record(entry, d))

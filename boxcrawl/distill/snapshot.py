@@ -11,8 +11,9 @@ Then a live page and its snapshot are distilled by the same distiller and their 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
@@ -39,11 +40,11 @@ class Snapshot:
         for part in message.walk():
             if part.is_multipart():
                 continue
-            location = part.get("Content-Location")
+            location = str(part.get("Content-Location") or "")  # a raw non-ASCII header is a Header object
             body = part.get_payload(decode=True)
-            if not location or body is None:
+            if not location or not isinstance(body, bytes):
                 continue
-            resources.setdefault(urldefrag(location.strip())[0], (part.get("Content-Type", ""), body))
+            resources.setdefault(urldefrag(location.strip())[0], (str(part.get("Content-Type") or ""), body))
         document = next((u for u, (kind, _) in resources.items() if kind.lower().startswith("text/html")), None)
         if document is None or not document.startswith(("http://", "https://")):
             raise SnapshotError("MHTML has no http(s) HTML document to distil")
@@ -57,14 +58,18 @@ class SnapshotServer:
 
     def __init__(self) -> None:
         self._serving: dict[str, Snapshot] = {}
+        self._turns: dict[str, asyncio.Lock] = {}
 
-    @contextmanager
-    def serving(self, snapshot: Snapshot) -> Iterator[None]:
-        self._serving[snapshot.url] = snapshot
-        try:
-            yield
-        finally:
-            self._serving.pop(snapshot.url, None)
+    @asynccontextmanager
+    async def serving(self, snapshot: Snapshot) -> AsyncIterator[None]:
+        """Serve `snapshot` for the block. Two entries whose snapshots have one URL (`a.test` and `a.test/`
+        in the list) take turns: Chrome's distiller asks for the URL, not for the entry."""
+        async with self._turns.setdefault(snapshot.url, asyncio.Lock()):
+            self._serving[snapshot.url] = snapshot
+            try:
+                yield
+            finally:
+                del self._serving[snapshot.url]
 
     def _find(self, url: str) -> tuple[str, bytes, bool] | None:
         url = urldefrag(url)[0]
@@ -82,8 +87,8 @@ class SnapshotServer:
         if found is None:
             await route.abort("blockedbyclient")  # offline: nothing of a snapshot's page is fetched
             return
-        kind, body, document = found
+        kind, body, _ = found
         headers = {"content-type": kind or "application/octet-stream"}
-        if document:
+        if any(t in kind.lower() for t in ("html", "svg", "xml")):  # frames and SVG run no script either
             headers["content-security-policy"] = NO_SCRIPTS
         await route.fulfill(status=200, headers=headers, body=body)

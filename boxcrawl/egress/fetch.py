@@ -99,6 +99,23 @@ class PinnedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
         )
 
 
+def guarded_opener(handler: PinnedHandler) -> urllib.request.OpenerDirector:
+    """urllib with http(s) through `handler` and nothing else: no ftp: or file: a redirect could lead to
+    (their connections would not go through the guard), and no proxy from the environment (it would
+    resolve names and follow redirects where the guard cannot see)."""
+    opener = urllib.request.OpenerDirector()
+    for part in (
+        urllib.request.ProxyHandler({}),
+        handler,
+        urllib.request.HTTPRedirectHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        urllib.request.UnknownHandler(),  # any other scheme: an error, not an unguarded connection
+    ):
+        opener.add_handler(part)
+    return opener
+
+
 class FetchError(Exception):
     """Why a file could not be fetched, in one line; this class itself: no answer at all."""
 
@@ -127,7 +144,7 @@ def fetch(
     except Refused as exc:
         raise FetchRefused(str(exc)) from None
     deadline = Deadline(timeout)
-    opener = urllib.request.build_opener(PinnedHandler(pinned(guard, deadline)))
+    opener = guarded_opener(PinnedHandler(pinned(guard, deadline)))
     try:
         with opener.open(urllib.request.Request(url, headers={"User-Agent": agent}), timeout=timeout) as response:
             body: bytes = response.read(max_bytes if truncate else max_bytes + 1)

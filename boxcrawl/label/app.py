@@ -340,7 +340,9 @@ class LabelApp:
             return JSONResponse({"error": str(exc)}, status_code=400)
         last = self.store.last_seq()  # update k (from 0) is event seq k + 1
         data = updates = None
-        if next_id < last:
+        if next_id > last:  # a client of an earlier database: it cannot catch up by updates
+            data = self.original_entries()
+        elif next_id < last:
             events = self.store.events_since(next_id, ORIGINAL_UPDATES + 1)
             if len(events) > ORIGINAL_UPDATES:
                 data = self.original_entries()

@@ -4,7 +4,7 @@
 - Host header must name the loopback server when it is bound there (no DNS-rebinding from a web page).
 - State-changing requests carry the page's CSRF token in a header and a JSON content type, and a
   same-origin `Origin` when the browser sends one: a cross-site form or fetch cannot do all three.
-  The original protocol's `POST /message` is for scripts and the original's own client, which know no
+  The original protocol's `POST /message` is for scripts, which know no
   token: there a request that carries no sign of a browser (no Origin, Cookie or Sec-Fetch-* header) needs
   only the JSON content type, which no cross-site page can send without a CORS preflight this server
   never answers.

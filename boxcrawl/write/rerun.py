@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ..files import exclusive_lock
+
 # dotted keys of config.json
 DEFINING = (
     "follow_links",
@@ -44,8 +46,6 @@ DEFINING = (
     "write.seed_layout",
     "write.parquet_images",
 )
-# What only a boxcrawl output folder has: --force deletes nothing else.
-MARKERS = ("config.json", "frontier.sqlite", "pages", "wds")
 
 
 class RerunRefused(ValueError):
@@ -62,10 +62,27 @@ def _get(doc: Config, dotted: str) -> Any:
     return value
 
 
+_MISSING = object()
+
+
+def _get_or_missing(doc: Config, dotted: str) -> Any:
+    value: Any = doc
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
 def changes(before: Config, now: Config) -> list[str]:
-    """`key: old -> new` for every defining setting that differs, and for seeds a crawl did not have."""
+    """`key: old -> new` for every defining setting that differs, and for seeds a crawl did not have. A key
+    the earlier config.json lacks (written before the setting existed) had the default: not a change."""
     now = json.loads(json.dumps(now))  # as config.json holds it: tuples are lists there
-    found = [f"{k}: {_get(before, k)!r} -> {_get(now, k)!r}" for k in DEFINING if _get(before, k) != _get(now, k)]
+    found = [
+        f"{k}: {old!r} -> {_get(now, k)!r}"
+        for k in DEFINING
+        if (old := _get_or_missing(before, k)) is not _MISSING and old != _get(now, k)
+    ]
     if now.get("follow_links") and before.get("follow_links"):
         new_seeds = [s for s in now.get("seeds", []) if s not in set(before.get("seeds", []))]
         if new_seeds:
@@ -103,10 +120,20 @@ def history_for(out: Path, now: Config, resume_with_changes: bool) -> list[Confi
     return [*history, before]
 
 
+def is_boxcrawl_folder(out: Path) -> bool:
+    """What only a crawl or render folder has: its frontier, or a config.json of boxcrawl's shape."""
+    if (out / "frontier.sqlite").exists():
+        return True
+    doc = previous_config(out) or {}
+    return "seeds" in doc and isinstance(doc.get("browser"), dict) and "select" in doc
+
+
 def clear(out: Path) -> None:
-    """--force: delete the folder, when it is a boxcrawl output folder (or empty)."""
+    """--force: delete the folder, when it is a boxcrawl output folder (or empty) that no crawl is using."""
     if not out.exists():
         return
-    if any(out.iterdir()) and not any((out / m).exists() for m in MARKERS):
+    if any(out.iterdir()) and not is_boxcrawl_folder(out):
         raise RerunRefused(f"--force: {out} is not a boxcrawl output folder; not deleting it")
-    shutil.rmtree(out)
+    busy = RerunRefused(f"--force: a crawl is running on {out}; stop it first")
+    with exclusive_lock(out / ".lock", busy):  # the lock every crawl and render holds on its folder
+        shutil.rmtree(out)

@@ -21,8 +21,9 @@ trap 'kill $SERVER 2>/dev/null' EXIT
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 
 rm -rf "$OUT"
+# exit 1 is "done, some pages failed": the docs have broken links, and a 404 is a page record like any other
 .venv/bin/boxcrawl crawl "http://127.0.0.1:$PORT/tutorial/index.html" --out "$OUT" \
-    --max-pages "$PAGES" --allow-hosts 127.0.0.1 --seed-layout
+    --max-pages "$PAGES" --allow-hosts 127.0.0.1 --seed-layout || [ $? -eq 1 ]
 .venv/bin/boxcrawl show "$OUT"
 echo
 echo "dataset:  $(cd "$OUT" && pwd)   (wds/ shards, pages/ + samples/ Parquet, img/ + csv/)"

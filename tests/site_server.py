@@ -11,6 +11,7 @@ import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 SITE = Path(__file__).parent / "site"
 PNG_1PX = bytes.fromhex(
@@ -22,6 +23,7 @@ PNG_1PX = bytes.fromhex(
 class Handler(SimpleHTTPRequestHandler):
     seen_paths: list[str] = []  # every path requested, for tests that must prove a request never came
     hits: dict[str, list[float]] = {}  # path -> monotonic times of its requests
+    requests: list[tuple[str, str, dict[str, str]]] = []  # (Host header, path, headers with lower-case names)
 
     def log_message(self, *args):  # keep test output clean
         pass
@@ -39,6 +41,12 @@ class Handler(SimpleHTTPRequestHandler):
         path = self.path.split("?")[0]
         Handler.seen_paths.append(path)
         Handler.hits.setdefault(path, []).append(time.monotonic())
+        Handler.requests.append((self.headers.get("Host", ""), path, {k.lower(): v for k, v in self.headers.items()}))
+        if path == "/to":  # a redirect to wherever ?url= says
+            self.send_response(302)
+            self.send_header("Location", unquote(self.path.split("?url=", 1)[1]))
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
         if path.startswith("/echo"):  # what the browser sent: headers and cookies, as page text
             lines = "".join(f"<p>{html.escape(k.lower())} = {html.escape(v)}</p>" for k, v in self.headers.items())
             return self._send(200, f"<html><body><p>{'echo of the request ' * 10}</p>{lines}</body></html>".encode())

@@ -267,6 +267,7 @@ class BrowserPool:
                     if reuse and handle.idle
                     else await self._open_tab(handle, context_options, with_page=reuse)
                 )
+                tab.for_page(url)  # the host the extra headers go to
                 page = await work(tab, timings)
                 clean = reuse and page.outcome in REUSABLE_AFTER
                 return page
@@ -297,8 +298,6 @@ class BrowserPool:
                 device_scale_factor=self.cfg.scale,
                 user_agent=self.user_agent,
             )
-            if self.cfg.headers:
-                options["extra_http_headers"] = dict(self.cfg.headers)
             options.update(context_options or {})
             if self._proxy:  # this context's door: its refusals are this context's pages'
                 options["proxy"] = {"server": door.url}
@@ -314,8 +313,11 @@ class BrowserPool:
             self.tabs_opened += 1
             if with_page:
                 await context.add_init_script(SETTLE_WATCH_JS)  # quiet counts from the document's start
-                return await Tab.open(context, door, self.cfg.cookies)
-            return Tab(context, None, None, door, self.cfg.cookies)
+                tab = await Tab.open(context, door, self.cfg.cookies, self.cfg.headers)
+            else:
+                tab = Tab(context, None, None, door, self.cfg.cookies, self.cfg.headers)
+            await tab.route_headers()
+            return tab
         except BaseException:
             if context is not None and not await close_context(context):  # the page's setup failed
                 handle.retired = True

@@ -16,6 +16,8 @@ between two pages takes away everything a page could leave for the next:
 What stays is the HTTP cache, which Chromium keys by the top-level site: a later page of the
 same site loads its stylesheets from it, and a page of another site cannot see an entry of it.
 Service workers are blocked in every context, and permissions are never granted.
+The user's extra headers (--header) go only to the host of the page being rendered, not to the
+CDNs, analytics and frames of other hosts a page loads from.
 A tab that failed in a way that leaves its state unknown (crash, deadline, an error) is closed,
 not reset; a tab is also replaced after ``MAX_PAGES`` pages, so what a context accumulates
 (connection pools, cache) stays bounded.
@@ -27,7 +29,7 @@ import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.async_api import BrowserContext, CDPSession, Page, Request
+from playwright.async_api import BrowserContext, CDPSession, Page, Request, Route
 from playwright.async_api import Error as PlaywrightError
 
 from ..egress.proxy import Door
@@ -47,9 +49,12 @@ class Tab:
         cdp: CDPSession | None,
         door: Door,
         cookies: tuple[dict[str, Any], ...] = (),
+        headers: tuple[tuple[str, str], ...] = (),
     ):
         self.context = context
         self.cookies = cookies  # the user's (--cookies): every page starts with them, none of a page's own
+        self.headers = dict(headers)  # the user's (--header), for requests to `host` only
+        self.host: str | None = None  # the host of the page being rendered (see `for_page`)
         self.page = page
         self.cdp = cdp  # the page's DevTools session (script switch, storage clearing)
         self.door = door
@@ -59,10 +64,37 @@ class Tab:
             page.on("request", self._on_request)
 
     @classmethod
-    async def open(cls, context: BrowserContext, door: Door, cookies: tuple[dict[str, Any], ...] = ()) -> "Tab":
+    async def open(
+        cls,
+        context: BrowserContext,
+        door: Door,
+        cookies: tuple[dict[str, Any], ...] = (),
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> "Tab":
         page = await context.new_page()
         cdp = await context.new_cdp_session(page)
-        return cls(context, page, cdp, door, cookies)
+        return cls(context, page, cdp, door, cookies, headers)
+
+    async def route_headers(self) -> None:
+        """Add the extra headers to the requests for the page's host. (A route costs every request a
+        round trip through Playwright: only when there are headers to add.) Playwright carries headers
+        a route added through a redirect, and does not route the redirect: a redirect from the page's
+        host to another keeps them, as README says."""
+        if self.headers:
+            await self.context.route(self._to_page_host, self._add_headers)
+
+    def for_page(self, url: str) -> None:
+        """The next page is ``url``: its host is the one the extra headers go to."""
+        self.host = urlsplit(url).hostname
+
+    def _to_page_host(self, url: str) -> bool:
+        return self.host is not None and urlsplit(url).hostname == self.host
+
+    async def _add_headers(self, route: Route) -> None:
+        try:
+            await route.continue_(headers={**route.request.headers, **self.headers})
+        except PlaywrightError:  # the page went away meanwhile; nothing is waiting for this request
+            pass
 
     def _on_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
@@ -82,6 +114,7 @@ class Tab:
         """Make the tab as a fresh one for the next page (see the module docstring)."""
         page, cdp = self._session()
         await page.evaluate(FORGET_JS)
+        self.host = None
         await page.goto("about:blank")
         await cdp.send("Emulation.setScriptExecutionDisabled", {"value": False})
         await cdp.send("Page.resetNavigationHistory")

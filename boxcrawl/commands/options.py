@@ -82,7 +82,14 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     b.add_argument(
         "--user-agent", help="User-Agent header and navigator.userAgent (default Chromium's; + the agent token)"
     )
-    repeatable(b, "--header", header, "'NAME: VALUE'", "an extra request header of every page (repeatable)", "headers")
+    repeatable(
+        b,
+        "--header",
+        header,
+        "'NAME: VALUE'",
+        "an extra request header of every request to the page's own host (repeatable)",
+        "headers",
+    )
     b.add_argument(
         "--cookies",
         type=cookies_file,

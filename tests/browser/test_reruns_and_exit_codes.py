@@ -6,7 +6,7 @@ import re
 
 import pytest
 from conftest import fast_flags, run_boxcrawl
-from site_server import SiteServer
+from site_server import Handler, SiteServer
 
 import boxcrawl
 
@@ -228,6 +228,43 @@ def test_headers_and_cookies_reach_every_page_and_stay_out_of_the_records(site, 
         assert "X-Team" in text and "secret" not in text, name
     bad = run_boxcrawl("render", pages[0], "--out", tmp_path / "x", "--header", "no colon", check=False)
     assert bad.returncode == 2 and "expected 'NAME: VALUE'" in bad.stderr
+
+
+def test_headers_go_only_to_the_host_of_the_page(tmp_path):
+    """A credential in --header reaches the page's own host, never a CDN or frame of another host
+    (localhost and 127.0.0.1 are the same server by two names)."""
+    root = tmp_path / "site"
+    root.mkdir()
+    with SiteServer(root) as server:
+        other = f"http://localhost:{server.port}"
+        (root / "page.html").write_text(
+            "<!doctype html><body><p>" + "words of the page " * 40 + "</p>"
+            '<img src="/own.png">'
+            f'<img src="{other}/third-party.png"><iframe src="{other}/echo/frame"></iframe></body>'
+        )
+        Handler.requests.clear()
+        run_boxcrawl(
+            "render",
+            f"{server.url}/page.html",
+            f"{server.url}/to?url={other}/echo/redirected",
+            "--out",
+            tmp_path / "out",
+            "--header",
+            "Authorization: Bearer secret-token",
+            *fast_flags(),
+            "--allow-hosts",
+            "127.0.0.1,localhost",
+        )
+        seen = {(host.split(":")[0], path): h.get("authorization") for host, path, h in Handler.requests}
+    pages = {p["url"].rsplit("/", 1)[1]: p for p in boxcrawl.open_dataset(tmp_path / "out").pages()}
+    assert {p["outcome"] for p in pages.values()} == {"ok"}, pages
+    sent = "Bearer secret-token"
+    assert seen[("127.0.0.1", "/page.html")] == sent and seen[("127.0.0.1", "/own.png")] == sent
+    assert seen[("127.0.0.1", "/to")] == sent
+    # Playwright carries a routed request's headers through its redirect: README says so
+    assert seen[("localhost", "/echo/redirected")] == sent
+    for path in ("/third-party.png", "/echo/frame"):
+        assert ("localhost", path) in seen and seen[("localhost", path)] is None, (path, seen)
 
 
 def test_seeds_from_a_sitemap_index_gzipped_sitemaps_and_what_is_refused(tmp_path):

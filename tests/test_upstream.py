@@ -12,7 +12,7 @@ import pytest
 from test_egress_proxy import socks_connect
 from upstream_proxy import UpstreamProxy
 
-from boxcrawl.commands.options import recorded_command
+from boxcrawl.commands.options import recorded_command, url_list
 from boxcrawl.egress.fetch import FetchError, fetch
 from boxcrawl.egress.guard import NetworkGuard
 from boxcrawl.egress.proxy import EgressProxy
@@ -23,9 +23,16 @@ PW = "hunter2-Zq7"
 KINDS = ["http", "socks5"]
 
 
+FILES = {
+    "/robots.txt": b"User-agent: *\nDisallow: /private\n",
+    "/sitemap.xml": b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    b"<url><loc>http://127.0.0.1/listed.html</loc></url></urlset>",
+}
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
-        body = b"User-agent: *\nDisallow: /private\n" if self.path == "/robots.txt" else b"hello"
+        body = FILES.get(self.path, b"hello")
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -152,6 +159,13 @@ def test_the_python_fetch_goes_through_the_upstream(upstream, site):
     with pytest.raises(FetchError, match="refused"):
         fetch(f"http://127.0.0.2:{site}/robots.txt", guard, "boxcrawl", upstream=parse(upstream.url()))
     assert set(upstream.targets) == {f"CONNECT 127.0.0.1:{site}"}  # the refused host's never came
+
+
+def test_sitemaps_are_fetched_through_the_upstream(upstream, site):
+    args = argparse.Namespace(allow_hosts=("127.0.0.1",), agent_token="boxcrawl", proxy=parse(upstream.url()))
+    lines = url_list([], None, [f"http://127.0.0.1:{site}/sitemap.xml"], args)
+    assert [line.url for line in lines] == ["http://127.0.0.1/listed.html"]
+    assert upstream.first_lines == ["GET /sitemap.xml HTTP/1.1"]
 
 
 def test_ipv6_targets_are_sent_as_ipv6_literals(upstream):

@@ -64,7 +64,7 @@ class Upstream:
 def parse(text: str) -> Upstream:
     """The proxy a ``--proxy`` value names; ValueError (whose message holds no credentials) if none."""
     parts = urlsplit(text.strip())
-    shown = f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if _port(parts) else "")
+    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # the text without credentials
     scheme = parts.scheme.lower()
     if scheme == "https":
         raise ValueError("https:// proxies are not supported (use http:// or socks5://)")
@@ -76,7 +76,7 @@ def parse(text: str) -> Upstream:
     if port is None:
         raise ValueError(f"no port (or a bad one) in {shown!r}: give HOST:PORT")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"a proxy URL is {scheme}://[USER:PASS@]HOST:PORT and nothing more, got {shown!r}...")
+        raise ValueError(f"a proxy URL is {scheme}://[USER:PASS@]HOST:PORT and nothing more, got {shown!r}")
     username = unquote(parts.username) if parts.username is not None else None
     password = unquote(parts.password or "")
     if scheme == "socks5" and username is not None:
@@ -227,7 +227,7 @@ def _read(sock: socket.socket, step: Step) -> bytes:
     """What ``step`` reads, a byte at a time up to ``until``: nothing past the proxy's answer is taken
     from the socket, since what follows belongs to the connection through the tunnel."""
     data = b""
-    while len(data) < step.exactly if step.exactly else not data.endswith(step.until):
+    while not _complete(data, step):
         chunk = sock.recv(step.exactly - len(data) if step.exactly else 1)
         if not chunk:
             raise ConnectionResetError("the proxy closed the connection")
@@ -235,6 +235,10 @@ def _read(sock: socket.socket, step: Step) -> bytes:
         if len(data) > MAX_REPLY_HEAD:
             raise ConnectionError("the proxy's answer is too long")
     return data
+
+
+def _complete(data: bytes, step: Step) -> bool:
+    return len(data) == step.exactly if step.exactly else data.endswith(step.until)
 
 
 def _why(exc: BaseException) -> str:

@@ -6,7 +6,7 @@ import json
 import socket
 
 import pytest
-from conftest import run_rendering
+from conftest import run_boxcrawl, run_rendering
 from site_server import Handler, SiteServer
 from upstream_proxy import UpstreamProxy
 
@@ -94,3 +94,25 @@ def test_upstream_failures_are_page_records_and_the_run_completes(server, tmp_pa
     page = _pages(out)["page.html"]
     assert log.returncode == 1 and page["outcome"] == "network_error"
     assert "net::ERR_PROXY_CONNECTION_FAILED" in page["error"], page["error"]
+
+
+def test_distill_goes_through_the_upstream_too(server, tmp_path):
+    with UpstreamProxy("socks5") as proxy:
+        run_boxcrawl(
+            "distill",
+            "--out",
+            tmp_path / "out",
+            f"http://localhost:{server.port}/other.html",
+            "--allow-hosts",
+            "localhost,127.0.0.1",
+            "--proxy",
+            proxy.url(),
+            "--skip-distillation",
+            "--settle",
+            "0",
+            "--window",
+            "800x1000",
+        )
+        targets, first_lines = list(proxy.targets), list(proxy.first_lines)
+    assert targets and set(targets) == {f"CONNECT 127.0.0.1:{server.port}"}, targets
+    assert "GET /other.html HTTP/1.1" in first_lines and "GET /robots.txt HTTP/1.1" in first_lines

@@ -10,6 +10,7 @@ from .frontier.base import DEFAULT_LEASE_SECONDS
 from .optout.policy import OptOutConfig
 
 if TYPE_CHECKING:
+    from .egress.upstream import Upstream
     from .frontier.urls import FollowRules
 
 REDACTED = "<redacted>"  # what config.json and the card show for a secret
@@ -31,6 +32,7 @@ class BrowserConfig:
     allow_hosts: tuple[str, ...] = ()  # when set, the browser reaches only these hosts
     user_agent: str | None = None  # None: Chromium's own; the agent token is appended either way
     headers: tuple[tuple[str, str], ...] = ()  # extra request headers of every page (--header)
+    proxy: Upstream | None = None  # every connection, tunnelled to the address the guard approved (--proxy)
     cookies: tuple[dict[str, Any], ...] = ()  # cookies every page starts with (--cookies FILE), Playwright's form
     agent_token: str = "boxcrawl"  # robots.txt group and opt-out <meta> name the crawl answers to
     pages_per_browser: int = 500  # relaunch Chromium after this many pages (memory stays flat)

@@ -148,7 +148,9 @@ class Crawler:
                 self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=shared)
                 # robots.txt is read for its usage lines too
                 self.robots = (
-                    RobotsPolicy(self.guard, self.optout, shared=shared) if self.optout.reads_site_files else None
+                    RobotsPolicy(self.guard, self.optout, shared=shared, upstream=self.cfg.browser.proxy)
+                    if self.optout.reads_site_files
+                    else None
                 )
                 self._install_signals()
                 if self.cfg.time_limit:
@@ -409,9 +411,11 @@ class Crawler:
 
 def config_doc(cfg: CrawlConfig, seeds: list[str]) -> dict:
     """What config.json (and the dataset card) says of a run, without its `history`. Header values and
-    cookies are secrets as often as not (Authorization, a session): only their names are kept."""
+    cookies are secrets as often as not (Authorization, a session): only their names are kept; the proxy
+    without its credentials."""
     doc = {"seeds": seeds, **cfg.to_dict(), "frontier": describe(cfg.frontier)}
     doc["browser"]["headers"] = [[name, REDACTED] for name, _ in cfg.browser.headers]
+    doc["browser"]["proxy"] = cfg.browser.proxy.shown if cfg.browser.proxy else None
     doc["browser"]["cookies"] = [f"{c['name']} ({c['domain']}{c['path']})" for c in cfg.browser.cookies]
     return doc
 

@@ -29,6 +29,14 @@ BAD_FLAGS = [
     (["render", "http://127.0.0.1/", "--out", "o", "--viewport", "512"], "--viewport", "expected WIDTHxHEIGHT"),
     (["crawl", "http://127.0.0.1/", "--out", "o", "--scope", "site"], "--scope", "invalid choice: 'site'"),
     (["render", "http://127.0.0.1/", "--out", "o", "--image-format", "gif"], "--image-format", "invalid choice"),
+    (["crawl", "http://127.0.0.1/", "--out", "o", "--proxy", "ftp://u:pw@proxy:21"], "--proxy", "expected http://"),
+    (["render", "http://127.0.0.1/", "--out", "o", "--proxy", "http://proxy"], "--proxy", "no port"),
+    (
+        ["worker", "--out", "o", "--frontier", "redis://127.0.0.1:1/0", "--proxy", "https://proxy:443"],
+        "--proxy",
+        "https:// proxies are not supported",
+    ),
+    (["distill", "--out", "o", "--proxy", "socks5://proxy:port"], "--proxy", "no port"),
 ]
 
 

@@ -103,7 +103,7 @@ class BrowserPool:
 
     async def __aenter__(self) -> "BrowserPool":
         if not self.unguarded:
-            self._proxy = egress.EgressProxy(self.guard).__enter__()
+            self._proxy = egress.EgressProxy(self.guard, self.cfg.proxy).__enter__()
         saved = os.environ.get(ATTACH_TO_OTHER)
         os.environ[ATTACH_TO_OTHER] = "1"  # read once, by the Playwright driver started here
         try:

@@ -47,6 +47,7 @@ PERMANENT_NET_ERRORS = (
     "ERR_BLOCKED_BY_RESPONSE",
     "ERR_SSL_PROTOCOL_ERROR",
     "ERR_CERT_",
+    "ERR_PROXY_AUTH_",  # the --proxy refused our credentials: so it will again
 )
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..egress.upstream import Upstream
 
 
 def whole_number(minimum: int = 0) -> Callable[[str], int]:
@@ -80,6 +83,16 @@ def header(text: str) -> tuple[str, str]:
     if any(c in value for c in "\r\n\0"):
         raise argparse.ArgumentTypeError(f"a header value cannot hold a line break: {text!r}")
     return name.strip(), value.strip()
+
+
+def proxy_url(text: str) -> Upstream:
+    """`http://[USER:PASS@]HOST:PORT` or `socks5://...` (egress/upstream.py); the error never repeats a password."""
+    from ..egress.upstream import parse
+
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cookies_file(path: str) -> tuple[dict[str, Any], ...]:

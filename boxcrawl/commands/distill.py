@@ -16,6 +16,7 @@ from .errors import CLIError, exit_code
 from .options import (
     add_chromium,
     add_opt_out_options,
+    add_proxy,
     make_out_dir,
     opt_out_config,
     refuse_non_folder,
@@ -93,6 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--allow-hosts", type=host_list, default=(), metavar="H,...", help="the browser reaches only these hosts"
     )
+    add_proxy(p)
     add_chromium(p)
     p.add_argument(
         "--load-timeout", type=number(0, unit="seconds"), default=60.0, help="page-load timeout, s (default 60)"
@@ -318,6 +320,7 @@ def run_distill(args: argparse.Namespace) -> int:
         desktop_size=args.window,
         desktop_distilled_size=args.distilled_window,
         allow_hosts=args.allow_hosts,
+        proxy=args.proxy,
         chromium=args.chromium,
         optout=opt_out_config(args),
     )

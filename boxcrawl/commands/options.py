@@ -20,7 +20,7 @@ from ..config import (
 )
 from ..frontier.base import DEFAULT_LEASE_SECONDS
 from ..optout.policy import LEVELS, STANDARD, OptOutConfig
-from .argtypes import cookies_file, header, host_list, number, product_token, size, whole_number
+from .argtypes import cookies_file, header, host_list, number, product_token, proxy_url, size, whole_number
 from .errors import CLIError
 
 if TYPE_CHECKING:
@@ -32,6 +32,16 @@ def add_chromium(
     help: str = "Chromium executable (default: $BOXCRAWL_CHROMIUM or the system one)",
 ) -> None:
     p.add_argument("--chromium", help=help)
+
+
+def add_proxy(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    p.add_argument(
+        "--proxy",
+        type=proxy_url,
+        metavar="URL",
+        help="send all traffic through this proxy: http://[USER:PASS@]HOST:PORT (CONNECT) or socks5://...; "
+        "the network guard still decides, and the proxy is asked for the approved address, never a name",
+    )
 
 
 def add_render_options(p: argparse.ArgumentParser) -> None:
@@ -47,6 +57,7 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
         metavar="H,...",
         help="the browser reaches only these hosts; also allows loopback/private ones",
     )
+    add_proxy(b)
     b.add_argument("--viewport", type=size(64), default=(512, 512), metavar="WxH", help="default 512x512")
     b.add_argument("--scale", type=number(0, allow_minimum=False), default=1.0, help="device scale factor (default 1)")
     b.add_argument(
@@ -258,6 +269,7 @@ def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
             allow_hosts=args.allow_hosts,
             user_agent=args.user_agent,
             headers=tuple(args.headers),
+            proxy=args.proxy,
             cookies=args.cookies,
             visibility=args.visibility,
             ink_boxes=args.ink_boxes,
@@ -299,12 +311,13 @@ def opt_out_config(args: argparse.Namespace) -> OptOutConfig:
 
 
 def recorded_command(args: argparse.Namespace) -> tuple[str, ...]:
-    """The command line as config.json and the dataset card keep it: never a Redis password or a header value."""
+    """The command line as config.json and the dataset card keep it: never a Redis password, a header value
+    or the --proxy credentials."""
     from ..frontier.open import describe
 
     frontier = getattr(args, "frontier", None)
     words = ["boxcrawl"]
-    after_header = False
+    after_header = after_proxy = False
     for word in getattr(args, "argv", []):
         if frontier and frontier in word:  # `URL` or `--frontier=URL`
             word = word.replace(frontier, describe(frontier))
@@ -312,9 +325,22 @@ def recorded_command(args: argparse.Namespace) -> tuple[str, ...]:
             word = f"{word.partition(':')[0].strip()}: {REDACTED}"
         elif word.startswith("--header="):
             word = f"--header={word[len('--header=') :].partition(':')[0].strip()}: {REDACTED}"
-        after_header = word == "--header"
+        elif after_proxy:  # the proxy's address is kept, its user name and password are not
+            word = _proxy_shown(word)
+        elif word.startswith("--proxy="):
+            word = "--proxy=" + _proxy_shown(word[len("--proxy=") :])
+        after_header, after_proxy = word == "--header", word == "--proxy"
         words.append(word)
     return tuple(words)
+
+
+def _proxy_shown(text: str) -> str:
+    from ..egress.upstream import parse
+
+    try:
+        return parse(text).shown
+    except ValueError:  # not what argparse accepted: nothing of it is kept
+        return REDACTED
 
 
 def url_list(
@@ -336,9 +362,10 @@ def url_list(
 
         guard = NetworkGuard(getattr(args, "allow_hosts", ()))
         agent = getattr(args, "agent_token", "boxcrawl")
+        upstream = getattr(args, "proxy", None)
         given = {u.url for u in lines}
         for sitemap in sitemaps:
-            found, problems = sitemap_urls(sitemap, lambda url: fetch(url, guard, agent))
+            found, problems = sitemap_urls(sitemap, lambda url: fetch(url, guard, agent, upstream=upstream))
             listed, listed_skipped = read_url_lines("\n".join(found), f"sitemap {sitemap}")
             lines += [u for u in listed if u.url not in given]
             given.update(u.url for u in listed)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..optout.policy import OptOutConfig, with_token
+
+if TYPE_CHECKING:
+    from ..egress.upstream import Upstream
 
 # The original used ChromeDriver's "Google Nexus 5"; DevTools' current list calls it "Nexus 5".
 # %s is replaced by the running Chromium's version.
@@ -57,6 +61,7 @@ class DistillOptions:
     desktop_distilled_size: tuple[int, int] = (640, 5000)
     mobile_size: tuple[int, int] | None = ORIGINAL_MOBILE_WINDOW  # None: the device's own viewport
     allow_hosts: tuple[str, ...] = ()
+    proxy: Upstream | None = None  # --proxy (egress/upstream.py)
     chromium: str | None = None
     models: tuple[str, str] = ("chrome:distillable", "chrome:long-article")
     optout: OptOutConfig = field(default_factory=OptOutConfig)  # the same decision as the crawl's

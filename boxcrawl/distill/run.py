@@ -150,13 +150,14 @@ class Runner:
                 chromium=self.opts.chromium,
                 tabs=self.opts.tabs,
                 allow_hosts=self.opts.allow_hosts,
+                proxy=self.opts.proxy,
                 page_timeout=self.opts.entry_timeout,
                 agent_token=self.opts.optout.token,
                 user_agent=self.opts.user_agent,
             )
             optout = self.opts.optout
             if optout.reads_site_files:
-                self.robots = RobotsPolicy(NetworkGuard(cfg.allow_hosts), optout)
+                self.robots = RobotsPolicy(NetworkGuard(cfg.allow_hosts), optout, upstream=cfg.proxy)
             try:
                 hidden = self.snapshots.handle if self.opts.load_mhtml else None
                 async with BrowserPool(cfg, extra_args=DISTILLER_FLAGS, hidden_route=hidden) as pool:

@@ -1,6 +1,7 @@
 """Fetching a file in Python (robots.txt, a sitemap) under the same rules as the browser: every
 connection, redirects included, goes to the one address the network guard approved for its host (the
-name is not resolved a second time), and a fetch ends at its deadline however slowly the server sends.
+name is not resolved a second time), through the upstream proxy when there is one (`--proxy`), and a
+fetch ends at its deadline however slowly the server sends.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .guard import NetworkGuard, Refused
+from .upstream import Upstream, tunnel
 
 
 class Deadline:
@@ -51,15 +53,18 @@ class Deadline:
 Connect = Callable[..., socket.socket]  # socket.create_connection's signature
 
 
-def pinned(guard: NetworkGuard, deadline: Deadline) -> Connect:
+def pinned(guard: NetworkGuard, deadline: Deadline, upstream: Upstream | None = None) -> Connect:
     """socket.create_connection that connects only where the guard allows, to the one address it
-    approved (the name is not resolved a second time), under the fetch's deadline."""
+    approved (the name is not resolved a second time; through ``upstream``, tunnelled to that
+    address), under the fetch's deadline."""
 
     def connect(
         address: tuple[str, int], timeout: float | None = None, source_address: tuple[str, int] | None = None
     ) -> socket.socket:
         host, port = address
         approved = guard.resolve(host)  # Refused propagates
+        if upstream is not None:
+            return tunnel(upstream, approved, port, timeout, deadline.watch)
         return deadline.watch(socket.create_connection((str(approved), port), timeout, source_address))
 
     return connect
@@ -135,16 +140,22 @@ class FetchRefused(FetchError):
 
 
 def fetch(
-    url: str, guard: NetworkGuard, agent: str, timeout: float = 10.0, max_bytes: int = 50 << 20, truncate: bool = False
+    url: str,
+    guard: NetworkGuard,
+    agent: str,
+    timeout: float = 10.0,
+    max_bytes: int = 50 << 20,
+    truncate: bool = False,
+    upstream: Upstream | None = None,
 ) -> bytes:
-    """The body of `url` fetched through the guard: at most `max_bytes` (more is an error, or cut off with
-    `truncate`). Raises a FetchError that says why not."""
+    """The body of `url` fetched through the guard (and ``upstream``, the --proxy): at most `max_bytes`
+    (more is an error, or cut off with `truncate`). Raises a FetchError that says why not."""
     try:
         guard.check(url)
     except Refused as exc:
         raise FetchRefused(str(exc)) from None
     deadline = Deadline(timeout)
-    opener = guarded_opener(PinnedHandler(pinned(guard, deadline)))
+    opener = guarded_opener(PinnedHandler(pinned(guard, deadline, upstream)))
     try:
         with opener.open(urllib.request.Request(url, headers={"User-Agent": agent}), timeout=timeout) as response:
             body: bytes = response.read(max_bytes if truncate else max_bytes + 1)

@@ -10,6 +10,9 @@ meet the same check, because there is no other path. `browser/chromium.py` close
 Only CONNECT (RFC 1928) with no authentication: that is all Chromium speaks. The proxy runs its
 own event loop on a thread, so a busy crawl loop never stalls the browser's traffic.
 
+With an upstream proxy (`--proxy`, egress/upstream.py) the connection to the approved address
+goes through it, asked for by that address, never by name; the guard decides all the same.
+
 Each browser context gets its own *door* (a listening port): what the guard refused through a door
 is the record of that page, so a page whose document was refused is told apart from one whose
 server is down. Traffic from outside any context (the browser itself) uses the shared door.
@@ -26,6 +29,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from .guard import NetworkGuard, Refused
+from .upstream import Upstream, UpstreamError, open_tunnel
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +40,18 @@ CONNECT_SECONDS = 30.0
 CHUNK = 256 * 1024
 
 # RFC 1928 replies
-SUCCEEDED, NOT_ALLOWED, HOST_UNREACHABLE, CONNECTION_REFUSED, TTL_EXPIRED, NO_COMMAND, NO_ADDRESS_TYPE = (
+(
+    SUCCEEDED,
+    GENERAL_FAILURE,
+    NOT_ALLOWED,
+    HOST_UNREACHABLE,
+    CONNECTION_REFUSED,
+    TTL_EXPIRED,
+    NO_COMMAND,
+    NO_ADDRESS_TYPE,
+) = (
     0,
+    1,
     2,
     4,
     5,
@@ -67,8 +81,9 @@ class EgressProxy:
     """``with EgressProxy(guard) as proxy:`` then ``proxy.url`` for the browser, and
     ``door = await proxy.open_door()`` / ``await proxy.close_door(door)`` per context."""
 
-    def __init__(self, guard: NetworkGuard):
+    def __init__(self, guard: NetworkGuard, upstream: Upstream | None = None):
         self.guard = guard
+        self.upstream = upstream  # connections to approved addresses go through it (--proxy)
         self.connections = 0
         self._loop = asyncio.new_event_loop()
         self._resolvers = ThreadPoolExecutor(RESOLVERS, thread_name_prefix="egress-dns")
@@ -148,7 +163,14 @@ class EgressProxy:
                 return
             try:
                 async with asyncio.timeout(CONNECT_SECONDS):
-                    up_reader, upstream = await asyncio.open_connection(str(address), port)
+                    if self.upstream is not None:  # to the approved address itself, not the name
+                        up_reader, upstream = await open_tunnel(self.upstream, address, port)
+                    else:
+                        up_reader, upstream = await asyncio.open_connection(str(address), port)
+            except UpstreamError as exc:
+                door.failed.append(f"net::{exc.error} at {host}:{port} ({exc.detail})")
+                await _reply(writer, GENERAL_FAILURE)
+                return
             except (OSError, TimeoutError) as exc:
                 code, error = (
                     (CONNECTION_REFUSED, "ERR_CONNECTION_REFUSED")

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from ..egress.fetch import FetchError, FetchRefused, FetchTimeout, HTTPStatus, fetch
 from ..egress.guard import NetworkGuard, Refused
+from ..egress.upstream import Upstream
 from ..optout.policy import OptOutConfig, PageCheck, Verdict, decide
 from ..optout.signals import (
     TDM,
@@ -97,10 +98,12 @@ class RobotsPolicy:
         optout: OptOutConfig | None = None,
         shared: SharedCache | None = None,
         timeout: float = DEADLINE_SECONDS,
+        upstream: Upstream | None = None,
     ):
         self.optout = optout or OptOutConfig()
         self.agent = self.optout.token  # the robots.txt group we answer to, and our User-Agent here
         self.guard = guard
+        self.upstream = upstream  # --proxy: the files come the way the pages do
         self.shared = shared
         self.timeout = timeout
         self._ai_tokens = ai_crawler_tokens()[1] if self.optout.wants_ai_robots else None
@@ -193,7 +196,9 @@ class RobotsPolicy:
         except Refused as exc:  # the browser meets the same refusal for the page; nothing is cached
             raise HostUnreachable(str(exc)) from None
         try:
-            body = fetch(robots_url, self.guard, self.agent, self.timeout, MAX_BYTES, truncate=True)
+            body = fetch(
+                robots_url, self.guard, self.agent, self.timeout, MAX_BYTES, truncate=True, upstream=self.upstream
+            )
         except HTTPStatus as exc:
             if 400 <= exc.status < 500:
                 return ""  # no such file: no rules

@@ -1,9 +1,11 @@
 """Every subcommand rejects a bad flag value with exit code 2 and one line naming the flag, before doing any
 work: no usage dump first, a "did you mean" where the mistake is close to something valid."""
 
+import argparse
+
 import pytest
 
-from boxcrawl.commands import main
+from boxcrawl.commands import build_parser, main
 
 BAD_FLAGS = [
     (["crawl", "http://127.0.0.1/", "--out", "o", "--tabs", "0"], "--tabs", "expected a number >= 1, got 0"),
@@ -56,6 +58,10 @@ def test_bad_flag_value_is_one_usage_line(argv, flag, message, capsys, tmp_path,
 
 USAGE_MISTAKES = [
     (["render", "http://127.0.0.1/"], "the following arguments are required: --out"),
+    (  # a worker judges pages by the crawl's opt-out settings: it offers none of its own to ignore
+        ["worker", "--out", "o", "--frontier", "redis://127.0.0.1:1/0", "--opt-out", "strict"],
+        "unrecognized arguments: --opt-out strict",
+    ),
     (
         ["crawl", "http://127.0.0.1/", "--out", "o", "--maxpages", "3"],
         "unrecognized arguments: --maxpages 3; did you mean --max-pages?",
@@ -81,3 +87,20 @@ def test_usage_mistakes_are_one_line_with_a_hint(argv, message, capsys, tmp_path
     assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1, err
     assert message in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_every_option_with_a_default_says_it_in_help():
+    """`--help` is where a user looks first: an option that has a default names it."""
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    silent = [
+        f"{name} {action.option_strings[-1]}"
+        for name, command in commands.items()
+        for action in command._actions
+        if action.option_strings
+        and action.help != argparse.SUPPRESS
+        and action.default not in (None, False, (), [], argparse.SUPPRESS)
+        and not isinstance(action, argparse._HelpAction)
+        and "default" not in (action.help or "").lower()
+    ]
+    assert not silent, silent

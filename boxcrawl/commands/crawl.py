@@ -85,7 +85,7 @@ def register(sub) -> None:
         "(default 60; 0 = fail at once)",
     )
     add_render_options(worker)
-    add_fleet_options(worker, frontier=False)
+    add_fleet_options(worker, frontier=False, opt_out=False)
     worker.set_defaults(run=lambda args: run(args, follow_links=True, worker=True))
 
 

@@ -121,13 +121,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--window",
         type=size(1, example="1280x5000"),
         default=(1280, 5000),
-        help="desktop original viewport (1280x5000)",
+        help="desktop original viewport (default 1280x5000)",
     )
     p.add_argument(
         "--distilled-window",
         type=size(1, example="1280x5000"),
         default=(640, 5000),
-        help="desktop distilled viewport (640x5000)",
+        help="desktop distilled viewport (default 640x5000)",
     )
     p.add_argument(
         "--mobile-window",
@@ -166,7 +166,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--marked", type=Path, help="a labeling archive (archive/archive-*.json) or labelled index")
     g.add_argument("--distilled", type=Path, help="aggregated DIR/dfeature-derived (long-article labels)")
-    p.add_argument("--min-bytes", type=whole_number(0), default=1000, help="--distilled: long-article threshold (1000)")
+    p.add_argument(
+        "--min-bytes", type=whole_number(0), default=1000, help="--distilled: long-article threshold (default 1000)"
+    )
     p.add_argument(
         "--measure",
         choices=("article", "viewer"),

@@ -61,13 +61,16 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     b.add_argument("--viewport", type=size(64), default=(512, 512), metavar="WxH", help="default 512x512")
     b.add_argument("--scale", type=number(0, allow_minimum=False), default=1.0, help="device scale factor (default 1)")
     b.add_argument(
-        "--page-timeout", type=number(0, allow_minimum=False), default=30.0, help="hard per-page deadline, s"
+        "--page-timeout",
+        type=number(0, allow_minimum=False),
+        default=30.0,
+        help="hard per-page deadline, s (default 30)",
     )
     b.add_argument(
         "--load-timeout",
         type=number(0, allow_minimum=False),
         default=15.0,
-        help="wait this long for the load event, then use what rendered (s)",
+        help="wait this long for the load event, then use what rendered (s, default 15)",
     )
     b.add_argument(
         "--max-page-height",
@@ -122,7 +125,9 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     )
     t = p.add_argument_group("tokens and crops")
     t.add_argument("--tokenizer", help="tokenizer.json, vocab.txt or hub name (default bert-base-uncased, bundled)")
-    t.add_argument("--crop-max", type=size(64), default=(512, 256), metavar="WxH", help="largest crop, image px")
+    t.add_argument(
+        "--crop-max", type=size(64), default=(512, 256), metavar="WxH", help="largest crop, image px (default 512x256)"
+    )
     t.add_argument("--crop-min-height", type=whole_number(0), default=100, help="image px (default 100)")
     t.add_argument("--min-tokens", type=whole_number(0), default=50, help="visible tokens per crop (default 50)")
     t.add_argument("--max-crops", type=whole_number(0), default=16, help="per page, 0 = no limit (default 16)")
@@ -130,10 +135,12 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
         "--no-ink-check",
         dest="ink_check",
         action="store_false",
-        help="keep tokens whose boxes show no ink in their crop's pixels (faster; see README)",
+        help="keep tokens whose boxes show no ink in their crop's pixels (faster; see README; default: checked)",
     )
     o = p.add_argument_group("output")
-    o.add_argument("--image-format", choices=("png", "jpeg", "webp"), default="png")
+    o.add_argument(
+        "--image-format", choices=("png", "jpeg", "webp"), default="png", help="sample image files (default png)"
+    )
     o.add_argument("--seed-layout", action="store_true", help="also write img/<key>.png + csv/<key>.csv")
     o.add_argument(
         "--parquet-images",
@@ -142,9 +149,14 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     )
     o.add_argument("--shard-samples", type=whole_number(1), default=1000, help="samples per shard (default 1000)")
     o.add_argument("--shard-pages", type=whole_number(1), default=200, help="pages per shard (default 200)")
-    o.add_argument("--max-attempts", type=whole_number(1), default=3, help="tries per page on transient errors")
     o.add_argument(
-        "--retry-delay", type=number(0, allow_minimum=False), default=5.0, help="first retry delay, s (doubles)"
+        "--max-attempts", type=whole_number(1), default=3, help="tries per page on transient errors (default 3)"
+    )
+    o.add_argument(
+        "--retry-delay",
+        type=number(0, allow_minimum=False),
+        default=5.0,
+        help="first retry delay, s, doubling (default 5)",
     )
     o.add_argument("--quiet", action="store_true", help="no progress line")
     again = p.add_argument_group("when --out holds a dataset already (the same settings resume it)")
@@ -181,7 +193,8 @@ def add_worker_identity(p: argparse.ArgumentParser | argparse._ArgumentGroup) ->
     )
 
 
-def add_fleet_options(p: argparse.ArgumentParser, *, frontier: bool) -> None:
+def add_fleet_options(p: argparse.ArgumentParser, *, frontier: bool, opt_out: bool = True) -> None:
+    """``opt_out=False`` for `worker`: it judges pages by the crawl's opt-out settings, kept in Redis."""
     g = p.add_argument_group("fleet and politeness")
     if frontier:
         g.add_argument(
@@ -208,7 +221,8 @@ def add_fleet_options(p: argparse.ArgumentParser, *, frontier: bool) -> None:
         metavar="S",
         help="seconds between page starts on one host (default 1; robots Crawl-delay may raise it)",
     )
-    add_opt_out_options(p)
+    if opt_out:
+        add_opt_out_options(p)
 
 
 def add_opt_out_options(p: argparse.ArgumentParser) -> None:
@@ -301,7 +315,9 @@ def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
 
 
 def opt_out_config(args: argparse.Namespace) -> OptOutConfig:
-    """The flags of `add_opt_out_options` as one object (crawl, render, worker and distill)."""
+    """The flags of `add_opt_out_options` as one object (crawl, render and distill; a worker has none)."""
+    if not hasattr(args, "opt_out"):
+        return OptOutConfig()
     return OptOutConfig(
         level=args.opt_out,
         token=args.agent_token,

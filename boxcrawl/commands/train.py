@@ -33,7 +33,7 @@ def register(sub) -> None:
     p.add_argument(
         "--compare",
         default="chrome",
-        help="model to compare with: chrome (the installed Chromium's), a .bin/.json file, or none",
+        help="model to compare with: chrome (the installed Chromium's, the default), a .bin/.json file, or none",
     )
     p.set_defaults(run=run)
 

@@ -1,0 +1,61 @@
+"""README's table of `crawl`/`render` options says the defaults the parser has: the table is what users read."""
+
+import argparse
+import re
+
+from conftest import ROOT
+
+from boxcrawl.commands import build_parser
+
+# defaults README puts in words, as the parser holds them
+IN_WORDS = {
+    "none": (None, (), []),
+    "off": (False,),
+    "any": (None,),
+    "0 (none)": ("0",),
+    "HOST-PID-xxxx": (None,),
+    "Chromium's own": (None,),
+    "bert-base-uncased (bundled)": (None,),
+}
+
+
+def shown(action: argparse.Action) -> object:
+    if isinstance(action, argparse._StoreFalseAction):
+        return False  # the flag is off unless given
+    value = action.default
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return f"{value[0]}x{value[1]}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if value in (None, (), [], False) else str(value)
+
+
+def table_rows() -> list[tuple[int, list[str], list[str]]]:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = lines.index("`crawl` and `render` share these options (`--help` lists them all):")
+    rows = []
+    for number, line in enumerate(lines[start + 4 :], start + 5):  # after the sentence, a blank, the head
+        if not line.startswith("|"):
+            break
+        names, default = line.split(" | ")[:2]
+        options = re.findall(r"`(--[\w-]+)", names)
+        values = [v.strip() for v in default.split(" / ")]
+        rows.append((number, options, values if len(values) == len(options) else values * len(options)))
+    return rows
+
+
+def test_the_options_table_says_the_parsers_defaults():
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    actions = {o: a for name in ("render", "crawl") for a in commands[name]._actions for o in a.option_strings}
+    rows = table_rows()
+    assert len(rows) > 25
+    wrong = []
+    for number, options, values in rows:
+        for option, said in zip(options, values):
+            assert option in actions, f"README line {number}: {option} is no option of crawl or render"
+            if said.startswith("`"):  # an environment variable or a command, not a value
+                continue
+            has = shown(actions[option])
+            if said != has and has not in IN_WORDS.get(said, ()):
+                wrong.append(f"README line {number}: {option} says {said!r}, the parser has {has!r}")
+    assert not wrong, "\n".join(wrong)

@@ -177,9 +177,7 @@ def repeatable(
     dest: str | None = None,
 ) -> None:
     """An option given any number of times, collected in a list (checked one by one by `kind`)."""
-    p.add_argument(
-        flag, action="append", type=kind, default=[], metavar=metavar, help=help, **({"dest": dest} if dest else {})
-    )
+    p.add_argument(flag, action="append", type=kind, default=[], metavar=metavar, help=help, dest=dest)
 
 
 def add_worker_identity(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

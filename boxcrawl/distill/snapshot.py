@@ -71,15 +71,14 @@ class SnapshotServer:
             finally:
                 del self._serving[snapshot.url]
 
-    def _find(self, url: str) -> tuple[str, bytes, bool] | None:
+    def _find(self, url: str) -> tuple[str, bytes] | None:
+        """(content type, body) of ``url`` in a snapshot being served: the page's own first."""
         url = urldefrag(url)[0]
         if url in self._serving:
-            kind, body = self._serving[url].resources[url]
-            return kind, body, True
+            return self._serving[url].resources[url]
         for snapshot in list(self._serving.values()):
             if url in snapshot.resources:
-                kind, body = snapshot.resources[url]
-                return kind, body, False
+                return snapshot.resources[url]
         return None
 
     async def handle(self, route: Route) -> None:
@@ -87,7 +86,7 @@ class SnapshotServer:
         if found is None:
             await route.abort("blockedbyclient")  # offline: nothing of a snapshot's page is fetched
             return
-        kind, body, _ = found
+        kind, body = found
         headers = {"content-type": kind or "application/octet-stream"}
         if any(t in kind.lower() for t in ("html", "svg", "xml")):  # frames and SVG run no script either
             headers["content-security-policy"] = NO_SCRIPTS

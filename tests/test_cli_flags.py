@@ -1,6 +1,8 @@
 """Every subcommand rejects a bad flag value with exit code 2 and one line naming the flag, before doing any
 work: no usage dump first, a "did you mean" where the mistake is close to something valid."""
 
+import sys
+
 import pytest
 
 from boxcrawl.commands import main
@@ -29,6 +31,8 @@ BAD_FLAGS = [
     (["render", "http://127.0.0.1/", "--out", "o", "--viewport", "512"], "--viewport", "expected WIDTHxHEIGHT"),
     (["crawl", "http://127.0.0.1/", "--out", "o", "--scope", "site"], "--scope", "invalid choice: 'site'"),
     (["render", "http://127.0.0.1/", "--out", "o", "--image-format", "gif"], "--image-format", "invalid choice"),
+    (["crawl", "http://127.0.0.1/", "--out", "o", "--lang", "en,german"], "--lang", "'german' is not an ISO 639-1"),
+    (["worker", "--out", "o", "--frontier", "redis://127.0.0.1:1/0", "--lang", ","], "--lang", "expected ISO 639-1"),
 ]
 
 
@@ -72,4 +76,15 @@ def test_usage_mistakes_are_one_line_with_a_hint(argv, message, capsys, tmp_path
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1, err
     assert message in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_lang_without_its_extra_is_one_line_naming_it(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "py3langid", None)  # as if not installed: importing it fails
+    assert main(["render", "http://127.0.0.1/", "--out", "o", "--lang", "de"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("boxcrawl render: error: py3langid is not installed"), err
+    assert err.rstrip().endswith("pip install 'boxcrawl[lang]'"), err
     assert not (tmp_path / "o").exists()

@@ -136,9 +136,14 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
             max_depth=follow.get("max_depth"),
             include=tuple(follow.get("include", ())),
             exclude=tuple(follow.get("exclude", ())),
+            lang=tuple(follow.get("lang", cfg.lang)),  # a crawl saved before --lang existed: the worker's own
         )
         if optout := settings.get("opt_out"):
             cfg = cfg.with_opt_out(OptOutConfig(**optout))
+    if cfg.lang:  # one line naming the extra now, not a failure on the first page
+        from ..lang import check_installed
+
+        check_installed()
     try:
         check_spec(cfg.frontier)
         find_chromium(cfg.browser.chromium)

@@ -20,7 +20,7 @@ from ..config import (
 )
 from ..frontier.base import DEFAULT_LEASE_SECONDS
 from ..optout.policy import LEVELS, STANDARD, OptOutConfig
-from .argtypes import cookies_file, header, host_list, number, product_token, size, whole_number
+from .argtypes import cookies_file, header, host_list, language_codes, number, product_token, size, whole_number
 from .errors import CLIError
 
 if TYPE_CHECKING:
@@ -101,6 +101,14 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
         "--ink-boxes",
         action="store_true",
         help="tighten each visible token's boxes to its painted pixels (a second render)",
+    )
+    p.add_argument_group("pages kept").add_argument(
+        "--lang",
+        type=language_codes,
+        default=(),
+        metavar="CODE,...",
+        help="keep only pages in these languages (ISO 639-1, e.g. en,de): detected from the text, else "
+        "<html lang>; the others are recorded as skipped (needs boxcrawl[lang]; see README)",
     )
     t = p.add_argument_group("tokens and crops")
     t.add_argument("--tokenizer", help="tokenizer.json, vocab.txt or hub name (default bert-base-uncased, bundled)")
@@ -239,6 +247,7 @@ def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
         retry_delay=args.retry_delay,
         follow_links=follow_links,
         tokenizer=args.tokenizer,
+        lang=args.lang,
         browser=BrowserConfig(
             chromium=args.chromium,
             tabs=args.tabs,

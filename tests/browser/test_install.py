@@ -13,7 +13,17 @@ from conftest import ROOT, fast_flags
 
 pytestmark = pytest.mark.browser
 
-EXTRAS_ONLY = ["readability-lxml", "lxml", "html5lib", "starlette", "uvicorn", "scikit-learn", "matplotlib", "datasets"]
+EXTRAS_ONLY = [
+    "readability-lxml",
+    "lxml",
+    "html5lib",
+    "starlette",
+    "uvicorn",
+    "scikit-learn",
+    "matplotlib",
+    "datasets",
+    "py3langid",
+]
 
 
 def _run(*cmd, cwd=None, timeout=600):

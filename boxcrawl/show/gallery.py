@@ -33,7 +33,7 @@ from PIL import Image
 
 from ..audit.report import FAIL_SHARE
 from ..inkcheck import Gray
-from ..records import NOT_FAILED
+from ..records import NOT_FAILED, Outcome
 from ..write.reader import IMAGE_EXTS, open_dataset, shard_members
 
 # PIL's format name -> MIME type: the only images the gallery embeds
@@ -238,10 +238,12 @@ def write_gallery(root: str | Path, out: str | Path | None = None, limit: int = 
             skipped[str(exc)] += 1
         except Exception:  # noqa: BLE001 - untrusted data: one sample never stops the gallery
             skipped["could not be drawn"] += 1
-    ok = n_pages - n_failed
+    n_skipped = outcomes[Outcome.SKIPPED.value]  # --lang: neither ok nor failed
+    ok = n_pages - n_failed - n_skipped
     stats = [
         ("pages", n_pages),
         ("pages ok", ok),
+        *([("pages skipped (--lang)", n_skipped)] if n_skipped else []),
         ("pages failed", n_failed),
         ("samples", n_samples),
         ("samples per ok page", f"{n_samples / ok:.2f}" if ok else "-"),

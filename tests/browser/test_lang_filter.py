@@ -26,6 +26,11 @@ def crawled(tmp_path_factory):
     return proc, out, pages
 
 
+def gallery_of(out):
+    run_boxcrawl("show", out, "--html", out / "gallery.html")
+    return (out / "gallery.html").read_text()
+
+
 def test_only_the_german_pages_become_samples(crawled):
     proc, out, pages = crawled
     assert proc.returncode == 0, proc.stdout + proc.stderr  # a page in another language is no failure
@@ -74,6 +79,9 @@ def test_status_and_card_count_skipped_pages_apart_from_failures(crawled):
     assert status["outcomes"] == {"ok": 2, "skipped": 4}
     card = (out / "README.md").read_text()
     assert "| pages skipped (--lang) | 4 |" in card and "| pages failed | 0 |" in card and "`--lang de`" in card
+    gallery = gallery_of(out)
+    assert "<th>pages ok</th><td>2</td>" in gallery and "<th>pages skipped (--lang)</th><td>4</td>" in gallery
+    assert "<th>pages failed</th><td>0</td>" in gallery
     # a skipped page would be skipped again: it is not a failure to retry
     assert "0 failed URLs queued again" in run_boxcrawl("retry-failed", out).stdout
 

@@ -92,6 +92,7 @@ class CrawlConfig:
     command: tuple[str, ...] = ()  # the command line that made this crawl, passwords redacted
     opt_out: str = "standard"  # robots-only | standard | strict (optout.policy.LEVELS)
     respect_ai_robots: bool = False  # also refuse pages robots.txt closes to AI-training crawlers
+    lang: tuple[str, ...] = ()  # --lang: keep only pages in these ISO 639-1 languages (boxcrawl/lang.py); () = all
 
     @property
     def opt_out_config(self) -> OptOutConfig:
@@ -112,7 +113,12 @@ class CrawlConfig:
     @property
     def follow_settings(self) -> dict[str, Any]:
         """What workers on a shared frontier adopt from the crawl, besides scope and page limit."""
-        return {"max_depth": self.max_depth, "include": list(self.include), "exclude": list(self.exclude)}
+        return {
+            "max_depth": self.max_depth,
+            "include": list(self.include),
+            "exclude": list(self.exclude),
+            "lang": list(self.lang),  # which pages become samples: one answer for every worker
+        }
 
     def with_opt_out(self, optout: OptOutConfig) -> CrawlConfig:
         """This config judging pages as ``optout`` says (the inverse of ``opt_out_config``)."""

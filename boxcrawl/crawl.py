@@ -35,10 +35,11 @@ from .frontier.base import Frontier, Lease
 from .frontier.open import describe, is_redis, open_frontier
 from .frontier.redis import RedisFrontier
 from .frontier.urls import BadURL, Scope, normalize
+from .lang import LangFilter
 from .optout.policy import PageCheck
 from .politeness.gate import HostGate, retry_after_seconds
 from .politeness.robots import RobotsPolicy, RobotsUnavailable
-from .records import Outcome, RenderedPage
+from .records import NOT_FAILED, Outcome, RenderedPage
 from .urllist import UrlLine
 from .write.live import LIVE_EVENTS, LIVE_EVERY, LIVE_FILE, write_live
 from .write.rows import build_rows
@@ -58,6 +59,7 @@ class CrawlStats:
     started: float = field(default_factory=time.monotonic)
     pages: int = 0
     failed: int = 0
+    skipped: int = 0  # pages --lang left out (not failures)
     retried: int = 0
     samples: int = 0
     tokens: int = 0
@@ -109,6 +111,7 @@ class Crawler:
         self.tokenizer = load_tokenizer(cfg.tokenizer)
         self.stats = CrawlStats()
         self.optout = cfg.opt_out_config  # how every page of this crawl is judged
+        self.lang = LangFilter(cfg.lang) if cfg.lang else None  # loads the detector once, for every tab
         self.on_progress = on_progress or (lambda stats: None)
         if self.shared:
             self.owner = cfg.worker_id or default_worker_id()
@@ -342,7 +345,7 @@ class Crawler:
         if not await self.gate.acquire(url, self._stopping):
             return None
         try:
-            rendered = await pool.render(url, plan, check)
+            rendered = await pool.render(url, plan, check, self.lang)
         finally:
             self.gate.release(url)
         if rendered.status in (429, 503):  # the host asks us to slow down: every worker pauses it
@@ -380,8 +383,10 @@ class Crawler:
             browser_version=pool.version,
             opt_out=self.optout.describe(),
         )
-        if ok and self.cfg.follow_links and rendered.measurement is not None and self.follow.from_depth(lease.depth):
-            frontier.add(await asyncio.to_thread(self._in_scope, rendered.measurement.links), lease.depth + 1)
+        # A page --lang skips still leads on: a site's German pages are often reached through its English ones.
+        links = rendered.measurement.links if ok and rendered.measurement is not None else rendered.links
+        if links and self.cfg.follow_links and self.follow.from_depth(lease.depth):
+            frontier.add(await asyncio.to_thread(self._in_scope, links), lease.depth + 1)
         await writer.add(rows)
         self._count(rows.page)
 
@@ -401,8 +406,10 @@ class Crawler:
         s.pages += 1
         s.finished_at.append(time.time())
         s.outcomes[page["outcome"]] = s.outcomes.get(page["outcome"], 0) + 1
-        if page["outcome"] not in (Outcome.OK.value, Outcome.NO_TEXT.value):
+        if page["outcome"] not in NOT_FAILED:
             s.failed += 1
+        elif page["outcome"] == Outcome.SKIPPED.value:
+            s.skipped += 1
         s.samples += page["n_samples"]
         s.tokens += page["n_tokens"]
         s.visible += page["n_visible"]

@@ -20,6 +20,7 @@ EXTRA_OF = {
     "sklearn": ("scikit-learn", "train"),
     "matplotlib": ("matplotlib", "train"),
     "datasets": ("datasets", "hf"),
+    "py3langid": ("py3langid", "lang"),
 }
 
 

@@ -55,7 +55,8 @@ def progress_line(stats) -> str:
         waiting = f"  politeness: waiting on {hosts}"
     of = f" of {stats.expected}" if stats.expected is not None else ""
     return (
-        f"pages {stats.pages}{of}  failed {stats.failed}  samples {stats.samples}  "
+        f"pages {stats.pages}{of}  failed {stats.failed}{f'  skipped {stats.skipped}' if stats.skipped else ''}"
+        f"  samples {stats.samples}  "
         f"{stats.pages_per_min:.0f} pages/min{_eta(stats)}{waiting}"
     )
 
@@ -72,12 +73,13 @@ def _eta(stats) -> str:
 
 def print_summary(stats, out: Path) -> None:
     table = Table(title="boxcrawl: this run", show_header=False)
-    ok = stats.pages - stats.failed
+    ok = stats.pages - stats.failed - stats.skipped
     visible = f"{100 * stats.visible / stats.tokens:.1f} %" if stats.tokens else "-"
     for name, value in (
         ("pages", stats.pages),
         ("pages ok", ok),
         ("pages failed", stats.failed),
+        *([("pages skipped (--lang)", stats.skipped)] if stats.skipped else []),
         ("retries scheduled", stats.retried),
         ("samples", stats.samples),
         ("samples per ok page", f"{stats.samples / ok:.2f}" if ok else "-"),

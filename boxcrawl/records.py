@@ -21,10 +21,12 @@ class Outcome(str, enum.Enum):
     TIMEOUT = "timeout"  # the per-page deadline passed
     CRASH = "crash"  # renderer or browser died
     REFUSED = "refused"  # network guard: internal address, bad scheme, not allowed
+    SKIPPED = "skipped"  # left out by a filter the run asked for (--lang): nothing kept, and no failure
     ERROR = "error"  # anything else (message says what)
 
 
-KEPT_OUTCOMES = (Outcome.OK.value, Outcome.NO_TEXT.value)  # pages that did not fail; any other failed
+KEPT_OUTCOMES = (Outcome.OK.value, Outcome.NO_TEXT.value)  # pages whose content was kept
+NOT_FAILED = (*KEPT_OUTCOMES, Outcome.SKIPPED.value)  # any other outcome is a failure (exit code 1)
 
 
 @dataclass
@@ -65,6 +67,10 @@ class RenderedPage:
     retry_after: str | None = None  # the Retry-After header of a 429/503 answer
     verdict: str = NOT_JUDGED  # "allowed" or "refused: <signal>" (optout.policy)
     signals: list[str] = field(default_factory=list)  # every opt-out signal seen, "source: detail"
+    lang_declared: str | None = None  # the document's <html lang>, as written
+    lang_detected: str | None = None  # with --lang: the language detected from the text (None: too little text)
+    lang_score: float | None = None  # ... and the detector's probability for it
+    links: list[str] = field(default_factory=list)  # a skipped page's links (it has no measurement)
 
     @classmethod
     def unreached(

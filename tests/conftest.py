@@ -64,6 +64,7 @@ def run_rendering(*args, out, **kw):
 
     proc = run_boxcrawl(*args, check=False, **kw)
     assert proc.returncode in (0, 1), f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    failed = any(p["outcome"] not in ("ok", "no_text") for p in boxcrawl.open_dataset(out).pages())
+    # a page --lang skipped is no failure either
+    failed = any(p["outcome"] not in ("ok", "no_text", "skipped") for p in boxcrawl.open_dataset(out).pages())
     assert proc.returncode == int(failed), f"exit {proc.returncode} but failed pages: {failed}\n{proc.stdout}"
     return proc

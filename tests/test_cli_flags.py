@@ -2,6 +2,7 @@
 work: no usage dump first, a "did you mean" where the mistake is close to something valid."""
 
 import argparse
+import sys
 
 import pytest
 
@@ -39,6 +40,8 @@ BAD_FLAGS = [
         "https:// proxies are not supported",
     ),
     (["distill", "--out", "o", "--proxy", "socks5://proxy:port"], "--proxy", "no port"),
+    (["crawl", "http://127.0.0.1/", "--out", "o", "--lang", "en,german"], "--lang", "'german' is not an ISO 639-1"),
+    (["render", "http://127.0.0.1/", "--out", "o", "--lang", ","], "--lang", "expected ISO 639-1"),
 ]
 
 
@@ -61,6 +64,10 @@ USAGE_MISTAKES = [
     (  # a worker judges pages by the crawl's opt-out settings: it offers none of its own to ignore
         ["worker", "--out", "o", "--frontier", "redis://127.0.0.1:1/0", "--opt-out", "strict"],
         "unrecognized arguments: --opt-out strict",
+    ),
+    (
+        ["worker", "--out", "o", "--frontier", "redis://127.0.0.1:1/0", "--lang", "de"],
+        "unrecognized arguments: --lang de",
     ),
     (
         ["crawl", "http://127.0.0.1/", "--out", "o", "--maxpages", "3"],
@@ -104,3 +111,14 @@ def test_every_option_with_a_default_says_it_in_help():
         and "default" not in (action.help or "").lower()
     ]
     assert not silent, silent
+
+
+def test_lang_without_its_extra_is_one_line_naming_it(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "py3langid", None)  # as if not installed: importing it fails
+    assert main(["render", "http://127.0.0.1/", "--out", "o", "--lang", "de"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("boxcrawl render: error: py3langid is not installed"), err
+    assert err.rstrip().endswith("pip install 'boxcrawl[lang]'"), err
+    assert not (tmp_path / "o").exists()

@@ -183,6 +183,19 @@ def test_retry_failed_puts_failed_urls_back(make):
     assert f.retry_failed() == 0
 
 
+def test_a_page_skipped_by_language_is_done_and_not_failed(make):
+    f = make()
+    f.add(["http://a/en", "http://a/de"], 0)
+    f.lease("w", 2)
+    skipped = Finished("http://a/en", "skipped", "language en (detected, score 1.00) is not one of de")
+    f.commit("w-000000", [skipped, Finished("http://a/de", "ok", None)], owner="w")
+    c = f.counts()
+    assert (c["done"], c["failed"]) == (2, 0)
+    assert f.hosts() == {"a": {"done": 2, "failed": 0}}
+    assert f.outcomes() == {"ok": 1, "skipped": 1}
+    assert f.retry_failed() == 0  # the same page would be skipped again
+
+
 def test_retried_urls_go_to_the_front_of_the_queue(make):
     """With --max-pages the slots left go to the pages that failed, not to new ones behind them."""
     f = make()

@@ -12,6 +12,7 @@ IN_WORDS = {
     "none": (None, (), []),
     "off": (False,),
     "any": (None,),
+    "all": ((),),  # --lang: no filter
     "0 (none)": ("0",),
     "HOST-PID-xxxx": (None,),
     "Chromium's own": (None,),

@@ -27,6 +27,17 @@ def test_a_setting_an_older_config_json_did_not_have_is_not_a_change(tmp_path):
         history_for(tmp_path, NOW, resume_with_changes=False)
 
 
+def test_a_language_filter_is_a_change_even_to_a_folder_made_before_it_existed(tmp_path):
+    older = dict(NOW)  # no "lang": every language
+    (tmp_path / "config.json").write_text(json.dumps(older))
+    assert history_for(tmp_path, dict(NOW, lang=[]), resume_with_changes=False) == []
+    with pytest.raises(RerunRefused, match=r"lang: \[\] -> \['de'\]"):
+        history_for(tmp_path, dict(NOW, lang=["de"]), resume_with_changes=False)
+    (tmp_path / "config.json").write_text(json.dumps(dict(NOW, lang=["de"])))
+    with pytest.raises(RerunRefused, match=r"lang: \['de'\] -> \['de', 'fr'\]"):
+        history_for(tmp_path, dict(NOW, lang=["de", "fr"]), resume_with_changes=False)
+
+
 def test_force_deletes_only_a_boxcrawl_folder_no_crawl_is_using(tmp_path):
     project = tmp_path / "my-web-app"  # a config.json and a pages/ folder of its own
     (project / "pages").mkdir(parents=True)

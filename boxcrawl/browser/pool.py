@@ -25,6 +25,7 @@ from playwright.async_api import Error as PlaywrightError
 from ..config import BrowserConfig
 from ..egress import proxy as egress
 from ..egress.guard import NetworkGuard, Refused
+from ..lang import LangFilter
 from ..optout.policy import PageCheck, with_token
 from ..records import Outcome, RenderedPage
 from .chromium import egress_args, find_chromium, launch_args
@@ -46,7 +47,15 @@ LAUNCH_SECONDS = 30  # a start takes about a second; one that hangs (right after
 # After these a tab's page is on a document (or an error page) of its own and can be reset;
 # after a crash, a deadline or an error its state is unknown and the tab is closed.
 REUSABLE_AFTER = frozenset(
-    {Outcome.OK, Outcome.NO_TEXT, Outcome.HTTP_ERROR, Outcome.NOT_HTML, Outcome.REFUSED, Outcome.NETWORK}
+    {
+        Outcome.OK,
+        Outcome.NO_TEXT,
+        Outcome.HTTP_ERROR,
+        Outcome.NOT_HTML,
+        Outcome.REFUSED,
+        Outcome.NETWORK,
+        Outcome.SKIPPED,
+    }
 )
 NO_UDP_JS = """for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "WebTransport"]) {
   try { delete globalThis[name]; } catch (e) {}
@@ -220,11 +229,13 @@ class BrowserPool:
             handle.dead = True
             await self._close(handle)
 
-    async def render(self, url: str, plan: PagePlan, check: PageCheck | None = None) -> RenderedPage:
+    async def render(
+        self, url: str, plan: PagePlan, check: PageCheck | None = None, lang: LangFilter | None = None
+    ) -> RenderedPage:
         """Render one page under the hard per-page deadline, in a reused tab (browser/tab.py).
         Never raises for page problems."""
         return await self._run(
-            url, lambda tab, timings: render_page(tab, url, plan, self.cfg, timings, check), reuse=True
+            url, lambda tab, timings: render_page(tab, url, plan, self.cfg, timings, check, lang), reuse=True
         )
 
     async def run_page(

@@ -17,6 +17,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from ..config import BrowserConfig
 from ..egress.proxy import Door
+from ..lang import TEXT_CHARS, LangFilter
 from ..optout.policy import NOT_JUDGED, OptOutConfig, PageCheck
 from ..records import Box, Measurement, Outcome, RenderedPage
 from .capture import RegionCapture
@@ -29,6 +30,7 @@ COLLECT_TEXT_JS = (_JS_DIR / "collect_text.js").read_text()
 SETTLE_WATCH_JS = (_JS_DIR / "settle_watch.js").read_text()
 SETTLE_JS = (_JS_DIR / "settle.js").read_text().replace("/*SETTLE_WATCH_JS*/", SETTLE_WATCH_JS)
 FREEZE_JS = (_JS_DIR / "freeze.js").read_text()
+LANGUAGE_JS = (_JS_DIR / "language.js").read_text()
 MEASURE_JS = (
     (_JS_DIR / "measure.js").read_text().replace("/*VISIBILITY_JS*/", (_JS_DIR / "visibility.js").read_text() + "\n")
 )
@@ -156,25 +158,7 @@ async def read_metas(page: Page, cdp: CDPSession | None = None) -> list[tuple[st
     """The page's named <meta> tags (the opt-out ones among them), read in an isolated world: the
     page's own scripts (a library that replaces Array.from or Element.prototype.getAttribute)
     cannot change what is read. None if the page cannot say (it is gone, or crashed)."""
-    own = cdp is None
-    try:
-        if cdp is None:
-            cdp = await page.context.new_cdp_session(page)
-        tree = await cdp.send("Page.getFrameTree")
-        world = await cdp.send(
-            "Page.createIsolatedWorld", {"frameId": tree["frameTree"]["frame"]["id"], "worldName": "boxcrawl-optout"}
-        )
-        answer = await cdp.send(
-            "Runtime.evaluate",
-            {"expression": META_JS, "contextId": world["executionContextId"], "returnByValue": True},
-        )
-    except PlaywrightError:
-        return []
-    finally:
-        if own and cdp is not None:
-            with contextlib.suppress(PlaywrightError):
-                await cdp.detach()
-    found = answer.get("result", {}).get("value")
+    found = await evaluate_isolated(page, cdp, META_JS, "boxcrawl-optout")
     if not isinstance(found, list):
         return []
     return [
@@ -182,6 +166,30 @@ async def read_metas(page: Page, cdp: CDPSession | None = None) -> list[tuple[st
         for pair in found
         if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
     ]
+
+
+async def evaluate_isolated(page: Page, cdp: CDPSession | None, expression: str, world: str) -> Any:
+    """``expression``'s value in an isolated world of the page's main frame (the DOM is the page's, the
+    JavaScript built-ins are not); None when the page cannot say (it is gone, or crashed)."""
+    own = cdp is None
+    try:
+        if cdp is None:
+            cdp = await page.context.new_cdp_session(page)
+        tree = await cdp.send("Page.getFrameTree")
+        made = await cdp.send(
+            "Page.createIsolatedWorld", {"frameId": tree["frameTree"]["frame"]["id"], "worldName": world}
+        )
+        answer = await cdp.send(
+            "Runtime.evaluate",
+            {"expression": expression, "contextId": made["executionContextId"], "returnByValue": True},
+        )
+    except PlaywrightError:
+        return None
+    finally:
+        if own and cdp is not None:
+            with contextlib.suppress(PlaywrightError):
+                await cdp.detach()
+    return answer.get("result", {}).get("value")
 
 
 def _short(message: str) -> str:
@@ -210,18 +218,25 @@ def left_for_an_error(page: Page, door: Door) -> str | None:
 
 
 async def render_page(
-    tab: Tab, url: str, plan: PagePlan, cfg: BrowserConfig, timings: dict[str, float], check: PageCheck | None = None
+    tab: Tab,
+    url: str,
+    plan: PagePlan,
+    cfg: BrowserConfig,
+    timings: dict[str, float],
+    check: PageCheck | None = None,
+    lang: LangFilter | None = None,
 ) -> RenderedPage:
     """Load ``url`` in the tab and return what it showed. Never raises for page errors.
     ``timings`` fills in as stages finish, so a caller that times out still sees how far it got.
     ``check`` decides from the page's headers and <meta> tags whether anything of it may be kept
-    (default: the standard opt-out level, without site signals)."""
+    (default: the standard opt-out level, without site signals); ``lang`` (--lang) whether the page
+    is in a language the run wants (a page that is not ends SKIPPED, with its links)."""
     if tab.page is None:
         raise ValueError("render_page needs a tab with a page")
     nav = _Navigation(tab.page)
     try:
         return await _render(
-            tab, tab.page, nav, url, plan, cfg, timings, check or PageCheck(OptOutConfig(token=cfg.agent_token))
+            tab, tab.page, nav, url, plan, cfg, timings, check or PageCheck(OptOutConfig(token=cfg.agent_token)), lang
         )
     finally:
         nav.detach()
@@ -236,6 +251,7 @@ async def _render(
     cfg: BrowserConfig,
     timings: dict[str, float],
     check: PageCheck,
+    lang: LangFilter | None,
 ) -> RenderedPage:
     door = tab.door
     clock = time.perf_counter()
@@ -247,6 +263,7 @@ async def _render(
         clock = now
 
     verdict, signals = NOT_JUDGED, [str(f) for f in check.site]  # until the page's own signals are read
+    language: dict[str, Any] = {}  # the lang_* fields, once read
 
     def result(outcome: Outcome, error: str | None, retryable: bool = False, **kw: Any) -> RenderedPage:
         return RenderedPage(
@@ -262,6 +279,7 @@ async def _render(
             timings=timings,
             dialogs=nav.dialogs,
             blocked_requests=len(door.refused),
+            **language,
             **kw,
         )
 
@@ -306,6 +324,23 @@ async def _render(
         if left := left_for_an_error(page, door):
             outcome, retryable = classify_error(left)
             return result(outcome, left, retryable, load_complete=load_complete)
+        # The language is read from the document that settled (a page may have navigated itself to
+        # another), and decided before the costly stages: a page not wanted is never measured.
+        facts = await evaluate_isolated(
+            page, tab.cdp, f"{LANGUAGE_JS}({json.dumps(lang is not None)}, {TEXT_CHARS})", "boxcrawl-lang"
+        )
+        facts = facts if isinstance(facts, dict) else {}
+        declared = facts.get("lang")
+        language["lang_declared"] = declared.strip()[:100] or None if isinstance(declared, str) else None
+        if lang is not None:
+            text = facts.get("text")
+            detection = await asyncio.to_thread(lang.detect, text if isinstance(text, str) else "")
+            language.update(lang_detected=detection.language, lang_score=detection.score)
+            decided = lang.judge(language["lang_declared"], detection)
+            if not decided.keep:
+                links = facts.get("links")
+                found = [link for link in links if isinstance(link, str)] if isinstance(links, list) else []
+                return result(Outcome.SKIPPED, decided.reason, links=found, load_complete=load_complete)
         await tab.freeze_scripts()
         await page.evaluate(FREEZE_JS)
         measurement = await _measure(page, plan, cfg, lap)

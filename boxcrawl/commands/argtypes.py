@@ -66,6 +66,16 @@ def product_token(text: str) -> str:
     return text
 
 
+def language_codes(text: str) -> tuple[str, ...]:
+    """`en,de`: ISO 639-1 codes (--lang)."""
+    from ..lang import parse_codes
+
+    try:
+        return parse_codes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def regex(text: str) -> str:
     """A regular expression (checked here, so a typo is a usage error, not a crash mid-crawl)."""
     try:

@@ -84,7 +84,7 @@ def register(sub) -> None:
         help="wait up to S seconds for the crawl to be seeded, so workers can start before it "
         "(default 60; 0 = fail at once)",
     )
-    add_render_options(worker)
+    add_render_options(worker, worker=True)
     add_fleet_options(worker, frontier=False, opt_out=False)
     worker.set_defaults(run=lambda args: run(args, follow_links=True, worker=True))
 
@@ -136,9 +136,14 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
             max_depth=follow.get("max_depth"),
             include=tuple(follow.get("include", ())),
             exclude=tuple(follow.get("exclude", ())),
+            lang=tuple(follow.get("lang", cfg.lang)),  # a crawl saved before --lang existed: the worker's own
         )
         if optout := settings.get("opt_out"):
             cfg = cfg.with_opt_out(OptOutConfig(**optout))
+    if cfg.lang:  # one line naming the extra now, not a failure on the first page
+        from ..lang import check_installed
+
+        check_installed()
     try:
         check_spec(cfg.frontier)
         find_chromium(cfg.browser.chromium)

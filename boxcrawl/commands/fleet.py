@@ -83,6 +83,7 @@ def _sqlite_file(out: str | None) -> Path:
 
 def show_status(args: argparse.Namespace) -> int:
     from ..frontier.sqlite import SqliteFrontier
+    from ..records import Outcome
     from ..write.live import live_rate, read_live
 
     frontier: Frontier
@@ -98,7 +99,8 @@ def show_status(args: argparse.Namespace) -> int:
     finally:
         frontier.close()
     refused = {} if shared else _refused_by(Path(args.out))
-    ok = counts["done"] - counts["failed"]
+    skipped = outcomes.get(Outcome.SKIPPED.value, 0)  # --lang: neither ok nor failed
+    ok = counts["done"] - counts["failed"] - skipped
     live = None if shared else read_live(Path(args.out))
     if live is not None:  # from the running crawl's own page events, not from shard commits
         rate, span = live_rate(live)
@@ -115,6 +117,7 @@ def show_status(args: argparse.Namespace) -> int:
                 {
                     **counts,
                     "ok": ok,
+                    "skipped": skipped,
                     **running,
                     "outcomes": outcomes,
                     **({} if shared else {"refused_by": refused}),
@@ -127,7 +130,7 @@ def show_status(args: argparse.Namespace) -> int:
         return 0
     print(
         f"queued: {counts['queued']}  leased: {counts['leased']}  done: {counts['done']} (ok {ok}, "
-        f"failed {counts['failed']})  seen: {counts['seen']}"
+        f"{f'skipped {skipped}, ' if skipped else ''}failed {counts['failed']})  seen: {counts['seen']}"
     )
     if live is not None:
         print(

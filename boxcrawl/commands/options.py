@@ -20,7 +20,17 @@ from ..config import (
 )
 from ..frontier.base import DEFAULT_LEASE_SECONDS
 from ..optout.policy import LEVELS, STANDARD, OptOutConfig
-from .argtypes import cookies_file, header, host_list, number, product_token, proxy_url, size, whole_number
+from .argtypes import (
+    cookies_file,
+    header,
+    host_list,
+    language_codes,
+    number,
+    product_token,
+    proxy_url,
+    size,
+    whole_number,
+)
 from .errors import CLIError
 
 if TYPE_CHECKING:
@@ -44,8 +54,9 @@ def add_proxy(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     )
 
 
-def add_render_options(p: argparse.ArgumentParser) -> None:
-    """What `render`, `crawl` and `worker` take to render a page into samples."""
+def add_render_options(p: argparse.ArgumentParser, *, worker: bool = False) -> None:
+    """What `render`, `crawl` and `worker` take to render a page into samples (a worker keeps the
+    pages the crawl it joins keeps: it takes no --lang of its own)."""
     p.add_argument("--out", required=True, help="output folder (created; reruns resume)")
     b = p.add_argument_group("browser")
     b.add_argument("--tabs", type=whole_number(1), default=2, help="pages rendered at once (default 2)")
@@ -123,6 +134,9 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="tighten each visible token's boxes to its painted pixels (a second render)",
     )
+    if not worker:
+        add_lang(p)
+
     t = p.add_argument_group("tokens and crops")
     t.add_argument("--tokenizer", help="tokenizer.json, vocab.txt or hub name (default bert-base-uncased, bundled)")
     t.add_argument(
@@ -165,6 +179,17 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
         "--resume-with-changes",
         action="store_true",
         help="go on with settings that differ from its own (config.json keeps the old ones in `history`)",
+    )
+
+
+def add_lang(p: argparse.ArgumentParser) -> None:
+    p.add_argument_group("pages kept").add_argument(
+        "--lang",
+        type=language_codes,
+        default=(),
+        metavar="CODE,...",
+        help="keep only pages in these languages (ISO 639-1, e.g. en,de): detected from the text, else "
+        "<html lang>; the others are recorded as skipped (needs boxcrawl[lang]; see README)",
     )
 
 
@@ -269,6 +294,7 @@ def crawl_config(args: argparse.Namespace, follow_links: bool) -> CrawlConfig:
         retry_delay=args.retry_delay,
         follow_links=follow_links,
         tokenizer=args.tokenizer,
+        lang=getattr(args, "lang", ()),  # a worker takes the crawl's
         browser=BrowserConfig(
             chromium=args.chromium,
             tabs=args.tabs,

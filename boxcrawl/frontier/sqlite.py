@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
 
+from ..records import NOT_FAILED
 from .base import DEFAULT_LEASE_SECONDS, Finished, Lease
+
+_NOT_FAILED_SQL = "(" + ", ".join(f"'{outcome}'" for outcome in NOT_FAILED) + ")"  # outcomes that are no failure
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
@@ -125,7 +128,7 @@ class SqliteFrontier:
         with self._tx():
             return self.db.execute(
                 "UPDATE urls SET state='queued', owner=NULL, attempts=0, not_before=0, outcome=NULL, error=NULL,"
-                " shard=NULL WHERE state='done' AND outcome NOT IN ('ok', 'no_text')"
+                f" shard=NULL WHERE state='done' AND outcome NOT IN {_NOT_FAILED_SQL}"
             ).rowcount
 
     def _holds(self, owner: str, url: str) -> bool:
@@ -191,7 +194,7 @@ class SqliteFrontier:
         for state, n in self.db.execute("SELECT state, count(*) FROM urls GROUP BY state"):
             counts[state] = n
         counts["failed"] = self.db.execute(
-            "SELECT count(*) FROM urls WHERE state='done' AND outcome NOT IN ('ok', 'no_text')"
+            f"SELECT count(*) FROM urls WHERE state='done' AND outcome NOT IN {_NOT_FAILED_SQL}"
         ).fetchone()[0]
         counts["seen"] = counts["queued"] + counts["leased"] + counts["done"]
         return counts
@@ -206,7 +209,7 @@ class SqliteFrontier:
         for url, outcome in self.db.execute("SELECT url, outcome FROM urls WHERE state='done'"):
             figures = out.setdefault(urlsplit(url).netloc, {"done": 0, "failed": 0})
             figures["done"] += 1
-            figures["failed"] += outcome not in ("ok", "no_text")
+            figures["failed"] += outcome not in NOT_FAILED
         return out
 
     def pages_per_min(self, window: float = 300.0) -> float:
@@ -218,7 +221,8 @@ class SqliteFrontier:
     def failures(self, limit: int = 20) -> dict[str, str]:
         return dict(
             self.db.execute(
-                "SELECT url, coalesce(error, outcome) FROM urls WHERE state='done' AND outcome NOT IN ('ok', 'no_text')"
+                "SELECT url, coalesce(error, outcome) FROM urls WHERE state='done' AND outcome NOT IN "
+                f"{_NOT_FAILED_SQL}"
                 " LIMIT ?",
                 (limit,),
             ).fetchall()

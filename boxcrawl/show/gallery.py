@@ -33,7 +33,7 @@ from PIL import Image
 
 from ..audit.report import FAIL_SHARE
 from ..inkcheck import Gray
-from ..records import KEPT_OUTCOMES
+from ..records import NOT_FAILED, Outcome
 from ..write.reader import IMAGE_EXTS, open_dataset, shard_members
 
 # PIL's format name -> MIME type: the only images the gallery embeds
@@ -223,7 +223,7 @@ def write_gallery(root: str | Path, out: str | Path | None = None, limit: int = 
                 problems[f"pages with an invalid {field}"] += 1
         n_tokens += _count(page.get("n_tokens")) or 0
         n_visible += _count(page.get("n_visible")) or 0
-        if outcome not in KEPT_OUTCOMES:
+        if outcome not in NOT_FAILED:
             n_failed += 1
             if len(errors) < MAX_FAILED_SHOWN:
                 errors.append((_url(page.get("url")), shown, _error(page.get("error"))))
@@ -238,10 +238,12 @@ def write_gallery(root: str | Path, out: str | Path | None = None, limit: int = 
             skipped[str(exc)] += 1
         except Exception:  # noqa: BLE001 - untrusted data: one sample never stops the gallery
             skipped["could not be drawn"] += 1
-    ok = n_pages - n_failed
+    n_skipped = outcomes[Outcome.SKIPPED.value]  # --lang: neither ok nor failed
+    ok = n_pages - n_failed - n_skipped
     stats = [
         ("pages", n_pages),
         ("pages ok", ok),
+        *([("pages skipped (--lang)", n_skipped)] if n_skipped else []),
         ("pages failed", n_failed),
         ("samples", n_samples),
         ("samples per ok page", f"{n_samples / ok:.2f}" if ok else "-"),

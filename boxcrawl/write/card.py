@@ -29,7 +29,7 @@ from .. import __version__
 from ..audit.report import audit
 from ..files import atomic_write_bytes
 from ..optout.policy import refused_by
-from ..records import KEPT_OUTCOMES
+from ..records import KEPT_OUTCOMES, NOT_FAILED, Outcome
 from .reader import open_dataset, read_shard
 from .schema import PAGES_SCHEMA, hub_features, samples_schema, webdataset_columns
 
@@ -63,8 +63,12 @@ class CardFigures:
         return sum(n for outcome, n in self.outcomes.items() if outcome in KEPT_OUTCOMES)  # as `status` counts
 
     @property
+    def skipped(self) -> int:
+        return self.outcomes.get(Outcome.SKIPPED.value, 0)
+
+    @property
     def failed(self) -> int:
-        return self.pages - self.ok
+        return sum(n for outcome, n in self.outcomes.items() if outcome not in NOT_FAILED)
 
     @property
     def visible_share(self) -> float | None:
@@ -237,6 +241,14 @@ def _body(config: dict[str, Any], fig: CardFigures, images: bool, pictures: list
         f"- Opt-out policy: `--opt-out {level}`{ai}; {robots}. A refused page is kept as a record with its "
         "URL, status and reason only (outcome `refused`); every page lists the signals seen (`signals`) and its "
         "`verdict`, and every sample the verdict it was kept under.",
+        *(
+            [
+                f"- Languages: `--lang {','.join(config['lang'])}`; a page in another language (or in none the rule "
+                "could tell) is kept as a record only (outcome `skipped`, `lang_declared`, `lang_detected`)."
+            ]
+            if config.get("lang")
+            else []
+        ),
         "",
         "## Counts",
         "",
@@ -244,6 +256,7 @@ def _body(config: dict[str, Any], fig: CardFigures, images: bool, pictures: list
         "|---|---|",
         f"| pages | {fig.pages} |",
         f"| pages ok | {fig.ok} |",
+        *([f"| pages skipped (--lang) | {fig.skipped} |"] if fig.skipped else []),
         f"| pages failed | {fig.failed} |",
         f"| outcomes | {', '.join(f'{k} {v}' for k, v in fig.outcomes.items()) or '-'} |",
         f"| samples | {fig.samples} |",

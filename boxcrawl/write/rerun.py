@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ..config import CrawlConfig
 from ..files import exclusive_lock
 
 # dotted keys of config.json
@@ -24,6 +25,7 @@ DEFINING = (
     "tokenizer",
     "opt_out",
     "respect_ai_robots",
+    "lang",
     "politeness.robots",
     "browser.viewport_width",
     "browser.viewport_height",
@@ -76,13 +78,17 @@ def _get_or_missing(doc: Config, dotted: str) -> Any:
 
 def changes(before: Config, now: Config) -> list[str]:
     """`key: old -> new` for every defining setting that differs, and for seeds a crawl did not have. A key
-    the earlier config.json lacks (written before the setting existed) had the default: not a change."""
+    the earlier config.json lacks (written before the setting existed) had the default: a change only when
+    the new value is not the default (an older crawl given --lang now would mix languages)."""
     now = json.loads(json.dumps(now))  # as config.json holds it: tuples are lists there
-    found = [
-        f"{k}: {old!r} -> {_get(now, k)!r}"
-        for k in DEFINING
-        if (old := _get_or_missing(before, k)) is not _MISSING and old != _get(now, k)
-    ]
+    defaults: Config = json.loads(json.dumps(CrawlConfig().to_dict()))
+    found = []
+    for k in DEFINING:
+        old, new = _get_or_missing(before, k), _get_or_missing(now, k)
+        if old is _MISSING:
+            old = _get(defaults, k)
+        if new is not _MISSING and old != new:
+            found.append(f"{k}: {old!r} -> {new!r}")
     if now.get("follow_links") and before.get("follow_links"):
         new_seeds = [s for s in now.get("seeds", []) if s not in set(before.get("seeds", []))]
         if new_seeds:

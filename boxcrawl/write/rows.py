@@ -106,12 +106,15 @@ def build_rows(
         "opt_out": opt_out,
         "verdict": rendered.verdict,
         "signals": list(rendered.signals),
+        "lang_declared": rendered.lang_declared,
+        "lang_detected": rendered.lang_detected,
+        "lang_score": rendered.lang_score,
         "text": text,
         "n_tokens": len(tokens),
         "n_visible": n_visible,
         "n_samples": len(samples),
         "n_no_ink": m.no_ink if m else 0,
-        "n_links": len(m.links) if m else 0,
+        "n_links": len(m.links) if m else len(rendered.links),
         "crops": [
             {"key": s.key, "box": list(c.box), "tokens": list(c.tokens), "cut_tokens": list(c.cut)}
             for s, c in zip(samples, crops)

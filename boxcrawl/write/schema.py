@@ -81,6 +81,9 @@ PAGES_SCHEMA = pa.schema(
         ("opt_out", pa.string()),  # the --opt-out level the page was judged under (optout.policy)
         ("verdict", pa.string()),  # "allowed", "refused: <signal>", or "not judged" (failed before)
         ("signals", pa.list_(pa.string())),  # every opt-out signal seen, "source: what it said"
+        ("lang_declared", pa.string()),  # <html lang> as written; null when the page has none
+        ("lang_detected", pa.string()),  # with --lang: detected from the text; null otherwise or too little text
+        ("lang_score", pa.float32()),  # ... the detector's probability for it
         ("text", pa.string()),
         ("n_tokens", pa.int32()),
         ("n_visible", pa.int32()),

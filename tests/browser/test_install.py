@@ -13,7 +13,17 @@ from conftest import ROOT, fast_flags
 
 pytestmark = pytest.mark.browser
 
-EXTRAS_ONLY = ["readability-lxml", "lxml", "html5lib", "starlette", "uvicorn", "scikit-learn", "matplotlib", "datasets"]
+EXTRAS_ONLY = [
+    "readability-lxml",
+    "lxml",
+    "html5lib",
+    "starlette",
+    "uvicorn",
+    "scikit-learn",
+    "matplotlib",
+    "datasets",
+    "py3langid",
+]
 
 
 def _run(*cmd, cwd=None, timeout=600):
@@ -66,6 +76,7 @@ def test_the_base_install_has_no_extra_and_renders_a_page(base_venv, site, tmp_p
         ("distill", ["readerable", "{tmp}/x.html"]),
         ("label", ["label", "--data-dir", "{tmp}"]),
         ("train", ["train", "--csv", "{tmp}/x.csv", "--model", "distillable"]),
+        ("lang", ["render", "http://127.0.0.1:9/", "--out", "{tmp}/r", "--lang", "de"]),
     ],
 )
 def test_a_command_whose_extra_is_missing_says_which_to_install(base_venv, tmp_path, extra, args):

@@ -28,7 +28,7 @@ for i = 4, #ARGV, 3 do
   redis.call('HINCRBY', p .. 'stat', 'done', 1)
   redis.call('HINCRBY', p .. 'outcomes', outcome, 1)
   redis.call('HINCRBY', p .. 'host_done', host, 1)
-  if outcome == 'ok' or outcome == 'no_text' then
+  if outcome == 'ok' or outcome == 'no_text' or outcome == 'skipped' then  -- records.NOT_FAILED
     redis.call('HDEL', p .. 'errors', url)
   else
     redis.call('HSET', p .. 'failed', url, depth .. ' ' .. outcome)

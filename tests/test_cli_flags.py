@@ -32,6 +32,8 @@ BAD_FLAGS = [
     (["render", "http://127.0.0.1/", "--out", "o", "--viewport", "512"], "--viewport", "expected WIDTHxHEIGHT"),
     (["crawl", "http://127.0.0.1/", "--out", "o", "--scope", "site"], "--scope", "invalid choice: 'site'"),
     (["render", "http://127.0.0.1/", "--out", "o", "--image-format", "gif"], "--image-format", "invalid choice"),
+    (["render", "http://127.0.0.1/", "--out", "o", "--header", "Host: x"], "--header", "Host is set by the browser"),
+    (["render", "http://127.0.0.1/", "--out", "o", "--header", "cookie: a=b"], "--header", "use --cookies FILE"),
     (["crawl", "http://127.0.0.1/", "--out", "o", "--proxy", "ftp://u:pw@proxy:21"], "--proxy", "expected http://"),
     (["render", "http://127.0.0.1/", "--out", "o", "--proxy", "http://proxy"], "--proxy", "no port"),
     (
@@ -122,3 +124,11 @@ def test_lang_without_its_extra_is_one_line_naming_it(capsys, tmp_path, monkeypa
     assert err.startswith("boxcrawl render: error: py3langid is not installed"), err
     assert err.rstrip().endswith("pip install 'boxcrawl[lang]'"), err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("value", ["Authorization Bearer s3cret", "X-Key: s3cret\nX-Other: 1"])
+def test_a_bad_header_is_named_without_its_value(value, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["render", "http://127.0.0.1/", "--out", "o", "--header", value])
+    assert "s3cret" not in capsys.readouterr().err

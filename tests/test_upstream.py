@@ -204,12 +204,15 @@ def test_the_deadline_ends_a_proxy_that_never_answers():
         ("socks4://proxy:1080", "expected http://"),
         ("http://proxy:3128/path", "nothing more"),
         ("proxy:3128", "expected http://"),
+        ("http://user:p/ss@proxy:8080", "percent-encode"),  # a "/" in the password ends urlsplit's netloc
+        ("http://user:p#ss@proxy:8080", "percent-encode"),
+        ("http://user:p\u2100ss@proxy:8080", "not a proxy URL"),  # urlsplit's own error quotes the netloc
     ],
 )
 def test_what_is_not_a_proxy_url(text, message):
     with pytest.raises(ValueError, match=message) as error:
         parse(text)
-    assert ":p@" not in str(error.value)
+    assert ":p@" not in str(error.value) and "ss@" not in str(error.value) and "p/" not in str(error.value)
 
 
 def test_credentials_are_decoded_and_never_shown():

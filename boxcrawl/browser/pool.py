@@ -278,7 +278,7 @@ class BrowserPool:
                     if reuse and handle.idle
                     else await self._open_tab(handle, context_options, with_page=reuse)
                 )
-                tab.for_page(url)  # the host the extra headers go to
+                tab.for_page(url)  # the origin the extra headers go to
                 page = await work(tab, timings)
                 clean = reuse and page.outcome in REUSABLE_AFTER
                 return page

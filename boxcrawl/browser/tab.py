@@ -16,8 +16,8 @@ between two pages takes away everything a page could leave for the next:
 What stays is the HTTP cache, which Chromium keys by the top-level site: a later page of the
 same site loads its stylesheets from it, and a page of another site cannot see an entry of it.
 Service workers are blocked in every context, and permissions are never granted.
-The user's extra headers (--header) go only to the host of the page being rendered, not to the
-CDNs, analytics and frames of other hosts a page loads from.
+The user's extra headers (--header) go only to the origin of the page being rendered, not to the
+CDNs, analytics and frames of other hosts a page loads from, nor where a redirect leads elsewhere.
 A tab that failed in a way that leaves its state unknown (crash, deadline, an error) is closed,
 not reset; a tab is also replaced after ``MAX_PAGES`` pages, so what a context accumulates
 (connection pools, cache) stays bounded.
@@ -26,6 +26,7 @@ not reset; a tab is also replaced after ``MAX_PAGES`` pages, so what a context a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,8 +54,8 @@ class Tab:
     ):
         self.context = context
         self.cookies = cookies  # the user's (--cookies): every page starts with them, none of a page's own
-        self.headers = dict(headers)  # the user's (--header), for requests to `host` only
-        self.host: str | None = None  # the host of the page being rendered (see `for_page`)
+        self.headers = dict(headers)  # the user's (--header), for requests to `origin` only
+        self.origin: tuple[str, str, int | None] | None = None  # of the page being rendered (`for_page`)
         self.page = page
         self.cdp = cdp  # the page's DevTools session (script switch, storage clearing)
         self.door = door
@@ -76,25 +77,29 @@ class Tab:
         return cls(context, page, cdp, door, cookies, headers)
 
     async def route_headers(self) -> None:
-        """Add the extra headers to the requests for the page's host. (A route costs every request a
-        round trip through Playwright: only when there are headers to add.) Playwright carries headers
-        a route added through a redirect, and does not route the redirect: a redirect from the page's
-        host to another keeps them, as README says."""
+        """Add the extra headers to the requests for the page's origin. (A route costs every request a
+        round trip through Playwright: only when there are headers to add.)"""
         if self.headers:
-            await self.context.route(self._to_page_host, self._add_headers)
+            await self.context.route(self._to_page_origin, self._add_headers)
 
     def for_page(self, url: str) -> None:
-        """The next page is ``url``: its host is the one the extra headers go to."""
-        self.host = urlsplit(url).hostname
+        """The next page is ``url``: its origin is the one the extra headers go to."""
+        self.origin = origin(url)
 
-    def _to_page_host(self, url: str) -> bool:
-        return self.host is not None and urlsplit(url).hostname == self.host
+    def _to_page_origin(self, url: str) -> bool:
+        return self.origin is not None and origin(url) == self.origin
 
     async def _add_headers(self, route: Route) -> None:
+        # Fetched here, redirects not followed, and the answer handed to the page: Playwright would
+        # carry headers given to `continue_` through a redirect to another host. The browser follows
+        # a redirect itself, as a new request this route judges again. The fetch leaves through the
+        # context's proxy, so the network guard decides it as any other request.
         try:
-            await route.continue_(headers={**route.request.headers, **self.headers})
-        except PlaywrightError:  # the page went away meanwhile; nothing is waiting for this request
-            pass
+            response = await route.fetch(headers={**route.request.headers, **self.headers}, max_redirects=0)
+            await route.fulfill(response=response)
+        except PlaywrightError:  # refused, unreachable, or the page went away: a network error for the page
+            with contextlib.suppress(PlaywrightError):
+                await route.abort("failed")
 
     def _on_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
@@ -114,7 +119,7 @@ class Tab:
         """Make the tab as a fresh one for the next page (see the module docstring)."""
         page, cdp = self._session()
         await page.evaluate(FORGET_JS)
-        self.host = None
+        self.origin = None
         await page.goto("about:blank")
         await cdp.send("Emulation.setScriptExecutionDisabled", {"value": False})
         await cdp.send("Page.resetNavigationHistory")
@@ -133,6 +138,12 @@ class Tab:
 
     async def close(self) -> bool:
         return await close_context(self.context)
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``: headers for https://host are not sent to http://host."""
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
 async def close_context(context: BrowserContext) -> bool:

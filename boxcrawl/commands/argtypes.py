@@ -85,14 +85,25 @@ def regex(text: str) -> str:
     return text
 
 
+# Headers the browser's own network stack sets (framing, connection, the host it connects to); Cookie
+# has --cookies, which scopes cookies to their domains as a browser does.
+NOT_SETTABLE = frozenset(
+    "host content-length connection transfer-encoding upgrade keep-alive te trailer expect cookie".split()
+)
+
+
 def header(text: str) -> tuple[str, str]:
-    """`NAME: VALUE`, as curl's -H takes it."""
+    """`NAME: VALUE`, as curl's -H takes it. Errors name the header, never its value (a credential)."""
     name, sep, value = text.partition(":")
-    if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()):
-        raise argparse.ArgumentTypeError(f"expected 'NAME: VALUE', got {text!r}")
+    name = name.strip()
+    if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
+        raise argparse.ArgumentTypeError("expected 'NAME: VALUE': a header name, a colon, the value")
+    if name.lower() in NOT_SETTABLE or name.lower().startswith("proxy-"):
+        hint = "; use --cookies FILE" if name.lower() == "cookie" else ""
+        raise argparse.ArgumentTypeError(f"{name} is set by the browser itself, not by --header{hint}")
     if any(c in value for c in "\r\n\0"):
-        raise argparse.ArgumentTypeError(f"a header value cannot hold a line break: {text!r}")
-    return name.strip(), value.strip()
+        raise argparse.ArgumentTypeError(f"the value of {name} cannot hold a line break")
+    return name, value.strip()
 
 
 def proxy_url(text: str) -> Upstream:

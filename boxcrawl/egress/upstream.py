@@ -63,8 +63,17 @@ class Upstream:
 
 def parse(text: str) -> Upstream:
     """The proxy a ``--proxy`` value names; ValueError (whose message holds no credentials) if none."""
-    parts = urlsplit(text.strip())
-    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # the text without credentials
+    text = text.strip()
+    # What an error may show: the scheme and what follows the last "@", never what precedes it. Taken from
+    # the raw text, since a password holding "/", "?" or "#" fools urlsplit's idea of where the host is.
+    scheme_part, sep, rest = text.partition("://")
+    shown = f"{scheme_part}://{rest.rpartition('@')[2]}" if sep else rest.rpartition("@")[2]
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # its message quotes the whole netloc, credentials included
+        raise ValueError(f"not a proxy URL: {shown!r}") from None
+    if "@" in text and "@" not in parts.netloc:  # the credentials held a "/", "?" or "#"
+        raise ValueError(f"percent-encode '/', '?', '#' and '@' in the proxy's user name and password: {shown!r}")
     scheme = parts.scheme.lower()
     if scheme == "https":
         raise ValueError("https:// proxies are not supported (use http:// or socks5://)")
@@ -156,11 +165,14 @@ def _socks5(upstream: Upstream, address: Address, port: int) -> Handshake:
     if version != 5 or reply != 0:
         why = SOCKS_REPLIES.get(reply, f"reply {reply}") if version == 5 else "not a SOCKS5 reply"
         raise UpstreamError(TUNNEL_CONNECTION_FAILED, f"{upstream.shown}: {why}")
+    # the address and port the proxy bound: of no use here, but they precede the data
     if bound_kind == 3:
         (length,) = yield Step(exactly=1)
         yield Step(exactly=length + 2)
-    else:  # the address and port the proxy bound: of no use here, but they precede the data
+    elif bound_kind in (1, 4):
         yield Step(exactly=(16 if bound_kind == 4 else 4) + 2)
+    else:  # reading on would take the address's bytes for data
+        raise UpstreamError(TUNNEL_CONNECTION_FAILED, f"{upstream.shown}: address type {bound_kind} in its reply")
 
 
 async def open_tunnel(
@@ -169,7 +181,7 @@ async def open_tunnel(
     """A stream to ``address:port`` through ``upstream``, or `UpstreamError`."""
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(upstream.host, upstream.port)
+            reader, writer = await asyncio.open_connection(upstream.host, upstream.port, limit=MAX_REPLY_HEAD)
     except (OSError, TimeoutError) as exc:
         raise UpstreamError(PROXY_CONNECTION_FAILED, f"{upstream.shown}: {_why(exc)}") from None
     try:
@@ -185,12 +197,14 @@ async def open_tunnel(
                     step = steps.send(answer)
                 except StopIteration:
                     return reader, writer
-    except UpstreamError:
-        writer.close()
-        raise
     except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
         writer.close()
+        if isinstance(exc, UpstreamError):
+            raise
         raise UpstreamError(TUNNEL_CONNECTION_FAILED, f"{upstream.shown}: {_why(exc)}") from None
+    except BaseException:  # cancelled (the page's deadline, shutdown): the socket must not outlive the task
+        writer.close()
+        raise
 
 
 def tunnel(

@@ -116,3 +116,21 @@ def test_distill_goes_through_the_upstream_too(server, tmp_path):
         targets, first_lines = list(proxy.targets), list(proxy.first_lines)
     assert targets and set(targets) == {f"CONNECT 127.0.0.1:{server.port}"}, targets
     assert "GET /other.html HTTP/1.1" in first_lines and "GET /robots.txt HTTP/1.1" in first_lines
+
+
+def test_requests_given_extra_headers_still_leave_through_the_guard(server, tmp_path):
+    """--header requests are fetched by Playwright itself (so a redirect cannot carry the header to another
+    host): they too must leave through the context's egress door, and so through the upstream."""
+    out = tmp_path / "out"
+    with UpstreamProxy("socks5") as proxy:
+        url = f"http://localhost:{server.port}/other.html"
+        Handler.requests.clear()
+        run_rendering(
+            "render", url, "--out", out, "--allow-hosts", "localhost,127.0.0.1", "--proxy", proxy.url(),
+            "--header", "X-Probe: through-the-door", *QUICK, out=out,
+        )  # fmt: skip
+        first_lines = list(proxy.first_lines)
+        sent = [h.get("x-probe") for _, path, h in Handler.requests if path == "/other.html"]
+    assert _pages(out)["other.html"]["outcome"] == "ok"
+    assert sent == ["through-the-door"]
+    assert "GET /other.html HTTP/1.1" in first_lines, first_lines

@@ -24,6 +24,8 @@ def shown(action: argparse.Action) -> object:
     if isinstance(action, argparse._StoreFalseAction):
         return False  # the flag is off unless given
     value = action.default
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # 0 is not "off"
     if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
         return f"{value[0]}x{value[1]}"
     if isinstance(value, float) and value.is_integer():
@@ -45,9 +47,23 @@ def table_rows() -> list[tuple[int, list[str], list[str]]]:
     return rows
 
 
-def test_the_options_table_says_the_parsers_defaults():
+def crawl_and_render_options() -> dict[str, argparse.Action]:
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
-    actions = {o: a for name in ("render", "crawl") for a in commands[name]._actions for o in a.option_strings}
+    return {o: a for name in ("render", "crawl") for a in commands[name]._actions for o in a.option_strings}
+
+
+def test_every_option_is_in_readme():
+    """In the options table, or in the commands table's `crawl`/`render` rows (seeds, --out, --scope, ...)."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    rows = [line for line in lines if line.startswith(("| `boxcrawl crawl ", "| `boxcrawl render "))]
+    spans = re.findall(r"`([^`]*)`", "".join(rows))
+    named = {o for _, options, _ in table_rows() for o in options} | set(re.findall(r"--[\w-]+", " ".join(spans)))
+    missing = sorted(o for o in crawl_and_render_options() if o.startswith("--") and o not in named | {"--help"})
+    assert not missing, f"crawl/render options README does not describe: {missing}"
+
+
+def test_the_options_table_says_the_parsers_defaults():
+    actions = crawl_and_render_options()
     rows = table_rows()
     assert len(rows) > 25
     wrong = []

@@ -329,6 +329,8 @@ async def _render(
         facts = await evaluate_isolated(
             page, tab.cdp, f"{LANGUAGE_JS}({json.dumps(lang is not None)}, {TEXT_CHARS})", "boxcrawl-lang"
         )
+        if lang is not None and not isinstance(facts, dict):  # unread is not "unknown": try the page again
+            return result(Outcome.ERROR, "the page's language could not be read", True, load_complete=load_complete)
         facts = facts if isinstance(facts, dict) else {}
         declared = facts.get("lang")
         language["lang_declared"] = declared.strip()[:100] or None if isinstance(declared, str) else None

@@ -46,15 +46,15 @@ class Block:
     text: str
 
 
-def readme_blocks() -> list[Block]:
-    """The fenced blocks of README tagged sh or python."""
+def readme_blocks(tags: tuple[str, ...] = ("sh", "python")) -> list[Block]:
+    """The fenced blocks of README with these tags (untagged ones are "-")."""
     blocks, lang, start, body = [], None, 0, []
     for number, line in enumerate(README.read_text(encoding="utf-8").splitlines(), 1):
         if line.startswith("```"):
             if lang is None:
                 lang, start, body = line[3:].strip() or "-", number + 1, []
             else:
-                if lang in ("sh", "python"):
+                if lang in tags:
                     blocks.append(Block(start, lang, "\n".join(body)))
                 lang = None
         elif lang is not None:
@@ -174,7 +174,10 @@ def outcomes(folder: Path) -> dict[str, str]:
 
 # -- the walks --------------------------------------------------------------------------------------------
 def test_every_block_is_walked():
-    """Each sh/python block is claimed by exactly one walk below, so a new one cannot hide."""
+    """Each sh/python block is claimed by exactly one walk below, so a new one cannot hide; and commands
+    cannot hide in a block tagged otherwise (bash, console): untagged blocks hold no command."""
+    for b in readme_blocks(tags=("-", "bash", "console", "shell", "py", "python3", "zsh")):
+        assert b.lang == "-" and not re.search(r"^\s*(\$ |boxcrawl |make |python|import )", b.text, re.M), b
     for b in readme_blocks():
         owners = [c for c in WALKED if c in b.text]
         assert len(owners) == 1, f"README block at line {b.line} is claimed by {owners}:\n{b.text}"
@@ -208,7 +211,9 @@ def test_pip_install_names_only_extras_that_exist():
 
 def test_quick_start_demo_python_and_audit(walk):
     """`make demo`, the crawl/render/status/show quick start, the three Python snippets on demo-out, audit."""
-    walk.extra = [("make demo", f"make -C {ROOT} demo OUT={walk.cwd}/demo-out")]  # the card says OUT= moves it
+    # OUT= is documented; -o bootstrap: the suite's own bootstrap ran, and a second would pip install into
+    # the venv the other test workers are using
+    walk.extra = [("make demo", f"make -C {ROOT} -o bootstrap demo OUT={walk.cwd}/demo-out")]
     demo = walk.run(block("make demo"))
     assert "gallery:" in demo.stdout
     assert boxcrawl.open_dataset(walk.cwd / "demo-out").samples_table().num_rows > 100

@@ -18,6 +18,7 @@ same site loads its stylesheets from it, and a page of another site cannot see a
 Service workers are blocked in every context, and permissions are never granted.
 The user's extra headers (--header) go only to the origin of the page being rendered, not to the
 CDNs, analytics and frames of other hosts a page loads from, nor where a redirect leads elsewhere.
+(Playwright turns the HTTP cache off while a route is set: with --header every page loads afresh.)
 A tab that failed in a way that leaves its state unknown (crash, deadline, an error) is closed,
 not reset; a tab is also replaced after ``MAX_PAGES`` pages, so what a context accumulates
 (connection pools, cache) stays bounded.
@@ -143,7 +144,12 @@ class Tab:
 def origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) of ``url``: headers for https://host are not sent to http://host."""
     parts = urlsplit(url)
-    return parts.scheme, parts.hostname or "", parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    host = parts.hostname or ""
+    try:  # a seed may name its host in Unicode; the browser's requests name it in punycode
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass
+    return parts.scheme, host, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
 async def close_context(context: BrowserContext) -> bool:

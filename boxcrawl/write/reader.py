@@ -75,14 +75,10 @@ class Dataset:
 
     def pages_table(self) -> pa.Table:
         """All pages as one pyarrow Table (``.to_pandas()`` if you have pandas)."""
-        import pyarrow.dataset as ds
-
-        return ds.dataset(self.root / "pages", format="parquet").to_table()
+        return _table(self.root / "pages")
 
     def samples_table(self) -> pa.Table:
-        import pyarrow.dataset as ds
-
-        return ds.dataset(self.root / "samples", format="parquet").to_table()
+        return _table(self.root / "samples")
 
     def to_hf(self, split: str = "train") -> Any:
         """The samples as a Hugging Face ``datasets.Dataset``: every sample field, typed as in
@@ -154,3 +150,16 @@ def _sample(parts: dict[str, bytes], decode: bool) -> dict[str, Any]:
 
 def open_dataset(root: str | Path) -> Dataset:
     return Dataset(root)
+
+
+def _table(folder: Path) -> pa.Table:
+    """Every shard of ``folder`` as one Table, with the columns of all of them: a dataset resumed by a newer
+    boxcrawl has shards with columns its older ones lack (null there), which pyarrow would otherwise drop,
+    since a dataset takes its schema from the first file it reads."""
+    import pyarrow.dataset as ds
+
+    found = ds.dataset(folder, format="parquet")
+    schemas = [fragment.physical_schema for fragment in found.get_fragments()]
+    if not schemas:
+        return found.to_table()
+    return ds.dataset(folder, format="parquet", schema=pa.unify_schemas(schemas)).to_table()

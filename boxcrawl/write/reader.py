@@ -1,6 +1,7 @@
 """Reading a dataset folder back: ``boxcrawl.open_dataset(DIR)``.
 
-Only committed files are read: staged shards (DIR/.staging) are invisible here.
+Only committed files are read: staged shards (DIR/.staging) are invisible here, and so is a named shard
+without its done marker (write/markers.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
+from .markers import committed_files
 from .schema import SAMPLE_FIELDS, hf_features, webdataset_columns
 
 IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
@@ -35,7 +37,7 @@ class Dataset:
             raise FileNotFoundError(f"no dataset at {self.root}")
 
     def _files(self, sub: str, ext: str) -> list[Path]:
-        return sorted((self.root / sub).glob(f"*.{ext}"))
+        return committed_files(self.root, sub, ext)
 
     @property
     def shards(self) -> list[str]:
@@ -77,12 +79,12 @@ class Dataset:
         """All pages as one pyarrow Table (``.to_pandas()`` if you have pandas)."""
         import pyarrow.dataset as ds
 
-        return ds.dataset(self.root / "pages", format="parquet").to_table()
+        return ds.dataset([str(p) for p in self._files("pages", "parquet")], format="parquet").to_table()
 
     def samples_table(self) -> pa.Table:
         import pyarrow.dataset as ds
 
-        return ds.dataset(self.root / "samples", format="parquet").to_table()
+        return ds.dataset([str(p) for p in self._files("samples", "parquet")], format="parquet").to_table()
 
     def to_hf(self, split: str = "train") -> Any:
         """The samples as a Hugging Face ``datasets.Dataset``: every sample field, typed as in

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     from ..optout.policy import OptOutConfig
     from ..progress import CrawlProgress, print_summary
     from ..write.card import write_card
-    from ..write.rerun import RerunRefused, clear, history_for
+    from ..write.rerun import RerunRefused, check_layout, clear, history_for
     from .fleet import crawl_settings, save_crawl
 
     if not follow_links and not worker:
@@ -164,6 +164,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
         try:
             if args.force:
                 clear(Path(cfg.out))
+            check_layout(Path(cfg.out), sharded=False)
             history = history_for(Path(cfg.out), config_doc(cfg, seeds), args.resume_with_changes)
         except RerunRefused as exc:
             raise CLIError(str(exc)) from None

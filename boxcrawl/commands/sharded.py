@@ -87,11 +87,11 @@ def run_sharded(args: argparse.Namespace) -> int:
     from ..lists.read import ListError
     from ..lists.shards import UrlSource, cut, shard_name, usable_rows
     from ..progress import CrawlProgress, print_summary
-    from ..urllist import UrlListError, read_url_file
+    from ..urllist import UrlListError
     from ..write.card import write_card
     from ..write.markers import done_shards
     from ..write.plan import write_plan
-    from ..write.rerun import RerunRefused, clear, history_for
+    from ..write.rerun import RerunRefused, check_layout, clear, history_for
     from ..write.store import Store
     from .options import crawl_config, make_out_dir, refuse_non_folder
 
@@ -100,15 +100,10 @@ def run_sharded(args: argparse.Namespace) -> int:
     keep: tuple[str, ...] = args.save_columns
     try:
         source = UrlSource.open(args.urls_file, args.urls_format, args.url_col, keep)
-        text_lines = None
-        if source.table is None:
-            if keep:
-                raise CLIError("--save-columns: a text list has no columns")
-            text_lines, problems = read_url_file(args.urls_file)
-            for problem in problems:
-                print(f"warning: {problem} (skipped)", file=sys.stderr)
+        if source.table is None and keep:
+            raise CLIError("--save-columns: a text list has no columns")
         find_chromium(cfg.browser.chromium)
-    except (ListError, UrlListError, ChromiumNotFound) as exc:
+    except (ListError, ChromiumNotFound) as exc:
         raise CLIError(str(exc)) from None
     guard = NetworkGuard(cfg.browser.allow_hosts)
 
@@ -121,8 +116,8 @@ def run_sharded(args: argparse.Namespace) -> int:
         print(f"warning: {problem} (skipped)", file=sys.stderr)
 
     try:
-        count = sum(batch.num_rows for batch in usable_rows(source, guard, warn, text_lines))
-    except ListError as exc:
+        count = sum(batch.num_rows for batch in usable_rows(source, guard, warn))
+    except (ListError, UrlListError) as exc:
         raise CLIError(str(exc)) from None
     if not count:
         raise CLIError(f"no URL left to fetch: {skipped[0]}" if skipped else "no URLs given")
@@ -140,6 +135,7 @@ def run_sharded(args: argparse.Namespace) -> int:
     try:
         if args.force:
             clear(out)
+        check_layout(out, sharded=True)
         history = history_for(out, doc, args.resume_with_changes)
     except RerunRefused as exc:
         raise CLIError(str(exc)) from None
@@ -157,7 +153,7 @@ def run_sharded(args: argparse.Namespace) -> int:
             stats.expected = count - sum(d.get("pages", 0) for d in done.values())
             todo = (
                 shard
-                for shard in cut(usable_rows(source, guard, lambda problem: None, text_lines), args.shard_urls)
+                for shard in cut(usable_rows(source, guard, lambda problem: None), args.shard_urls)
                 if shard.name not in done
             )
             with CrawlProgress(enabled=not args.quiet) as progress:

@@ -57,12 +57,15 @@ class UrlSource:
         table = None if fmt == "text" else open_list(path, fmt, url_col, keep)
         return cls(path, fmt, table, tuple(keep))
 
-    def batches(self, text_lines: list[UrlLine] | None = None) -> Iterator[pa.RecordBatch]:
+    def batches(self, on_skip: Callable[[str], None] = lambda problem: None) -> Iterator[pa.RecordBatch]:
+        """`row`, `url` and the kept columns; a text list's own skipped lines (comments aside) go to `on_skip`."""
         if self.table is not None:
             yield from self.table.batches(self.keep)
             return
         # a text list keeps its own reader (comments, line numbers, warnings): its lines as one column
-        lines = text_lines if text_lines is not None else read_url_file(self.path)[0]
+        lines, problems = read_url_file(self.path)
+        for problem in problems:
+            on_skip(problem)
         for start in range(0, len(lines), BATCH_ROWS):
             chunk = lines[start : start + BATCH_ROWS]
             yield pa.RecordBatch.from_pydict(
@@ -96,13 +99,11 @@ def table_lines(source: UrlSource) -> tuple[list[UrlLine], list[str]]:
     return lines, warnings
 
 
-def usable_rows(
-    source: UrlSource, guard: NetworkGuard, on_skip: Callable[[str], None], text_lines: list[UrlLine] | None = None
-) -> Iterator[pa.RecordBatch]:
+def usable_rows(source: UrlSource, guard: NetworkGuard, on_skip: Callable[[str], None]) -> Iterator[pa.RecordBatch]:
     """The batches of `source` without the rows skipped (each reported through `on_skip`), their URLs
     normalised, in input order."""
     seen: dict[bytes, int] = {}  # digest of the normalised URL -> its row: 16 bytes a URL, not the URL
-    for batch in source.batches(text_lines):
+    for batch in source.batches(on_skip):
         keep, urls = [], []
         for i, (row, url) in enumerate(zip(batch.column("row").to_pylist(), batch.column("url").to_pylist())):
             where = source.where(row)

@@ -56,8 +56,8 @@ def progress_line(stats) -> str:
     of = f" of {stats.expected}" if stats.expected is not None else ""
     shards = ""
     if getattr(stats, "shards_total", None) is not None:  # render --shard-urls
-        shards = f"shards {stats.shards_skipped + stats.shards_done}/{stats.shards_total} done  "
-        shards += f"failed {stats.workers_lost}  " if stats.workers_lost else ""
+        done = stats.shards_skipped + stats.shards_done
+        shards = f"shards {done}/{stats.shards_total} done ({stats.workers_lost} failed)  "
     return (
         f"{shards}pages {stats.pages}{of}  failed {stats.failed}  samples {stats.samples}  "
         f"{stats.pages_per_min:.0f} pages/min{_eta(stats)}{waiting}"

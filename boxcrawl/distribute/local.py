@@ -88,7 +88,7 @@ def run_local(
     except KeyboardInterrupt:
         stats.interrupted = True
         stop.set()
-        for w in workers:  # Ctrl-C on a terminal reached them too; a signal to this process alone did not
+        for w in workers:  # each finishes the pages it has in flight; its shard gets no marker
             if w.pid is not None and w.is_alive():
                 os.kill(w.pid, signal.SIGINT)
         _drain(results, workers, done)
@@ -140,6 +140,9 @@ def _drain(results: Results, workers: Sequence[BaseProcess], done: Callable[[Sha
 
 
 def _worker(cfg: CrawlConfig, keep: tuple[str, ...], tasks: Tasks, results: Results, parent: int) -> None:
+    # a group of its own: a terminal's Ctrl-C reaches the parent only, which passes on exactly one SIGINT
+    # (a second one would make the crawl loop leave at once, pages in flight and all)
+    os.setpgrp()
     threading.Thread(target=_leave_with, args=(parent,), daemon=True).start()
     stats = asyncio.run(render_shards(cfg, lambda stopping: _take(tasks, stopping), keep, results.put))
     results.put(WorkerEnd(stats.interrupted, stats.time_limit_reached))

@@ -25,8 +25,19 @@ def write_marker(store: Store, shard: str, doc: dict[str, Any]) -> None:
 
 
 def done_shards(store: Store) -> dict[str, dict[str, Any]]:
-    """shard name -> its marker, for every shard that is done."""
-    return {n.removesuffix(".json"): store.read_json(f"{DONE}/{n}") for n in store.names(DONE) if n.endswith(".json")}
+    """shard name -> its marker, for every shard that is done. A marker that cannot be read (torn by a
+    power cut, or not boxcrawl's) marks nothing: that shard is rendered again."""
+    done = {}
+    for name in store.names(DONE):
+        if not name.endswith(".json") or name.startswith("."):
+            continue
+        try:
+            doc = store.read_json(f"{DONE}/{name}")
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("files", []), list):
+            done[name.removesuffix(".json")] = doc
+    return done
 
 
 def is_sharded(root: Path) -> bool:
@@ -39,5 +50,10 @@ def committed_files(root: Path, sub: str, ext: str) -> list[Path]:
     frontier (nothing half-written is ever in place there), only those a marker names in a sharded one."""
     if not is_sharded(root):
         return sorted((root / sub).glob(f"*.{ext}"))
-    named = {f for doc in done_shards(Store(str(root))).values() for f in doc.get("files", [])}
-    return sorted(root / f for f in named if f.startswith(f"{sub}/") and f.endswith(f".{ext}"))
+    # a marker names its own shard's files and no other path (a dataset from anyone is read safely)
+    found = [
+        root / sub / f"{shard}.{ext}"
+        for shard, doc in done_shards(Store(str(root))).items()
+        if f"{sub}/{shard}.{ext}" in doc.get("files", [])
+    ]
+    return sorted(found)

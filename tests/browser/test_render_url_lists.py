@@ -123,3 +123,35 @@ def test_kill_9_then_rerun_renders_only_the_unfinished_shards(site, tmp_path):
         rendered_again = asked[url.removeprefix(site.url)] > 0
         assert rendered_again == (f"part-{k // 3:06d}" not in done), url
     assert mtimes and all(f.stat().st_mtime_ns == t for f, t in mtimes.items())
+
+
+def test_ctrl_c_with_two_processes_exits_130_and_a_rerun_finishes(site, tmp_path):
+    """SIGINT to the command alone: it passes it on to its worker processes, which finish their pages in
+    flight and leave (their shards unmarked); it exits 130 and leaves no process behind."""
+    import psutil
+
+    urls = [*page_urls(site, 8, "int"), f"{site.url}/slow/3", f"{site.url}/slow/3.5"]
+    path = write_list(tmp_path / "list.parquet", list_rows(urls))
+    out = tmp_path / "out"
+    args = ["render", "--urls-file", str(path), "--shard-urls", "2", "--processes", "2", "--out", str(out)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([*BOXCRAWL, *args, *LOOPBACK], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 240
+        while not (out / "_done" / "part-000000.json").exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        family = psutil.Process(proc.pid).children(recursive=True)  # its workers and their browsers
+        assert len([p for p in family if "python" in p.name().lower()]) >= 2
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 130, proc.stderr.read() if proc.stderr else ""
+        gone, alive = psutil.wait_procs(family, timeout=30)
+        assert not alive, alive
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    done = {p.stem for p in (out / "_done").iterdir()}
+    assert "part-000004" not in done  # the slow pages' shard cannot have been done
+    run_rendering("render", "--urls-file", path, "--shard-urls", 2, "--processes", 2, "--out", out, *LOOPBACK, out=out)
+    check_dataset(out, urls, shards=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -85,14 +86,20 @@ def test_every_format_gives_the_same_rows_and_shards(tmp_path, suffix):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--url-col", "link"], "--url-col 'link': {path} has no such column (its columns: source_id, url, caption)"),
+        (
+            ["--url-col", "link"],
+            "--url-col 'link': {path} has no such column (its columns: source_id, url, caption, fetched)",
+        ),
         (["--save-columns", "caption,outcome"], "--save-columns 'outcome': a page record or sample already has"),
         (["--shard-urls", "0"], "argument --shard-urls: expected a number >= 1, got 0"),
         (["--save-columns", "nope"], "--save-columns 'nope': {path} has no such column"),
+        (["--save-columns", "fetched"], "--save-columns 'fetched': its type timestamp[us] is not a string, number"),
     ],
 )
 def test_one_line_errors(tmp_path, extra, message):
-    path = write_list(tmp_path / "list.parquet", list_rows(["http://127.0.0.1:1/"]))
+    rows = list_rows(["http://127.0.0.1:1/"])
+    rows["fetched"] = [datetime(2020, 1, 1)]  # a timestamp has no JSON form
+    path = write_list(tmp_path / "list.parquet", rows)
     args = ["render", "--urls-file", path, "--out", tmp_path / "out", *LOOPBACK]
     if "--shard-urls" not in extra:
         args += ["--shard-urls", "5"]

@@ -55,28 +55,47 @@ def open_list(path: Path, fmt: str, url_col: str = "url", keep: Sequence[str] = 
     if not path.is_file():
         raise ListError(f"cannot read {path}: no such file")
     try:
-        columns = _column_names(path, fmt)
+        schema = _schema(path, fmt)
     except (pa.ArrowInvalid, OSError) as exc:
         raise ListError(f"{path}: not a readable {fmt} file ({_first_line(exc)})") from None
+    columns = list(schema.names)
     for name, flag in [(url_col, "--url-col"), *((k, "--save-columns") for k in keep)]:
         if name not in columns:
             raise ListError(f"{flag} {name!r}: {path} has no such column (its columns: {', '.join(columns)})")
+    for name in keep:  # they go into JSON as they are: no timestamps, bytes or nested values
+        if not _plain(schema.field(name).type):
+            raise ListError(
+                f"--save-columns {name!r}: its type {schema.field(name).type} is not a string, number or boolean"
+            )
     return UrlTable(path, fmt, columns, url_col)
+
+
+def _plain(t: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_null(t)
+    )
 
 
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _column_names(path: Path, fmt: str) -> list[str]:
+def _schema(path: Path, fmt: str) -> pa.Schema:
+    """The list's columns and their types (CSV and TSV: every one a string, see `_csv_reader`)."""
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(path).names)
+        return pq.read_schema(path)
     if fmt == "jsonl":
         # JSON lines have no header: the names are those of the first block's objects
-        return list(_json_reader(path).schema.names)
-    return list(_csv_reader(path, fmt, None).schema.names)
+        return _json_reader(path).schema
+    names = _csv_reader(path, fmt, None).schema.names
+    return pa.schema([(name, pa.string()) for name in names])
 
 
 def _csv_reader(path: Path, fmt: str, columns: list[str] | None) -> pa.RecordBatchReader:

@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from .browser.pool import BrowserPool
 from .config import REDACTED, BrowserConfig, CrawlConfig
@@ -42,7 +43,7 @@ from .politeness.robots import RobotsPolicy, RobotsUnavailable
 from .records import NOT_FAILED, Outcome, RenderedPage
 from .urllist import UrlLine
 from .write.live import LIVE_EVENTS, LIVE_EVERY, LIVE_FILE, write_live
-from .write.rows import build_rows
+from .write.rows import PageRows, build_rows
 from .write.shards import DatasetWriter
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,22 @@ log = logging.getLogger(__name__)
 
 class OutputLocked(RuntimeError):
     pass
+
+
+class PageWriter(Protocol):
+    """What the tab loop needs of a writer: `DatasetWriter` (shards as pages finish) or
+    `NamedShardWriter` (one named shard per input shard)."""
+
+    @property
+    def pending_pages(self) -> int: ...
+
+    def holds(self, url: str) -> bool: ...
+
+    def held_urls(self) -> list[str]: ...
+
+    async def add(self, rows: PageRows) -> None: ...
+
+    async def commit(self) -> None: ...
 
 
 @dataclass
@@ -73,6 +90,10 @@ class CrawlStats:
     expected: int | None = None  # pages this run has to render, when known at its start (the "of N")
     finished_at: deque[float] = field(default_factory=lambda: deque(maxlen=LIVE_EVENTS))  # wall-clock page ends
     limit_reached: int | None = None  # --max-pages, when it was reached before this run began
+    shards_total: int | None = None  # render --shard-urls: input shards of the list
+    shards_done: int = 0  # ... with a marker, this run
+    shards_skipped: int = 0  # ... with a marker from an earlier run
+    workers_lost: int = 0  # ... worker processes that died (their shard has no marker)
 
     @property
     def elapsed(self) -> float:
@@ -147,28 +168,15 @@ class Crawler:
                     frontier.add(self.seeds, depth=0)
                 if not self.shared:
                     self._expect(frontier.counts())
-                shared = frontier if isinstance(frontier, RedisFrontier) else None  # every worker's state
-                self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=shared)
-                # robots.txt is read for its usage lines too
-                self.robots = (
-                    RobotsPolicy(self.guard, self.optout, shared=shared, upstream=self.cfg.browser.proxy)
-                    if self.optout.reads_site_files
-                    else None
-                )
-                self._install_signals()
-                if self.cfg.time_limit:
-                    asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop, True)
-                extender = asyncio.create_task(self._extend_leases(frontier, writer))
+                self.prepare(frontier if isinstance(frontier, RedisFrontier) else None)
                 ticker = asyncio.create_task(self._tick(writer))
                 try:
                     async with self.pool_factory(self.cfg.browser, self.guard) as pool:
-                        await asyncio.gather(*(self._tab(pool, frontier, writer) for _ in range(self.cfg.browser.tabs)))
-                    await writer.commit()
+                        await self.drain(pool, frontier, writer)
                     await asyncio.gather(*self._tasks)  # dead workers' staging still being cleaned
                     if not self.shared:
                         self._write_live(writer, running=False)
                 finally:
-                    extender.cancel()
                     ticker.cancel()
                     if self.robots is not None:
                         self.robots.close()
@@ -183,6 +191,34 @@ class Crawler:
                     heart.stop()
                 frontier.close()
         return self.stats
+
+    def prepare(self, shared: RedisFrontier | None = None) -> None:
+        """What every page of the run shares, on the running loop: host gate, robots.txt, signals, the
+        time limit. `shared` is the frontier every worker's politeness state lives in, if any."""
+        self.gate = HostGate(self.cfg.politeness, self.cfg.browser.page_timeout + 30, shared=shared)
+        # robots.txt is read for its usage lines too
+        self.robots = (
+            RobotsPolicy(self.guard, self.optout, shared=shared, upstream=self.cfg.browser.proxy)
+            if self.optout.reads_site_files
+            else None
+        )
+        self._install_signals()
+        if self.cfg.time_limit:
+            asyncio.get_running_loop().call_later(self.cfg.time_limit, self.stop, True)
+
+    async def drain(self, pool: BrowserPool, frontier: Frontier, writer: PageWriter) -> None:
+        """Render what `frontier` holds with the tabs of `pool` into `writer`, until it is empty or the
+        run stops, and commit. `render --shard-urls` calls this once per input shard, on one pool."""
+        extender = asyncio.create_task(self._extend_leases(frontier, writer))
+        try:
+            await asyncio.gather(*(self._tab(pool, frontier, writer) for _ in range(self.cfg.browser.tabs)))
+            await writer.commit()
+        finally:
+            extender.cancel()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def _expect(self, counts: dict[str, int]) -> None:
         """How many pages this run has ahead, when that is known: the queue of a `render`, or what is
@@ -250,7 +286,7 @@ class Crawler:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _extend_leases(self, frontier: Frontier, writer: DatasetWriter) -> None:
+    async def _extend_leases(self, frontier: Frontier, writer: PageWriter) -> None:
         """Keep the leases of pages still rendering or waiting for their shard alive."""
         while True:
             await asyncio.sleep(max(self.cfg.lease_seconds / 3, 0.05))
@@ -281,7 +317,7 @@ class Crawler:
             os._exit(130)  # second Ctrl-C: leave now; leases and staged shards recover next run
         self.stop()
 
-    async def _tab(self, pool: BrowserPool, frontier: Frontier, writer: DatasetWriter) -> None:
+    async def _tab(self, pool: BrowserPool, frontier: Frontier, writer: PageWriter) -> None:
         while not self._stopping.is_set():
             leases = frontier.lease(self.owner, 1, self.cfg.max_pages)
             if not leases:
@@ -353,7 +389,7 @@ class Crawler:
             self.gate.pause(url, wait if wait is not None else self.cfg.politeness.backoff * 2**lease.attempts)
         return rendered
 
-    async def _page(self, pool: BrowserPool, frontier: Frontier, writer: DatasetWriter, lease: Lease) -> None:
+    async def _page(self, pool: BrowserPool, frontier: Frontier, writer: PageWriter, lease: Lease) -> None:
         plan = TokenBoxPlan(self.tokenizer, self.cfg.select, self.cfg.browser.scale)
         rendered = await self._fetch(pool, lease, plan)
         if rendered is None:

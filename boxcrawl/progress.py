@@ -54,8 +54,12 @@ def progress_line(stats) -> str:
         hosts = ", ".join(stats.waiting_on[:3]) + (" ..." if len(stats.waiting_on) > 3 else "")
         waiting = f"  politeness: waiting on {hosts}"
     of = f" of {stats.expected}" if stats.expected is not None else ""
+    shards = ""
+    if getattr(stats, "shards_total", None) is not None:  # render --shard-urls
+        done = stats.shards_skipped + stats.shards_done
+        shards = f"shards {done}/{stats.shards_total} done ({stats.workers_lost} failed)  "
     return (
-        f"pages {stats.pages}{of}  failed {stats.failed}{f'  skipped {stats.skipped}' if stats.skipped else ''}"
+        f"{shards}pages {stats.pages}{of}  failed {stats.failed}{f'  skipped {stats.skipped}' if stats.skipped else ''}"
         f"  samples {stats.samples}  "
         f"{stats.pages_per_min:.0f} pages/min{_eta(stats)}{waiting}"
     )
@@ -89,6 +93,7 @@ def print_summary(stats, out: Path) -> None:
         ("pages/min", f"{stats.pages_per_min:.1f}"),
         ("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items())) or "-"),
         *_fleet_rows(stats.fleet),
+        *_shard_rows(stats),
         ("dataset", str(out.resolve())),
     ):
         table.add_row(name, str(value))
@@ -103,6 +108,17 @@ def print_summary(stats, out: Path) -> None:
         Console().print("interrupted: run the same command again to resume")
     elif stats.time_limit_reached:
         Console().print("time limit reached: run the same command again to go on")
+
+
+def _shard_rows(stats) -> list[tuple[str, str]]:
+    """render --shard-urls: the input shards, done in this run and before it."""
+    if getattr(stats, "shards_total", None) is None:
+        return []
+    done = stats.shards_skipped + stats.shards_done
+    rows = [("shards", f"{done} of {stats.shards_total} done ({stats.shards_done} this run)")]
+    if stats.workers_lost:
+        rows.append(("worker processes lost", f"{stats.workers_lost}: run the same command again for their shards"))
+    return rows
 
 
 def _fleet_rows(fleet: dict | None) -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@ an earlier one, is skipped with a warning that names the file and line; the rest
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,11 +73,16 @@ def read_url_file(path: Path) -> tuple[list[UrlLine], list[str]]:
     return read_url_lines(text, str(path))
 
 
-def read_urls(arguments: list[str], path: Path | None) -> tuple[list[UrlLine], list[str]]:
-    """URLs given as arguments, then those of the file; duplicates across both are skipped too."""
+def read_urls(
+    arguments: list[str],
+    path: Path | None,
+    read: Callable[[Path], tuple[list[UrlLine], list[str]]] = read_url_file,
+) -> tuple[list[UrlLine], list[str]]:
+    """URLs given as arguments, then those of the file (as `read` reads it: a text list, or a table, see
+    boxcrawl/lists/); duplicates across both are skipped too."""
     lines, warnings = read_url_lines("\n".join(arguments), "argument")
     if path is not None:
-        more, more_warnings = read_url_file(path)
+        more, more_warnings = read(path)
         given = {u.url: u for u in lines}
         for u in more:
             if u.url in given:

@@ -20,6 +20,8 @@ BAD_INPUT = [
     ["crawl", "http://127.0.0.1:9/", "--out", "x", "--scope", "site"],
     ["render", "http://127.0.0.1:9/", "--out", "x", "--image-format", "gif"],
     ["render", "--out", "x", "ftp://example.org/"],
+    ["render", "--out", "x", "--urls-file", "urls.parquet", "--shard-urls", "0"],
+    ["render", "--out", "x", "--urls-file", "urls.parquet", "--save-columns", "caption"],
     ["crawl", "http://127.0.0.1:9/", "--out", "x", "--frontier", "postgres://db"],
     ["worker", "--out", "x", "--frontier", "postgres://db"],
     ["status"],

@@ -10,6 +10,7 @@ from boxcrawl.commands import build_parser
 # defaults README puts in words, as the parser holds them
 IN_WORDS = {
     "none": (None, (), []),
+    "by extension": (None,),
     "off": (False,),
     "any": (None,),
     "all": ((),),  # --lang: no filter

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from boxcrawl.files import exclusive_lock
-from boxcrawl.write.rerun import RerunRefused, clear, history_for
+from boxcrawl.write.rerun import RerunRefused, check_layout, clear, history_for
 
 NOW = {
     "seeds": ["http://a.test/"],
@@ -55,3 +55,30 @@ def test_force_deletes_only_a_boxcrawl_folder_no_crawl_is_using(tmp_path):
     assert (dataset / "config.json").exists()
     clear(dataset)
     assert not dataset.exists()
+
+
+def test_a_sharded_render_may_not_change_how_its_list_is_cut(tmp_path):
+    """`render --shard-urls`: shard k is URLs k*N.. of the list, so the list, its URL column, the columns
+    kept and N decide what every shard holds: changing one is refused like any defining setting."""
+    doc = dict(
+        NOW, follow_links=False, urls={"file": "u.parquet", "url_col": "url", "save_columns": [], "shard_urls": 25}
+    )
+    (tmp_path / "config.json").write_text(json.dumps(doc))
+    assert history_for(tmp_path, doc, resume_with_changes=False) == []
+    for key, value in [("shard_urls", 50), ("url_col", "link"), ("save_columns", ["caption"]), ("file", "v.csv")]:
+        changed = dict(doc, urls=dict(doc["urls"], **{key: value}))
+        with pytest.raises(RerunRefused, match=f"urls.{key}: "):
+            history_for(tmp_path, changed, resume_with_changes=False)
+    assert history_for(tmp_path, changed, resume_with_changes=True) == [doc]
+
+
+def test_a_folder_is_sharded_or_not_never_both(tmp_path):
+    (tmp_path / "frontier.sqlite").touch()
+    with pytest.raises(RerunRefused, match="without --shard-urls"):
+        check_layout(tmp_path, sharded=True)
+    check_layout(tmp_path, sharded=False)
+    (tmp_path / "frontier.sqlite").unlink()
+    (tmp_path / "_done").mkdir()
+    with pytest.raises(RerunRefused, match="with --shard-urls"):
+        check_layout(tmp_path, sharded=False)
+    check_layout(tmp_path, sharded=True)

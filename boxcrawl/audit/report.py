@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..inkcheck import Gray
+from ..write.markers import committed_files
 from ..write.reader import IMAGE_EXTS, read_shard
 
 FAIL_SHARE = 0.10  # a sample fails when more than this share of its tokens has no ink
@@ -67,7 +68,7 @@ def _token_boxes(token: dict) -> list:
 
 def _samples(root: Path) -> Iterator[dict]:
     """Samples as dicts with key, url, image (bytes) and tokens (with boxes), whatever the layout."""
-    shards = sorted((root / "wds").glob("*.tar")) if (root / "wds").is_dir() else sorted(root.glob("*.tar"))
+    shards = committed_files(root, "wds", "tar") if (root / "wds").is_dir() else sorted(root.glob("*.tar"))
     if shards:
         for shard in shards:
             yield from read_shard(shard, decode=False)
@@ -125,12 +126,13 @@ def audit(root: str | Path, every: int = 1) -> AuditReport:
 
 
 def _page_figures(root: Path, report: AuditReport) -> None:
-    if not any((root / "pages").glob("*.parquet")):
+    files = [str(p) for p in committed_files(root, "pages", "parquet")]
+    if not files:
         return
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    pages = ds.dataset(root / "pages", format="parquet")
+    pages = ds.dataset(files, format="parquet")
     table = pages.to_table(columns=["tokens", *(["n_no_ink"] if "n_no_ink" in pages.schema.names else [])])
     reasons = pc.list_flatten(table["tokens"]).combine_chunks().field("hidden_reason")
     counts = pc.value_counts(reasons.fill_null("")).to_pylist()

@@ -19,6 +19,7 @@ from .options import (
     report_skipped,
     url_list,
 )
+from .sharded import add_list_options, check_list_options, run_sharded
 
 
 def register(sub) -> None:
@@ -28,8 +29,13 @@ def register(sub) -> None:
         description="Render exactly the given pages (no link following).",
     )
     render.add_argument("urls", nargs="*", metavar="URL")
-    render.add_argument("--urls-file", type=Path, help="one URL per line (# comments, blanks ignored)")
+    render.add_argument(
+        "--urls-file",
+        type=Path,
+        help="one URL per line (# comments, blanks ignored), or a CSV, TSV, JSONL or Parquet table (--url-col)",
+    )
     add_sitemap(render)
+    add_list_options(render)
     add_render_options(render)
     add_fleet_options(render, frontier=False)
     render.set_defaults(run=lambda args: run(args, follow_links=False))
@@ -115,9 +121,13 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     from ..optout.policy import OptOutConfig
     from ..progress import CrawlProgress, print_summary
     from ..write.card import write_card
-    from ..write.rerun import RerunRefused, clear, history_for
+    from ..write.rerun import RerunRefused, check_layout, clear, history_for
     from .fleet import crawl_settings, save_crawl
 
+    if not follow_links and not worker:
+        check_list_options(args)
+        if args.shard_urls is not None:
+            return run_sharded(args)
     scope_seeds = None
     if worker:
         settings = crawl_settings(args.frontier, args.wait)  # a wrong password fails at once
@@ -125,7 +135,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     elif follow_links:
         urls = url_list(args.seeds, args.seeds_file, args.sitemap, args)
     else:
-        urls = url_list(args.urls, args.urls_file, args.sitemap, args)
+        urls = url_list(args.urls, args.urls_file, args.sitemap, args, args.urls_format, args.url_col)
     cfg = crawl_config(args, follow_links)
     if worker:  # the crawl's scope, limits, link rules and opt-out settings, whatever this worker's flags say
         follow = settings.get("follow") or {}
@@ -159,6 +169,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
         try:
             if args.force:
                 clear(Path(cfg.out))
+            check_layout(Path(cfg.out), sharded=False)
             history = history_for(Path(cfg.out), config_doc(cfg, seeds), args.resume_with_changes)
         except RerunRefused as exc:
             raise CLIError(str(exc)) from None

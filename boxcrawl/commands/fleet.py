@@ -85,7 +85,10 @@ def show_status(args: argparse.Namespace) -> int:
     from ..frontier.sqlite import SqliteFrontier
     from ..records import Outcome
     from ..write.live import live_rate, read_live
+    from ..write.plan import shard_status
 
+    if not _shared(args.frontier) and args.out and (shards := shard_status(Path(args.out))) is not None:
+        return _show_shards(shards, args.json)
     frontier: Frontier
     if _shared(args.frontier):
         frontier = _redis(args.frontier)
@@ -165,15 +168,36 @@ def show_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_shards(shards: dict, as_json: bool) -> int:
+    """A folder of `render --shard-urls`: its shards done of all, from the done markers."""
+    if as_json:
+        print(json.dumps(shards))
+        return 0
+    total = shards["shards_total"] if shards["shards_total"] is not None else "?"
+    print(
+        f"shards: {shards['shards_done']} of {total} done ({shards['shard_urls']} URLs each, "
+        f"{shards['urls']} URLs in all)"
+    )
+    ok = shards["pages"] - shards["failed"] - shards["skipped"]
+    skipped = f", skipped {shards['skipped']}" if shards["skipped"] else ""
+    print(
+        f"pages in done shards: {shards['pages']} (ok {ok}, failed {shards['failed']}{skipped}), "
+        f"samples {shards['samples']}"
+    )
+    return 0
+
+
 def _refused_by(out: Path) -> dict[str, int]:
     """Committed pages refused per opt-out signal (read from DIR's pages table)."""
     import pyarrow.dataset as pads
 
     from ..optout.policy import refused_by
+    from ..write.markers import committed_files
 
-    if not any((out / "pages").glob("*.parquet")):
+    files = [str(p) for p in committed_files(out, "pages", "parquet")]
+    if not files:
         return {}
-    table = pads.dataset(out / "pages", format="parquet")
+    table = pads.dataset(files, format="parquet")
     if "verdict" not in table.schema.names:
         return {}
     return refused_by(table.to_table(columns=["verdict"])["verdict"].to_pylist())

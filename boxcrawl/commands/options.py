@@ -384,16 +384,27 @@ def _proxy_shown(text: str) -> str:
 
 
 def url_list(
-    arguments: list[str], path: Path | None, sitemaps: Sequence[str] = (), args: argparse.Namespace | None = None
+    arguments: list[str],
+    path: Path | None,
+    sitemaps: Sequence[str] = (),
+    args: argparse.Namespace | None = None,
+    urls_format: str | None = None,
+    url_col: str = "url",
 ) -> list[UrlLine]:
     """URLs given as arguments, in a URL file and in sitemaps, through the one reader (boxcrawl/urllist.py);
     the lines skipped are warned about, and a list with nothing usable left is one error line. Sitemaps are
     fetched through the network guard of `args` (--allow-hosts), as the crawler's token."""
+    from ..lists.read import ListError, list_format
+    from ..lists.shards import UrlSource, table_lines
     from ..urllist import UrlListError, read_url_lines, read_urls
 
+    def read_table(p: Path) -> tuple[list[UrlLine], list[str]]:
+        return table_lines(UrlSource.open(p, urls_format, url_col, ()))
+
+    is_table = path is not None and list_format(path, urls_format) != "text"
     try:
-        lines, skipped = read_urls(arguments, path)
-    except UrlListError as exc:
+        lines, skipped = read_urls(arguments, path, read_table) if is_table else read_urls(arguments, path)
+    except (UrlListError, ListError) as exc:
         raise CLIError(str(exc)) from None
     if sitemaps:
         from ..egress.fetch import fetch

@@ -34,6 +34,7 @@ from PIL import Image
 from ..audit.report import FAIL_SHARE
 from ..inkcheck import Gray
 from ..records import NOT_FAILED, Outcome
+from ..write.markers import committed_files
 from ..write.reader import IMAGE_EXTS, open_dataset, shard_members
 
 # PIL's format name -> MIME type: the only images the gallery embeds
@@ -137,7 +138,7 @@ def _url(value) -> str:
 
 def _pages(root: Path, problems: Counter) -> Iterator[dict]:
     """The page rows, only the columns the gallery shows; a file that cannot be read is counted."""
-    for path in sorted((root / "pages").glob("*.parquet")):
+    for path in committed_files(root, "pages", "parquet"):
         try:
             f = pq.ParquetFile(path)
             columns = [c for c in PAGE_COLUMNS if c in f.schema_arrow.names]

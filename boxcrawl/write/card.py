@@ -30,6 +30,7 @@ from ..audit.report import audit
 from ..files import atomic_write_bytes
 from ..optout.policy import refused_by
 from ..records import KEPT_OUTCOMES, NOT_FAILED, Outcome
+from .markers import committed_files
 from .reader import open_dataset, read_shard
 from .schema import PAGES_SCHEMA, hub_features, samples_schema, webdataset_columns
 
@@ -77,11 +78,13 @@ class CardFigures:
 
 def figures(root: Path, images: bool = False) -> CardFigures:
     f = CardFigures()
-    f.sample_bytes = sum(p.stat().st_size for p in (root / "samples").glob("*.parquet")) if images else 0
-    f.sample_bytes = f.sample_bytes or sum(p.stat().st_size for p in (root / "wds").glob("*.tar"))
-    f.page_bytes = sum(p.stat().st_size for p in (root / "pages").glob("*.parquet"))
-    if any((root / "pages").glob("*.parquet")):
-        table = pads.dataset(root / "pages", format="parquet")
+    page_files = [str(p) for p in committed_files(root, "pages", "parquet")]
+    sample_files = [str(p) for p in committed_files(root, "samples", "parquet")]
+    f.sample_bytes = sum(Path(p).stat().st_size for p in sample_files) if images else 0
+    f.sample_bytes = f.sample_bytes or sum(p.stat().st_size for p in committed_files(root, "wds", "tar"))
+    f.page_bytes = sum(Path(p).stat().st_size for p in page_files)
+    if page_files:
+        table = pads.dataset(page_files, format="parquet")
         pages = table.to_table(
             columns=["url", "outcome", "fetched_at", "n_tokens", "n_visible"]
             + (["verdict"] if "verdict" in table.schema.names else [])
@@ -95,8 +98,8 @@ def figures(root: Path, images: bool = False) -> CardFigures:
         times = [t for t in pages["fetched_at"].to_pylist() if t]
         f.first_fetch, f.last_fetch = (min(times), max(times)) if times else (None, None)
         f.hosts = dict(Counter(urlsplit(u).netloc for u in pages["url"].to_pylist()).most_common())
-    if any((root / "samples").glob("*.parquet")):
-        samples = pads.dataset(root / "samples", format="parquet").to_table(columns=["n_tokens"])
+    if sample_files:
+        samples = pads.dataset(sample_files, format="parquet").to_table(columns=["n_tokens"])
         f.samples = samples.num_rows
         f.sample_tokens = int(pc.sum(samples["n_tokens"]).as_py() or 0)
     if f.samples:

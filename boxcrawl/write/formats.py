@@ -6,6 +6,7 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -51,8 +52,8 @@ def pack(rows: PageRows) -> PackedPage:
     )
 
 
-def write_webdataset(path: Path, pages: list[PackedPage]) -> None:
-    with wds.TarWriter(str(path)) as tar:
+def write_webdataset(where: Path | IO[bytes], pages: list[PackedPage]) -> None:
+    with wds.TarWriter(where if not isinstance(where, Path) else str(where)) as tar:
         for page in pages:
             for key, ext, image, meta in page.members:
                 tar.write({"__key__": key, ext: image, "json": meta})
@@ -65,11 +66,11 @@ def _table(batches: list[pa.RecordBatch], columns: pa.Schema, schema: pa.Schema,
     return table.select([n for n in schema.names if n in table.column_names])
 
 
-def write_pages_parquet(path: Path, pages: list[PackedPage], shard: str) -> None:
-    pq.write_table(_table([p.page for p in pages], _PAGE_COLUMNS, PAGES_SCHEMA, shard), path, compression="zstd")
+def pages_table(pages: list[PackedPage], shard: str) -> pa.Table:
+    return _table([p.page for p in pages], _PAGE_COLUMNS, PAGES_SCHEMA, shard)
 
 
-def write_samples_parquet(path: Path, pages: list[PackedPage], shard: str, images: bool = False) -> None:
+def samples_table(pages: list[PackedPage], shard: str, images: bool = False) -> pa.Table:
     """The samples table; with ``images``, each row also carries its encoded image in the
     ``{bytes, path}`` form Hugging Face `datasets` loads as an `Image`."""
     schema = samples_schema(images)
@@ -77,7 +78,19 @@ def write_samples_parquet(path: Path, pages: list[PackedPage], shard: str, image
     if images:
         column = [{"bytes": image, "path": f"{key}.{ext}"} for p in pages for key, ext, image, _ in p.members]
         table = table.append_column(schema.field("image"), pa.array(column, schema.field("image").type))
-    pq.write_table(table.cast(schema), path, compression="zstd")
+    return table.cast(schema)
+
+
+def write_parquet(where: Path | IO[bytes], table: pa.Table) -> None:
+    pq.write_table(table, where, compression="zstd")
+
+
+def write_pages_parquet(path: Path, pages: list[PackedPage], shard: str) -> None:
+    write_parquet(path, pages_table(pages, shard))
+
+
+def write_samples_parquet(path: Path, pages: list[PackedPage], shard: str, images: bool = False) -> None:
+    write_parquet(path, samples_table(pages, shard, images))
 
 
 def write_seed_layout(root: Path, pages: list[PackedPage]) -> list[Path]:

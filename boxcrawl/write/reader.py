@@ -1,6 +1,7 @@
 """Reading a dataset folder back: ``boxcrawl.open_dataset(DIR)``.
 
-Only committed files are read: staged shards (DIR/.staging) are invisible here.
+Only committed files are read: staged shards (DIR/.staging) are invisible here, and so is a named shard
+without its done marker (write/markers.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
+from .markers import committed_files
 from .schema import SAMPLE_FIELDS, hf_features, webdataset_columns
 
 IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
@@ -35,7 +37,7 @@ class Dataset:
             raise FileNotFoundError(f"no dataset at {self.root}")
 
     def _files(self, sub: str, ext: str) -> list[Path]:
-        return sorted((self.root / sub).glob(f"*.{ext}"))
+        return committed_files(self.root, sub, ext)
 
     @property
     def shards(self) -> list[str]:
@@ -75,10 +77,10 @@ class Dataset:
 
     def pages_table(self) -> pa.Table:
         """All pages as one pyarrow Table (``.to_pandas()`` if you have pandas)."""
-        return _table(self.root / "pages")
+        return _table(self._files("pages", "parquet"))
 
     def samples_table(self) -> pa.Table:
-        return _table(self.root / "samples")
+        return _table(self._files("samples", "parquet"))
 
     def to_hf(self, split: str = "train") -> Any:
         """The samples as a Hugging Face ``datasets.Dataset``: every sample field, typed as in
@@ -152,14 +154,14 @@ def open_dataset(root: str | Path) -> Dataset:
     return Dataset(root)
 
 
-def _table(folder: Path) -> pa.Table:
-    """Every shard of ``folder`` as one Table, with the columns of all of them: a dataset resumed by a newer
-    boxcrawl has shards with columns its older ones lack (null there), which pyarrow would otherwise drop,
-    since a dataset takes its schema from the first file it reads."""
+def _table(files: list[Path]) -> pa.Table:
+    """These shards as one Table, with the columns of all of them: a dataset resumed by a newer boxcrawl
+    has shards with columns its older ones lack (null there), which pyarrow would otherwise drop, since a
+    dataset takes its schema from the first file it reads."""
     import pyarrow.dataset as ds
 
-    found = ds.dataset(folder, format="parquet")
+    found = ds.dataset([str(p) for p in files], format="parquet")
     schemas = [fragment.physical_schema for fragment in found.get_fragments()]
     if not schemas:
         return found.to_table()
-    return ds.dataset(folder, format="parquet", schema=pa.unify_schemas(schemas)).to_table()
+    return ds.dataset([str(p) for p in files], format="parquet", schema=pa.unify_schemas(schemas)).to_table()

@@ -47,6 +47,10 @@ DEFINING = (
     "write.image_format",
     "write.seed_layout",
     "write.parquet_images",
+    "urls.file",  # render --shard-urls: the list and how it is cut decide which URLs each shard holds
+    "urls.url_col",
+    "urls.save_columns",
+    "urls.shard_urls",
 )
 
 
@@ -124,6 +128,17 @@ def history_for(out: Path, now: Config, resume_with_changes: bool) -> list[Confi
             "(config.json keeps the old ones in `history`), or --force to start afresh"
         )
     return [*history, before]
+
+
+def check_layout(out: Path, sharded: bool) -> None:
+    """A folder is rendered with --shard-urls (named shards, done markers) or without (the frontier's
+    shards), never both: their shard names would collide, and readers of one layout do not see the other."""
+    if not out.is_dir():
+        return
+    if sharded and (out / "frontier.sqlite").exists():
+        raise RerunRefused(f"{out} holds a dataset made without --shard-urls: use another --out, or --force")
+    if not sharded and (out / "_done").is_dir():
+        raise RerunRefused(f"{out} holds a dataset made with --shard-urls: run that command, or --force")
 
 
 def is_boxcrawl_folder(out: Path) -> bool:

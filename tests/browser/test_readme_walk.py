@@ -193,6 +193,7 @@ WALKED = [
     'datasets.load_dataset("webdataset"',
     "import torch, webdataset as wds",
     "boxcrawl audit demo-out",
+    "--save-columns caption,source_id --shard-urls 1000",
     "--frontier redis://",
     "boxcrawl distill --urls-file urls.txt",
     "boxcrawl label --data-dir distill-out",
@@ -241,6 +242,16 @@ def test_quick_start_demo_python_and_audit(walk):
         ["bash", "-c", walk.prepare(audit.text.splitlines()[2])], cwd=walk.cwd, env=walk.env(), capture_output=True
     )
     assert bar.returncode in (0, 1), bar.stderr  # 1 is its documented answer below the bar
+
+
+def test_rendering_a_url_list(walk):
+    """The CSV list with two columns kept, two processes: one shard, marked done, the columns in the records."""
+    proc = walk.run(block("--save-columns caption,source_id --shard-urls 1000"))
+    assert "shards: 1 of 1 done" in proc.stdout
+    ds = boxcrawl.open_dataset(walk.cwd / "list-pages")
+    pages = {p["url"]: (p["caption"], p["source_id"]) for p in ds.pages(columns=["url", "caption", "source_id"])}
+    assert pages == {f"{walk.site}/": ("home", "1"), f"{walk.site}/about.html": ("about", "2")}
+    assert (walk.cwd / "list-pages" / "_done" / "part-000000.json").exists()
 
 
 def test_redis_section(walk, tmp_path):

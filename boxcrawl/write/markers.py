@@ -1,0 +1,59 @@
+"""Done markers: how a sharded dataset says which of its shards are whole.
+
+A named shard's files (`wds/part-N.tar`, `pages/part-N.parquet`, `samples/part-N.parquet`) are written in
+place, then `_done/part-N.json` is written last and names them. A shard without its marker was cut short
+(a kill, a crash, power) and is invisible: readers take only the files markers name, and a rerun writes
+the shard again from scratch over whatever it left. No step renames, so object stores work the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .store import Store
+
+DONE = "_done"
+
+
+def marker(shard: str) -> str:
+    return f"{DONE}/{shard}.json"
+
+
+def write_marker(store: Store, shard: str, doc: dict[str, Any]) -> None:
+    store.write_json(marker(shard), {"shard": shard, **doc})
+
+
+def done_shards(store: Store) -> dict[str, dict[str, Any]]:
+    """shard name -> its marker, for every shard that is done. A marker that cannot be read (torn by a
+    power cut, or not boxcrawl's) marks nothing: that shard is rendered again."""
+    done = {}
+    for name in store.names(DONE):
+        if not name.endswith(".json") or name.startswith("."):
+            continue
+        try:
+            doc = store.read_json(f"{DONE}/{name}")
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("files", []), list):
+            done[name.removesuffix(".json")] = doc
+    return done
+
+
+def is_sharded(root: Path) -> bool:
+    """A dataset written as named input shards (`render --shard-urls`)."""
+    return (root / DONE).is_dir()
+
+
+def committed_files(root: Path, sub: str, ext: str) -> list[Path]:
+    """The files of `sub` with extension `ext` that count: all of them in a dataset committed by the
+    frontier (nothing half-written is ever in place there), only those a marker names in a sharded one."""
+    if not is_sharded(root):
+        return sorted((root / sub).glob(f"*.{ext}"))
+    # a marker names its own shard's files and no other path (a dataset from anyone is read safely)
+    found = [
+        root / sub / f"{shard}.{ext}"
+        for shard, doc in done_shards(Store(str(root))).items()
+        if f"{sub}/{shard}.{ext}" in doc.get("files", [])
+    ]
+    return sorted(found)

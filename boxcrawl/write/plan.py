@@ -1,0 +1,35 @@
+"""DIR/shards.json: what a sharded render set out to do (the list, its shard size, how many shards), so
+`status` can say "done of total" from the markers alone, while the run goes on or after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .markers import done_shards, is_sharded
+from .store import Store
+
+PLAN_FILE = "shards.json"
+
+
+def write_plan(store: Store, doc: dict[str, Any]) -> None:
+    store.write_json(PLAN_FILE, doc)
+
+
+def shard_status(root: Path) -> dict[str, Any] | None:
+    """Shards total and done, pages and failed pages of the done ones; None for a dataset not sharded."""
+    store = Store(str(root))
+    if not is_sharded(root) and not store.exists(PLAN_FILE):
+        return None
+    plan = store.read_json(PLAN_FILE) if store.exists(PLAN_FILE) else {}
+    done = done_shards(store)
+    return {
+        "shards_total": plan.get("shards"),
+        "shards_done": len(done),
+        "shard_urls": plan.get("shard_urls"),
+        "urls": plan.get("urls"),
+        "pages": sum(d.get("pages", 0) for d in done.values()),
+        "failed": sum(d.get("failed", 0) for d in done.values()),
+        "skipped": sum(d.get("skipped", 0) for d in done.values()),  # --lang
+        "samples": sum(d.get("samples", 0) for d in done.values()),
+    }

@@ -32,7 +32,7 @@ def test_pages_leased_again_after_being_taken_for_dead_are_written_once(tmp_path
         async def __aexit__(self, *exc):
             return None
 
-        async def render(self, url, plan, check=None):
+        async def render(self, url, plan, check=None, lang=None):
             renders[url] += 1
             if url.endswith("/b") and renders[url] == 1:
                 other = RedisFrontier(redis_url)

@@ -185,16 +185,16 @@ def test_the_config_json_a_worker_writes_has_no_password(tmp_path, locked_redis,
     import boxcrawl.crawl as crawl_module
     from boxcrawl.commands import build_parser
     from boxcrawl.commands.options import crawl_config
+    from boxcrawl.optout.policy import OptOutConfig
 
     url = _forms(locked_redis)[form]
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
     out = tmp_path / "out"
-    args = build_parser().parse_args(
-        ["worker", "--out", str(out), "--frontier", url, "--worker-id", "w1", "--quiet", "--ignore-robots"]
-    )
-    cfg = crawl_config(args, follow_links=True)
+    args = build_parser().parse_args(["worker", "--out", str(out), "--frontier", url, "--worker-id", "w1", "--quiet"])
+    # a worker takes its opt-out settings from the crawl's; this one's say: no robots.txt to fetch
+    cfg = crawl_config(args, follow_links=True).with_opt_out(OptOutConfig(ignore_robots=True))
     monkeypatch.setattr(crawl_module, "BrowserPool", _NoBrowser)
     asyncio.run(crawl_module.Crawler(cfg, []).run())
     written = out / "config-w1.json"

@@ -10,6 +10,7 @@ process is gone (killed), so a rerun never races an orphan over a shard.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing as mp
 import os
 import queue
@@ -58,6 +59,18 @@ def run_local(
         own = asyncio.run(render_shards(cfg, lambda stopping: next(shards, None), keep, done))
         stats.interrupted, stats.time_limit_reached = own.interrupted, own.time_limit_reached
         return stats
+    with _interruptible():
+        return _run_processes(cfg, shards, keep, processes, stats, done)
+
+
+def _run_processes(
+    cfg: CrawlConfig,
+    shards: Iterator[InputShard],
+    keep: tuple[str, ...],
+    processes: int,
+    stats: CrawlStats,
+    done: Callable[[ShardDone], None],
+) -> CrawlStats:
     ctx = mp.get_context("spawn")  # a fresh interpreter: no inherited event loop, threads or browser
     tasks: Tasks = ctx.Queue(maxsize=processes)
     results: Results = ctx.Queue()
@@ -97,6 +110,23 @@ def run_local(
         w.join(timeout=30)
     stats.workers_lost = sum(w.exitcode not in (0, None) for w in workers)
     return stats
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM as KeyboardInterrupt here, as `crawl` takes them, even when this process was
+    started with SIGINT ignored (a script's background job, a CI runner): a signal sent on purpose
+    stops the run, and the workers, started after this, get the default disposition."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _count(stats: CrawlStats, result: ShardDone) -> None:

@@ -282,7 +282,13 @@ def test_distill_label_features_and_train(walk):
     label_line = walk.prepare(block("boxcrawl label --data-dir distill-out").text.split("#")[0])
     port = free_port()
     server = subprocess.Popen(
-        ["bash", "-c", f"exec {label_line} --port {port}"], cwd=walk.cwd, env=walk.env(), stdout=subprocess.DEVNULL
+        ["bash", "-c", f"exec {label_line} --port {port}"],
+        cwd=walk.cwd,
+        env=walk.env(),
+        stdout=subprocess.DEVNULL,
+        # as started from a terminal: a test runner may have started this suite with SIGINT ignored, and
+        # the server keeps an ignored SIGINT ignored once it has stopped gracefully (exit 0, not 130)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         label_all(f"http://127.0.0.1:{port}", len(urls))

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from boxcrawl.commands import build_parser, main
+from boxcrawl.commands import build_parser, main, subcommands
 
 BAD_FLAGS = [
     (["crawl", "http://127.0.0.1/", "--out", "o", "--tabs", "0"], "--tabs", "expected a number >= 1, got 0"),
@@ -101,7 +101,7 @@ def test_usage_mistakes_are_one_line_with_a_hint(argv, message, capsys, tmp_path
 def test_every_option_with_a_default_says_it_in_help():
     """`--help` is where a user looks first: an option that has a default names it."""
     parser = build_parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    commands = subcommands(parser)
     silent = [
         f"{name} {action.option_strings[-1]}"
         for name, command in commands.items()

@@ -5,7 +5,7 @@ import re
 
 from conftest import ROOT
 
-from boxcrawl.commands import build_parser
+from boxcrawl.commands import build_parser, subcommands
 
 # defaults README puts in words, as the parser holds them
 IN_WORDS = {
@@ -49,7 +49,7 @@ def table_rows() -> list[tuple[int, list[str], list[str]]]:
 
 
 def crawl_and_render_options() -> dict[str, argparse.Action]:
-    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    commands = subcommands(build_parser())
     return {o: a for name in ("render", "crawl") for a in commands[name]._actions for o in a.option_strings}
 
 

@@ -70,12 +70,16 @@ def build_parser() -> Parser:
     return parser
 
 
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, Parser]:
+    """Each subcommand's own parser, by name."""
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
     if extras:  # reported by the subcommand's parser, which knows its own options
-        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        commands.choices[args.command].unknown(extras)
+        subcommands(parser)[args.command].unknown(extras)
     args.argv = list(argv) if argv is not None else sys.argv[1:]  # for commands that re-run themselves
     try:
         return args.run(args)
@@ -95,4 +99,4 @@ def main(argv: list[str] | None = None) -> int:
         return INTERRUPTED
 
 
-__all__ = ["CLIError", "build_parser", "main"]
+__all__ = ["CLIError", "build_parser", "main", "subcommands"]

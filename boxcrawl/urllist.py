@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from .frontier.urls import BadURL, normalize
+from .lists.location import Location, Unreadable, read_bytes
 
 _TRAILING_COMMENT = re.compile(r"\s+#.*$")
 
@@ -62,12 +62,14 @@ def read_url_lines(text: str, source: str = "urls") -> tuple[list[UrlLine], list
     return urls, warnings
 
 
-def read_url_file(path: Path) -> tuple[list[UrlLine], list[str]]:
-    """`read_url_lines` of a file; UrlListError when it cannot be read."""
+def read_url_file(path: Location) -> tuple[list[UrlLine], list[str]]:
+    """`read_url_lines` of a file (local, or an fsspec URL); UrlListError when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the first URL
+        text = read_bytes(path).decode("utf-8-sig")  # a byte-order mark is not part of the first URL
     except UnicodeDecodeError as exc:
         raise UrlListError(f"{path} is not UTF-8 text (byte {exc.start})") from None
+    except Unreadable as exc:
+        raise UrlListError(str(exc)) from None
     except OSError as exc:
         raise UrlListError(f"cannot read {path}: {exc.strerror or exc}") from None
     return read_url_lines(text, str(path))
@@ -75,8 +77,8 @@ def read_url_file(path: Path) -> tuple[list[UrlLine], list[str]]:
 
 def read_urls(
     arguments: list[str],
-    path: Path | None,
-    read: Callable[[Path], tuple[list[UrlLine], list[str]]] = read_url_file,
+    path: Location | None,
+    read: Callable[[Location], tuple[list[UrlLine], list[str]]] = read_url_file,
 ) -> tuple[list[UrlLine], list[str]]:
     """URLs given as arguments, then those of the file (as `read` reads it: a text list, or a table, see
     boxcrawl/lists/); duplicates across both are skipped too."""

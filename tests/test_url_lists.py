@@ -82,6 +82,44 @@ def test_every_format_gives_the_same_rows_and_shards(tmp_path, suffix):
     assert len(skipped) == 2
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl", ".txt"])
+def test_a_list_behind_an_fsspec_url_is_streamed_as_a_local_one(tmp_path, suffix):
+    """`memory://` stands for object storage here (the same fsspec path; s3:// is in
+    browser/test_object_storage.py): the URL is kept whole, not folded into a Path."""
+    import fsspec
+
+    from boxcrawl.lists.location import location
+
+    urls = [f"http://127.0.0.1:1/p{i}" for i in range(5)]
+    local = write_list(tmp_path / f"list{suffix}", list_rows(urls))
+    remote = f"memory://lists/run-{suffix[1:]}/list{suffix}"
+    with fsspec.open(remote, "wb") as f:
+        f.write(local.read_bytes())
+    loc = location(remote)
+    assert loc == remote
+    source = UrlSource.open(loc, None, "url", ("caption",) if suffix != ".txt" else ())
+    shards = list(cut(usable_rows(source, NetworkGuard(("127.0.0.1",)), pytest.fail), 3))
+    assert [s.urls for s in shards] == [urls[:3], urls[3:]]
+    if suffix != ".txt":
+        assert shards[1].rows.column("caption").to_pylist() == ["caption 3", "caption 4"]
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("memory://lists/none/list.parquet", "cannot read memory://lists/none/list.parquet: no such file"),
+        ("memory://lists/none/list.txt", "cannot read memory://lists/none/list.txt: no such file"),
+        ("gs://bucket/list.parquet", "cannot read gs://bucket/list.parquet: Please install gcsfs"),
+    ],
+)
+def test_a_remote_list_that_cannot_be_read_is_one_line(tmp_path, where, message):
+    proc = run_boxcrawl("render", "--urls-file", where, "--out", tmp_path / "out", *LOOPBACK, check=False)
+    assert proc.returncode == 2 and not proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
 # -- usage errors ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("extra", "message"),

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..frontier.urls import SCOPES
+from ..lists.location import location
 from .argtypes import number, regex, whole_number
 from .errors import CLIError, exit_code
 from .options import (
@@ -31,8 +32,10 @@ def register(sub) -> None:
     render.add_argument("urls", nargs="*", metavar="URL")
     render.add_argument(
         "--urls-file",
-        type=Path,
-        help="one URL per line (# comments, blanks ignored), or a CSV, TSV, JSONL or Parquet table (--url-col)",
+        type=location,
+        metavar="FILE|URL",
+        help="one URL per line (# comments, blanks ignored), or a CSV, TSV, JSONL or Parquet table (--url-col); "
+        "a path or an fsspec URL (s3://bucket/list.parquet)",
     )
     add_sitemap(render)
     add_list_options(render)
@@ -47,7 +50,12 @@ def register(sub) -> None:
         "command again on the same --out resumes.",
     )
     crawl.add_argument("seeds", nargs="*", metavar="SEED")
-    crawl.add_argument("--seeds-file", type=Path, help="one URL per line (# comments, blanks ignored)")
+    crawl.add_argument(
+        "--seeds-file",
+        type=location,
+        metavar="FILE|URL",
+        help="one URL per line (# comments, blanks ignored); a path or an fsspec URL",
+    )
     add_sitemap(crawl)
     crawl.add_argument("--max-pages", type=whole_number(0), default=0, help="stop after this many pages (0 = all)")
     crawl.add_argument(

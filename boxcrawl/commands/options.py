@@ -34,6 +34,7 @@ from .argtypes import (
 from .errors import CLIError
 
 if TYPE_CHECKING:
+    from ..lists.location import Location
     from ..urllist import UrlLine
 
 
@@ -385,7 +386,7 @@ def _proxy_shown(text: str) -> str:
 
 def url_list(
     arguments: list[str],
-    path: Path | None,
+    path: Location | None,
     sitemaps: Sequence[str] = (),
     args: argparse.Namespace | None = None,
     urls_format: str | None = None,
@@ -398,7 +399,7 @@ def url_list(
     from ..lists.shards import UrlSource, table_lines
     from ..urllist import UrlListError, read_url_lines, read_urls
 
-    def read_table(p: Path) -> tuple[list[UrlLine], list[str]]:
+    def read_table(p: Location) -> tuple[list[UrlLine], list[str]]:
         return table_lines(UrlSource.open(p, urls_format, url_col, ()))
 
     is_table = path is not None and list_format(path, urls_format) != "text"

@@ -2,7 +2,8 @@
 
 Every batch has `row` (the 1-based data row, or the line of a text list), `url` (as given) and the
 columns asked to be kept. Nothing but the current batch is held in memory, so a list of millions of
-rows costs one batch. Which format a file is comes from its extension unless `--urls-format` says.
+rows costs one batch. Which format a file is comes from its extension unless `--urls-format` says. A
+list may be a local file or an fsspec URL (location.py).
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pyarrow as pa
+
+from .location import Location, Unreadable, first_line, opened, suffix
 
 FORMATS = ("text", "csv", "tsv", "jsonl", "parquet")
 _BY_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -22,16 +26,16 @@ class ListError(ValueError):
     """The list cannot be used as asked: one line for the user (exit 2)."""
 
 
-def list_format(path: Path, override: str | None = None) -> str:
+def list_format(path: Location, override: str | None = None) -> str:
     """The format of `path`: `override`, else its extension; anything else is a text list."""
-    return override or _BY_SUFFIX.get(path.suffix.lower(), "text")
+    return override or _BY_SUFFIX.get(suffix(path).lower(), "text")
 
 
 @dataclass(frozen=True)
 class UrlTable:
     """An opened list: its column names, and the batches of the columns wanted."""
 
-    path: Path
+    path: Location
     format: str
     columns: list[str]
     url_col: str
@@ -48,16 +52,17 @@ class UrlTable:
             row += n
 
 
-def open_list(path: Path, fmt: str, url_col: str = "url", keep: Sequence[str] = ()) -> UrlTable:
+def open_list(path: Location, fmt: str, url_col: str = "url", keep: Sequence[str] = ()) -> UrlTable:
     """The list at `path`; ListError when it cannot be read or lacks `url_col` or a column of `keep`."""
     if fmt == "text":
         raise ListError("a text list is read by boxcrawl.urllist")  # its lines, comments and warnings
-    if not path.is_file():
-        raise ListError(f"cannot read {path}: no such file")
     try:
-        schema = _schema(path, fmt)
+        with opened(path) as source:
+            schema = _schema(source, fmt)
+    except Unreadable as exc:
+        raise ListError(str(exc)) from None
     except (pa.ArrowInvalid, OSError) as exc:
-        raise ListError(f"{path}: not a readable {fmt} file ({_first_line(exc)})") from None
+        raise ListError(f"{path}: not a readable {fmt} file ({first_line(exc)})") from None
     columns = list(schema.names)
     for name, flag in [(url_col, "--url-col"), *((k, "--save-columns") for k in keep)]:
         if name not in columns:
@@ -81,11 +86,7 @@ def _plain(t: pa.DataType) -> bool:
     )
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _schema(path: Path, fmt: str) -> pa.Schema:
+def _schema(path: Path | IO[bytes], fmt: str) -> pa.Schema:
     """The list's columns and their types (CSV and TSV: every one a string, see `_csv_reader`)."""
     if fmt == "parquet":
         import pyarrow.parquet as pq
@@ -98,7 +99,7 @@ def _schema(path: Path, fmt: str) -> pa.Schema:
     return pa.schema([(name, pa.string()) for name in names])
 
 
-def _csv_reader(path: Path, fmt: str, columns: list[str] | None) -> pa.RecordBatchReader:
+def _csv_reader(path: Path | IO[bytes], fmt: str, columns: list[str] | None) -> pa.RecordBatchReader:
     import pyarrow.csv as pc
 
     # CSV has no types: every value stays a string (an empty one is null), so a column that looks
@@ -112,22 +113,25 @@ def _csv_reader(path: Path, fmt: str, columns: list[str] | None) -> pa.RecordBat
     return pc.open_csv(path, parse_options=parse, convert_options=convert)
 
 
-def _json_reader(path: Path) -> pa.RecordBatchReader:
+def _json_reader(path: Path | IO[bytes]) -> pa.RecordBatchReader:
     import pyarrow.json as pj
 
     return pj.open_json(path)
 
 
-def _raw_batches(path: Path, fmt: str, columns: list[str]) -> Iterator[pa.RecordBatch]:
+def _raw_batches(path: Location, fmt: str, columns: list[str]) -> Iterator[pa.RecordBatch]:
     try:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
+        with opened(path) as source:
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
 
-            yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=columns)
-        elif fmt == "jsonl":
-            for batch in _json_reader(path):
-                yield batch.select(columns)
-        else:
-            yield from _csv_reader(path, fmt, columns)
+                yield from pq.ParquetFile(source).iter_batches(batch_size=BATCH_ROWS, columns=columns)
+            elif fmt == "jsonl":
+                for batch in _json_reader(source):
+                    yield batch.select(columns)
+            else:
+                yield from _csv_reader(source, fmt, columns)
+    except Unreadable as exc:  # gone between the two passes
+        raise ListError(str(exc)) from None
     except pa.ArrowInvalid as exc:
-        raise ListError(f"{path}: {_first_line(exc)}") from None
+        raise ListError(f"{path}: {first_line(exc)}") from None

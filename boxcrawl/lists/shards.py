@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 
 from ..egress.guard import NetworkGuard, Refused
 from ..frontier.urls import BadURL, normalize
 from ..urllist import UrlLine, read_url_file, url_problem
+from .location import Location
 from .read import BATCH_ROWS, UrlTable, list_format, open_list
 
 SHARD_DIGITS = 6
@@ -46,13 +46,13 @@ class InputShard:
 class UrlSource:
     """A URL list and how to read it; `batches()` may be called once per pass (it reopens the file)."""
 
-    path: Path
+    path: Location
     format: str
     table: UrlTable | None  # None for a text list
     keep: tuple[str, ...] = ()
 
     @classmethod
-    def open(cls, path: Path, fmt: str | None, url_col: str, keep: Sequence[str]) -> UrlSource:
+    def open(cls, path: Location, fmt: str | None, url_col: str, keep: Sequence[str]) -> UrlSource:
         fmt = list_format(path, fmt)
         table = None if fmt == "text" else open_list(path, fmt, url_col, keep)
         return cls(path, fmt, table, tuple(keep))

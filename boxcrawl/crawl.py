@@ -45,6 +45,7 @@ from .urllist import UrlLine
 from .write.live import LIVE_EVENTS, LIVE_EVERY, LIVE_FILE, write_live
 from .write.rows import PageRows, build_rows
 from .write.shards import DatasetWriter
+from .write.store import shown
 
 log = logging.getLogger(__name__)
 
@@ -456,7 +457,7 @@ def config_doc(cfg: CrawlConfig, seeds: list[str]) -> dict:
     """What config.json (and the dataset card) says of a run, without its `history`. Header values and
     cookies are secrets as often as not (Authorization, a session): only their names are kept; the proxy
     without its credentials."""
-    doc = {"seeds": seeds, **cfg.to_dict(), "frontier": describe(cfg.frontier)}
+    doc = {"seeds": seeds, **cfg.to_dict(), "frontier": describe(cfg.frontier), "out": shown(cfg.out)}
     doc["browser"]["headers"] = [[name, REDACTED] for name, _ in cfg.browser.headers]
     doc["browser"]["proxy"] = cfg.browser.proxy.shown if cfg.browser.proxy else None
     doc["browser"]["cookies"] = [f"{c['name']} ({c['domain']}{c['path']})" for c in cfg.browser.cookies]

@@ -1,0 +1,85 @@
+"""`Store` on a real S3-compatible server (moto on 127.0.0.1): whole-object writes, listing, the publish
+of a staged file (server-side copy, then delete) that a roll-forward may repeat, and the URL hygiene."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import fsspec
+import pytest
+
+from boxcrawl.write.markers import committed, done_shards, write_marker
+from boxcrawl.write.rerun import RerunRefused, check_layout, clear, history_for
+from boxcrawl.write.store import Store, shown
+
+
+def _fs():
+    return fsspec.filesystem("s3", skip_instance_cache=True)
+
+
+def test_write_list_and_publish_on_object_storage(s3_bucket):
+    store = Store(f"{s3_bucket}/run")
+    assert not store.is_local and not store.is_dir()
+    store.write_json("config.json", {"a": 1})
+    store.write_bytes(".staging/part-000001/pages/part-000001.parquet", b"rows")
+    assert store.read_json("config.json") == {"a": 1} and store.is_dir()
+    assert store.files_under(".staging/part-000001") == [".staging/part-000001/pages/part-000001.parquet"]
+
+    store.publish(".staging/part-000001/pages/part-000001.parquet", "pages/part-000001.parquet")
+    bucket = s3_bucket.removeprefix("s3://")
+    assert _fs().cat(f"{bucket}/run/pages/part-000001.parquet") == b"rows"
+    assert not _fs().exists(f"{bucket}/run/.staging/part-000001/pages/part-000001.parquet")
+    # a roll-forward repeating it after a kill: nothing to move, and what was published stays
+    store.publish(".staging/part-000001/pages/part-000001.parquet", "pages/part-000001.parquet")
+    assert _fs().cat(f"{bucket}/run/pages/part-000001.parquet") == b"rows"
+    assert store.names("pages") == ["part-000001.parquet"] and store.names("nothing") == []
+    assert store.location("pages/part-000001.parquet") == f"{s3_bucket}/run/pages/part-000001.parquet"
+
+
+def test_markers_and_rerun_rules_on_object_storage(s3_bucket):
+    store = Store(f"{s3_bucket}/run")
+    store.write_bytes("pages/part-000000.parquet", b"x")
+    store.write_bytes("pages/part-000001.parquet", b"y")  # no marker: cut short, invisible
+    write_marker(store, "part-000000", {"pages": 1, "files": ["pages/part-000000.parquet"]})
+    assert list(done_shards(store)) == ["part-000000"]
+    assert committed(store, "pages", "parquet") == ["pages/part-000000.parquet"]
+
+    doc = {"seeds": [], "browser": {}, "select": {}, "urls": {"shard_urls": 2}}
+    store.write_json("config.json", doc)
+    assert history_for(store, doc, resume_with_changes=False) == []
+    with pytest.raises(RerunRefused, match="urls.shard_urls: 2 -> 3"):
+        history_for(store, {**doc, "urls": {"shard_urls": 3}}, resume_with_changes=False)
+    check_layout(store, sharded=True)
+    store.write_bytes("frontier.sqlite", b"")
+    with pytest.raises(RerunRefused, match="without --shard-urls"):
+        check_layout(store, sharded=True)
+
+    other = Store(f"{s3_bucket}/not-ours")
+    other.write_bytes("photo.jpg", b"mine")
+    with pytest.raises(RerunRefused, match="not deleting it"):
+        clear(other)  # --force never deletes what boxcrawl did not write
+    clear(store)
+    assert not store.is_dir() and other.exists("photo.jpg")
+    assert _fs().exists(s3_bucket.removeprefix("s3://"))  # the bucket itself stays
+
+
+def test_credentials_are_never_shown():
+    assert shown("s3://key:secret@bucket/run") == "s3://bucket/run"
+    assert shown("gs://bucket/run") == "gs://bucket/run" and shown("out/x") == "out/x"
+
+
+def test_object_storage_without_its_driver_is_one_line(tmp_path):
+    """Without s3fs, --out s3://... says which extra to install, before anything else is done."""
+    urls = tmp_path / "urls.txt"
+    urls.write_text("http://127.0.0.1:1/a\n")
+    blocked = "import sys; sys.modules['s3fs'] = None; from boxcrawl.commands import main; sys.exit(main())"
+    proc = subprocess.run(
+        [sys.executable, "-c", blocked, "render", "--urls-file", urls, "--shard-urls", "1",
+         "--out", "s3://key:secret@bucket/run"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "boxcrawl render: error: --out s3://bucket/run: needs the [s3] extra: pip install 'boxcrawl[s3]'"
+    ]

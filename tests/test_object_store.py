@@ -37,13 +37,15 @@ def test_write_list_and_publish_on_object_storage(s3_bucket):
     assert store.location("pages/part-000001.parquet") == f"{s3_bucket}/run/pages/part-000001.parquet"
 
 
-def test_markers_and_rerun_rules_on_object_storage(s3_bucket):
-    store = Store(f"{s3_bucket}/run")
+def test_markers_and_rerun_rules_on_object_storage(s3_bucket, s3_server):
+    store = Store(s3_bucket)  # a whole bucket as the output
     store.write_bytes("pages/part-000000.parquet", b"x")
     store.write_bytes("pages/part-000001.parquet", b"y")  # no marker: cut short, invisible
     write_marker(store, "part-000000", {"pages": 1, "files": ["pages/part-000000.parquet"]})
     assert list(done_shards(store)) == ["part-000000"]
     assert committed(store, "pages", "parquet") == ["pages/part-000000.parquet"]
+    store.write_bytes("wds/part-000000.tar", b"z")  # a file its marker does not name does not count
+    assert committed(store, "wds", "tar") == []
 
     doc = {"seeds": [], "browser": {}, "select": {}, "urls": {"shard_urls": 2}}
     store.write_json("config.json", doc)
@@ -55,12 +57,12 @@ def test_markers_and_rerun_rules_on_object_storage(s3_bucket):
     with pytest.raises(RerunRefused, match="without --shard-urls"):
         check_layout(store, sharded=True)
 
-    other = Store(f"{s3_bucket}/not-ours")
+    other = Store(f"{s3_server.new_bucket()}/not-ours")
     other.write_bytes("photo.jpg", b"mine")
     with pytest.raises(RerunRefused, match="not deleting it"):
         clear(other)  # --force never deletes what boxcrawl did not write
     clear(store)
-    assert not store.is_dir() and other.exists("photo.jpg")
+    assert other.exists("photo.jpg") and _fs().find(s3_bucket.removeprefix("s3://")) == []
     assert _fs().exists(s3_bucket.removeprefix("s3://"))  # the bucket itself stays
 
 

@@ -3,14 +3,22 @@ of a staged file (server-side copy, then delete) that a roll-forward may repeat,
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
 import fsspec
 import pytest
+from test_fleet_cli import _rows
 
+import boxcrawl
+from boxcrawl.config import WriteConfig
+from boxcrawl.frontier.base import Finished
+from boxcrawl.frontier.redis import RedisFrontier
+from boxcrawl.write.formats import pack
 from boxcrawl.write.markers import committed, done_shards, write_marker
 from boxcrawl.write.rerun import RerunRefused, check_layout, clear, history_for
+from boxcrawl.write.shards import DatasetWriter
 from boxcrawl.write.store import Store, shown
 
 
@@ -85,3 +93,43 @@ def test_object_storage_without_its_driver_is_one_line(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         "boxcrawl render: error: --out s3://bucket/run: needs the [s3] extra: pip install 'boxcrawl[s3]'"
     ]
+
+
+# -- a worker's writer (shared frontier) on object storage ---------------------------------------------
+def test_a_workers_shards_are_staged_then_published_on_object_storage(s3_bucket, redis_url):
+    out = f"{s3_bucket}/fleet"
+    frontier = RedisFrontier(redis_url)
+    frontier.add(["http://a/0", "http://a/1"], 0)
+    assert len(frontier.lease("w", 2)) == 2
+    writer = DatasetWriter(out, WriteConfig(shard_pages=100), frontier, prefix="w", owner="w")
+
+    async def commit():
+        for url in ("http://a/0", "http://a/1"):
+            await writer.add(_rows(url))
+        await writer.commit()
+
+    asyncio.run(commit())
+    store = Store(out)
+    assert store.files_under("") == ["pages/w-000000.parquet"]  # nothing left under .staging
+    assert sorted(p["url"] for p in boxcrawl.open_dataset(out).pages(columns=["url"])) == ["http://a/0", "http://a/1"]
+
+
+def test_a_dead_workers_staging_on_object_storage_is_rolled_forward_or_dropped(s3_bucket, redis_url):
+    """Killed between the commit in Redis and the publish, a worker leaves staged objects: the worker that
+    reaps it publishes the committed shard and deletes the other; a second roll-forward changes nothing."""
+    out = f"{s3_bucket}/fleet"
+    f = RedisFrontier(redis_url)
+    f.add([f"http://a/{i}" for i in range(4)], 0)
+    reaper = DatasetWriter(out, WriteConfig(), f, prefix="reaper", owner="reaper", is_dead=lambda p: p == "dead")
+    for worker, urls in (("dead", ["http://a/0", "http://a/1"]), ("live", ["http://a/2", "http://a/3"])):
+        assert [x.url for x in f.lease(worker, 2)] == urls
+        for i, url in enumerate(urls):
+            reaper.staging.stage(f"{worker}-00000{i}", [pack(_rows(url))])
+        assert f.commit(f"{worker}-000000", [Finished(urls[0], "ok", None)], owner=worker) == []
+    store = Store(out)
+    reaper.recover({"dead"})
+    live = [".staging/live-000000/pages/live-000000.parquet", ".staging/live-000001/pages/live-000001.parquet"]
+    assert store.files_under("") == [*live, "pages/dead-000000.parquet"], "committed: in place; the other: gone"
+    reaper.recover({"dead"})
+    assert store.files_under("") == [*live, "pages/dead-000000.parquet"]
+    assert [p["url"] for p in boxcrawl.open_dataset(out).pages(columns=["url"])] == ["http://a/0"]

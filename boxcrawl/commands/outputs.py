@@ -37,9 +37,30 @@ def writing(store: Store, flag: str = "--out") -> Iterator[None]:
         with locked_output(make_out_dir(local_path(store.given), flag)):
             yield
         return
+    probe(store, flag)
+    yield
+
+
+def probe(store: Store, flag: str = "--out") -> None:
+    """Write and delete one small object: a missing bucket or a refused credential is one line now."""
     try:
         store.write_bytes(PROBE, b"")
         store.remove(PROBE)
     except Exception as exc:  # noqa: BLE001 - any driver's refusal (no bucket, no credentials) is one line
         raise CLIError(f"{flag} {store.shown}: cannot write there ({type(exc).__name__}: {exc})") from None
-    yield
+
+
+def remote_output(out: str, shared_frontier: bool, seed_layout: bool, flag: str = "--out") -> Store | None:
+    """For crawl, render and worker: None for a local folder; for a URL its Store, probed. Only the
+    writer of a shared frontier stages and publishes through a Store (`render --shard-urls` has its own)."""
+    from ..write.store import is_url, shown
+
+    if not is_url(out):
+        return None
+    if not shared_frontier:
+        raise CLIError(f"{flag} {shown(out)}: object storage takes render --shard-urls or --frontier redis://")
+    if seed_layout:
+        raise CLIError(f"{flag} {shown(out)}: --seed-layout writes a local folder only")
+    store = output_store(out, flag)
+    probe(store, flag)
+    return store

@@ -158,7 +158,8 @@ class Store:
             found = self.fs.find(base)
         except FileNotFoundError:
             return []
-        return sorted(f"{folder}/{str(p)[len(base) + 1 :]}" for p in found if str(p).startswith(base + "/"))
+        lead = f"{folder}/" if folder else ""
+        return sorted(f"{lead}{str(p)[len(base) + 1 :]}" for p in found if str(p).startswith(base + "/"))
 
     def publish(self, src: str, dst: str) -> None:
         """Move the file `src` to `dst`: a rename on a local disk, a server-side copy then a delete of

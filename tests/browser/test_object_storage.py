@@ -9,6 +9,8 @@ import json
 import fsspec
 import pytest
 from conftest import run_boxcrawl, run_rendering
+from fleet_helpers import assert_exactly_once, finish, fleet_flags, make_site, start
+from site_server import SiteServer
 from test_url_lists import LOOPBACK, list_rows, page_urls, write_list
 
 import boxcrawl
@@ -73,3 +75,33 @@ def test_sharded_render_to_object_storage(site, tmp_path, s3_bucket):
     run_boxcrawl(*changed, "--force")
     assert sorted(n.rsplit("/", 1)[-1] for n in _fs().ls(f"{root}/_done")) == ["part-000000.json", "part-000001.json"]
     assert len(boxcrawl.open_dataset(out).shards) == 2
+
+
+def test_a_crawl_and_a_worker_on_a_redis_frontier_write_to_object_storage(tmp_path, s3_bucket, redis_url):
+    """Both processes stage each shard under .staging/, commit it in Redis and publish it with a
+    server-side copy: the bucket ends with every page once and nothing staged."""
+    out = f"{s3_bucket}/fleet"
+    root = out.removeprefix("s3://")
+    with SiteServer(make_site(tmp_path / "site", 12)) as site:
+        worker = start(["worker", "--out", out, "--frontier", redis_url, "--worker-id", "b", *fleet_flags()])
+        crawl = start(
+            ["crawl", f"{site.url}/p0.html", "--out", out, "--frontier", redis_url, "--worker-id", "a",
+             "--scope", "prefix", *fleet_flags()]
+        )  # fmt: skip
+        assert out in finish(crawl)
+        finish(worker)
+    assert_exactly_once(out, {f"{site.url}/p{i}.html" for i in range(12)})
+    names = [p.removeprefix(f"{root}/") for p in _fs().find(root)]
+    assert not [n for n in names if n.startswith(".staging/")], names
+    assert {"config-a.json", "config-b.json", "README.md"} <= set(names)
+    shards = [n for n in names if n.startswith("pages/")]
+    assert len(shards) >= 6 and all(n.split("/")[1].split("-")[0] in ("a", "b") for n in shards)  # 2 pages each
+    assert json.loads(_fs().cat(f"{root}/config-b.json"))["out"] == out
+
+
+def test_object_storage_takes_a_shared_frontier_only(tmp_path, s3_bucket):
+    """Without Redis or --shard-urls there is no writer for a URL: one line, before any page."""
+    proc = run_boxcrawl("render", "http://127.0.0.1:1/a", "--out", f"{s3_bucket}/x", *LOOPBACK, check=False)
+    assert proc.returncode == 2
+    assert "object storage takes render --shard-urls or --frontier redis://" in proc.stderr
+    assert _fs().find(s3_bucket.removeprefix("s3://")) == []

@@ -12,6 +12,7 @@ import pytest
 from test_fleet_cli import _rows
 
 import boxcrawl
+from boxcrawl.commands.outputs import output_location
 from boxcrawl.config import WriteConfig
 from boxcrawl.frontier.base import Finished
 from boxcrawl.frontier.redis import RedisFrontier
@@ -133,3 +134,14 @@ def test_a_dead_workers_staging_on_object_storage_is_rolled_forward_or_dropped(s
     reaper.recover({"dead"})
     assert store.files_under("") == [*live, "pages/dead-000000.parquet"]
     assert [p["url"] for p in boxcrawl.open_dataset(out).pages(columns=["url"])] == ["http://a/0"]
+
+
+def test_a_file_url_is_the_local_folder(tmp_path):
+    """file:// names a local folder: the same files, and the CLI locks it like any folder."""
+    store = Store(f"file://{tmp_path}/out")
+    store.write_json("_done/part-000000.json", {"files": []})
+    assert store.is_local and (tmp_path / "out" / "_done" / "part-000000.json").is_file()
+    assert store.location("pages/x.parquet") == f"{tmp_path}/out/pages/x.parquet"
+    assert output_location(f"file://{tmp_path}/out") == f"{tmp_path}/out"
+    assert output_location("s3://bucket/run") == "s3://bucket/run"
+    assert list(done_shards(Store(tmp_path / "out"))) == ["part-000000"]

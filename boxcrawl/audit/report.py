@@ -16,7 +16,7 @@ from typing import Iterator
 from ..inkcheck import Gray
 from ..write.markers import committed, committed_files
 from ..write.reader import IMAGE_EXTS, parquet_files, read_shard
-from ..write.store import Store, StoreUnavailable, is_url
+from ..write.store import Store, StoreUnavailable, is_url, local_path
 
 FAIL_SHARE = 0.10  # a sample fails when more than this share of its tokens has no ink
 BLANK_SHARE = 0.50  # ... and is counted blank above this share
@@ -125,7 +125,7 @@ def audit(root: str | Path, every: int = 1) -> AuditReport:
             raise AuditError(f"no dataset at {store.shown}")
         report, samples = AuditReport(source=store.shown), _stored_samples(store)
     else:
-        root = Path(root)
+        root = local_path(root)
         if not root.is_dir():
             raise AuditError(f"no dataset at {root}")
         report, samples, store = AuditReport(source=str(root)), _samples(root), Store(root)

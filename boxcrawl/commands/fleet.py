@@ -173,7 +173,7 @@ def _shard_status(out: str) -> dict | None:
     from ..write.store import StoreUnavailable, is_url, shown
 
     try:
-        found = shard_status(out if is_url(out) else Path(out))
+        found = shard_status(out)
     except StoreUnavailable as exc:
         raise CLIError(str(exc)) from None
     if found is None and is_url(out):

@@ -19,7 +19,7 @@ from PIL import Image
 
 from .markers import committed
 from .schema import SAMPLE_FIELDS, hf_features, webdataset_columns
-from .store import Store, is_url
+from .store import Store, is_url, local_path
 
 IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
 
@@ -36,7 +36,7 @@ class Dataset:
     def __init__(self, root: str | Path):
         # a local folder stays a Path, as given; a URL stays a string (without credentials)
         self.store = Store(root)
-        self.root: Path | str = Path(root) if self.store.is_local and not is_url(root) else self.store.shown
+        self.root: Path | str = local_path(root) if self.store.is_local else self.store.shown
         if not self.store.is_dir():
             raise FileNotFoundError(f"no dataset at {self.root}")
 

@@ -55,9 +55,8 @@ def shown(url: str | Path) -> str:
 
 
 def _filesystem(root: str) -> tuple[Any, str]:
-    if not is_url(root):
-        fs, path = fsspec.core.url_to_fs(str(local_path(root)))
-        return fs, str(path)
+    if not is_url(root):  # a path as it is: no URL parsing ("::" chains, globs) of a folder's name
+        return LocalFileSystem(), os.path.abspath(local_path(root))
     protocol = root.split("://", 1)[0].lower()
     try:
         # no listing cache: markers written by other processes must be seen at once

@@ -8,12 +8,10 @@ readers never look under .staging.
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
 from ..config import WriteConfig
 from .formats import (
@@ -98,14 +96,14 @@ class StoreStaging:
 
     def stage(self, shard: str, pages: list[PackedPage]) -> None:
         self.discard(shard)  # what an earlier try left
-        files: dict[str, bytes] = {}
+        staged = f"{STAGING}/{shard}"
         if any(p.n_samples for p in pages):
-            files[f"wds/{shard}.tar"] = _bytes(lambda f: write_webdataset(f, pages))
-            table = samples_table(pages, shard, self.cfg.parquet_images)
-            files[f"samples/{shard}.parquet"] = _bytes(lambda f: write_parquet(f, table))
-        files[f"pages/{shard}.parquet"] = _bytes(lambda f: write_parquet(f, pages_table(pages, shard)))
-        for rel, data in files.items():
-            self.store.write_bytes(f"{STAGING}/{shard}/{rel}", data)
+            with self.store.open_write(f"{staged}/wds/{shard}.tar") as f:
+                write_webdataset(f, pages)
+            with self.store.open_write(f"{staged}/samples/{shard}.parquet") as f:
+                write_parquet(f, samples_table(pages, shard, self.cfg.parquet_images))
+        with self.store.open_write(f"{staged}/pages/{shard}.parquet") as f:
+            write_parquet(f, pages_table(pages, shard))
 
     def publish(self, shard: str) -> None:
         """Copy every staged object to its place, then delete it (idempotent: a copy whose source is gone
@@ -117,12 +115,6 @@ class StoreStaging:
     def discard(self, shard: str) -> None:
         for rel in self.store.files_under(f"{STAGING}/{shard}"):
             self.store.remove(rel)
-
-
-def _bytes(write: Callable[[IO[bytes]], None]) -> bytes:
-    buf = io.BytesIO()
-    write(buf)
-    return buf.getvalue()
 
 
 def _fsync_tree(root: Path) -> None:

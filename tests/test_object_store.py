@@ -9,6 +9,7 @@ import sys
 
 import fsspec
 import pytest
+from conftest import run_boxcrawl
 from test_fleet_cli import _rows
 
 import boxcrawl
@@ -145,3 +146,11 @@ def test_a_file_url_is_the_local_folder(tmp_path):
     assert output_location(f"file://{tmp_path}/out") == f"{tmp_path}/out"
     assert output_location("s3://bucket/run") == "s3://bucket/run"
     assert list(done_shards(Store(tmp_path / "out"))) == ["part-000000"]
+
+
+def test_show_and_status_of_a_url_they_cannot_read_are_one_line(s3_bucket):
+    shown_ = run_boxcrawl("show", f"{s3_bucket}/run", check=False)
+    assert shown_.returncode == 2 and "show reads a local folder" in shown_.stderr
+    status = run_boxcrawl("status", f"{s3_bucket}/run", check=False)
+    assert status.returncode == 2 and f"no sharded render at {s3_bucket}/run" in status.stderr
+    assert "Traceback" not in shown_.stderr + status.stderr

@@ -29,7 +29,7 @@ from .config import REDACTED, BrowserConfig, CrawlConfig
 from .egress.guard import NetworkGuard, Refused
 from .extract.plan import TokenBoxPlan
 from .extract.tokenizer import load_tokenizer
-from .files import atomic_write_json, exclusive_lock
+from .files import atomic_write_json, exclusive_lock, json_bytes
 from .fleet.liveness import Heartbeat
 from .fleet.workers import default_worker_id, is_dead, worker_lock
 from .frontier.base import Frontier, Lease
@@ -45,6 +45,7 @@ from .urllist import UrlLine
 from .write.live import LIVE_EVENTS, LIVE_EVERY, LIVE_FILE, write_live
 from .write.rows import PageRows, build_rows
 from .write.shards import DatasetWriter
+from .write.store import Store, is_url, shown
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,10 @@ class Crawler:
         self.history = history or []  # earlier runs' settings on this folder (write/rerun.py)
         self.pool_factory = pool_factory  # the benchmark measures variants of the pool
         self.out = Path(cfg.out)
+        # object storage (with a shared frontier only): no lock files there; a dead worker is one the
+        # frontier reaped, whose uncommitted staging only then is deleted
+        self.remote = Store(cfg.out) if is_url(cfg.out) else None
+        self._reaped: set[str] = set()
         self.seeds = seeds
         self.scope = Scope(cfg.scope, scope_seeds if scope_seeds is not None else seeds)
         self.follow = cfg.follow_rules  # depth and include/exclude patterns
@@ -144,19 +149,21 @@ class Crawler:
         self._tasks: set[asyncio.Task] = set()
 
     async def run(self) -> CrawlStats:
-        lock = worker_lock(self.out, self.owner) if self.shared else locked_output(self.out)
+        lock: contextlib.AbstractContextManager[None] = contextlib.nullcontext()  # object storage: none
+        if self.remote is None:
+            lock = worker_lock(self.out, self.owner) if self.shared else locked_output(self.out)
         with lock:
             frontier = open_frontier(self.cfg.frontier, self.out, self.cfg.lease_seconds)
             heart: Heartbeat | None = None
             try:
                 self._write_config()
                 writer = DatasetWriter(
-                    self.out,
+                    self.out if self.remote is None else self.cfg.out,
                     self.cfg.write,
                     frontier,
                     prefix=self.owner if self.shared else "part",
                     owner=self.owner,
-                    is_dead=(lambda prefix: is_dead(self.out, prefix)) if self.shared else None,
+                    is_dead=self._is_dead if self.shared else None,
                 )
                 if isinstance(frontier, RedisFrontier):
                     heart = Heartbeat(
@@ -239,7 +246,14 @@ class Crawler:
         doc = config_doc(self.cfg, self.seeds)
         if self.history:
             doc["history"] = self.history
+        if self.remote is not None:
+            self.remote.write_bytes(name, json_bytes(doc, 2) + b"\n")
+            return
         atomic_write_json(self.out / name, doc, sort_keys=False)
+
+    def _is_dead(self, worker: str) -> bool:
+        """Whether `worker` is gone: its lock is free (a folder), or the frontier reaped it (a URL)."""
+        return worker in self._reaped if self.remote is not None else is_dead(self.out, worker)
 
     async def _tick(self, writer: DatasetWriter) -> None:
         """The progress line changes between pages too: which hosts' delays the tabs are waiting out.
@@ -256,6 +270,8 @@ class Crawler:
                 self._write_live(writer, running=True)
 
     def _write_live(self, writer: DatasetWriter, running: bool) -> None:
+        if self.remote is not None:
+            return  # a URL is written with a shared frontier only, whose `status` asks Redis
         try:
             write_live(self.out, self.stats, self._in_flight, writer.pending_pages, running)
         except OSError as exc:  # status is a convenience: a full disk must not stop the crawl here
@@ -277,6 +293,7 @@ class Crawler:
         loop = asyncio.get_running_loop()
 
         def on_reaped(dead: dict[str, int]) -> None:
+            self._reaped.update(dead)
             loop.call_soon_threadsafe(lambda: self._background(asyncio.to_thread(writer.recover, set(dead))))
 
         return on_reaped
@@ -456,7 +473,7 @@ def config_doc(cfg: CrawlConfig, seeds: list[str]) -> dict:
     """What config.json (and the dataset card) says of a run, without its `history`. Header values and
     cookies are secrets as often as not (Authorization, a session): only their names are kept; the proxy
     without its credentials."""
-    doc = {"seeds": seeds, **cfg.to_dict(), "frontier": describe(cfg.frontier)}
+    doc = {"seeds": seeds, **cfg.to_dict(), "frontier": describe(cfg.frontier), "out": shown(cfg.out)}
     doc["browser"]["headers"] = [[name, REDACTED] for name, _ in cfg.browser.headers]
     doc["browser"]["proxy"] = cfg.browser.proxy.shown if cfg.browser.proxy else None
     doc["browser"]["cookies"] = [f"{c['name']} ({c['domain']}{c['path']})" for c in cfg.browser.cookies]

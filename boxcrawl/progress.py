@@ -75,7 +75,8 @@ def _eta(stats) -> str:
     return "  ETA " + (f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s")
 
 
-def print_summary(stats, out: Path) -> None:
+def print_summary(stats, out: Path | str) -> None:
+    """The run's figures; `out` a local folder, or a URL as shown (without credentials)."""
     table = Table(title="boxcrawl: this run", show_header=False)
     ok = stats.pages - stats.failed - stats.skipped
     visible = f"{100 * stats.visible / stats.tokens:.1f} %" if stats.tokens else "-"
@@ -94,7 +95,7 @@ def print_summary(stats, out: Path) -> None:
         ("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items())) or "-"),
         *_fleet_rows(stats.fleet),
         *_shard_rows(stats),
-        ("dataset", str(out.resolve())),
+        ("dataset", str(out.resolve()) if isinstance(out, Path) else out),
     ):
         table.add_row(name, str(value))
     Console().print(table)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from redis_server import RedisServer
+from s3server import S3Server
 from site_server import SiteServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +33,21 @@ def redis_url(redis_server):
     client.flushdb()
     client.close()
     return redis_server.url()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_bucket(s3_server, monkeypatch):
+    """The s3:// URL of a new empty bucket on a local S3 server; this process and the CLI runs it starts
+    (which inherit the environment) reach the server through AWS_ENDPOINT_URL and fake credentials."""
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    return s3_server.new_bucket()
 
 
 def run_boxcrawl(*args, timeout=300, check=True, **kw):

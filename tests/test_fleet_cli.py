@@ -170,6 +170,12 @@ def _rows(url):
     )
 
 
+def _stage(writer: DatasetWriter, out, shard: str, pages) -> object:
+    """Step 1 of a commit alone (a worker killed right after it); the shard's staging folder."""
+    writer.staging.stage(shard, pages)
+    return out / ".staging" / shard
+
+
 def test_a_dead_workers_staged_shard_is_cleaned_and_its_late_commit_is_fenced(tmp_path, redis_url):
     out = tmp_path / "out"
     cfg = WriteConfig(shard_pages=100)
@@ -177,7 +183,7 @@ def test_a_dead_workers_staged_shard_is_cleaned_and_its_late_commit_is_fenced(tm
     dead.add(["http://a/1", "http://a/2"], 0)
     assert len(dead.lease("dead", 2)) == 2
     writer_dead = DatasetWriter(out, cfg, dead, prefix="dead", owner="dead", is_dead=lambda p: False)
-    staged = writer_dead._stage("dead-000000", [pack(_rows("http://a/1")), pack(_rows("http://a/2"))])  # killed here
+    staged = _stage(writer_dead, out, "dead-000000", [pack(_rows("http://a/1")), pack(_rows("http://a/2"))])  # killed
     assert staged.exists()
     time.sleep(0.6)
     alive = RedisFrontier(redis_url, lease_seconds=30)
@@ -211,7 +217,7 @@ def test_a_worker_found_dead_mid_crawl_has_its_staging_finished_and_no_live_one_
     staged = {}
     for worker, urls in (("dead", ["http://a/0", "http://a/1"]), ("live", ["http://a/2", "http://a/3"])):
         assert [x.url for x in f.lease(worker, 2)] == urls
-        staged[worker] = [reaper._stage(f"{worker}-00000{i}", [pack(_rows(url))]) for i, url in enumerate(urls)]
+        staged[worker] = [_stage(reaper, out, f"{worker}-00000{i}", [pack(_rows(url))]) for i, url in enumerate(urls)]
         assert f.commit(f"{worker}-000000", [Finished(urls[0], "ok", None)], owner=worker) == []
     reaper.recover({"dead"})
     assert sorted(p.name for p in (out / "pages").iterdir()) == ["dead-000000.parquet"], "committed: moved in"

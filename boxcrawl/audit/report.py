@@ -2,7 +2,8 @@
 fail, and (for boxcrawl datasets) the hidden reasons and the ``offpage`` share of the pages.
 
 Reads a boxcrawl dataset folder, any folder of WebDataset shards whose ``.json`` members carry
-``tokens`` with a ``box`` (or ``boxes``) in image pixels, or the seed layout (``img/`` + ``csv/``).
+``tokens`` with a ``box`` (or ``boxes``) in image pixels, or the seed layout (``img/`` + ``csv/``);
+and a boxcrawl dataset at a URL (s3://..., any fsspec URL).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from pathlib import Path
 from typing import Iterator
 
 from ..inkcheck import Gray
-from ..write.markers import committed_files
-from ..write.reader import IMAGE_EXTS, read_shard
+from ..write.markers import committed, committed_files
+from ..write.reader import IMAGE_EXTS, parquet_files, read_shard
+from ..write.store import Store, StoreUnavailable, is_url, local_path
 
 FAIL_SHARE = 0.10  # a sample fails when more than this share of its tokens has no ink
 BLANK_SHARE = 0.50  # ... and is counted blank above this share
@@ -102,13 +104,32 @@ def _samples(root: Path) -> Iterator[dict]:
     raise AuditError(f"no samples in {root} (expected wds/*.tar, *.tar, or img/ + csv/)")
 
 
+def _stored_samples(store: Store) -> Iterator[dict]:
+    """The samples of a boxcrawl dataset in object storage (its WebDataset shards)."""
+    shards = committed(store, "wds", "tar")
+    if not shards:
+        raise AuditError(f"no samples in {store.shown} (expected wds/*.tar)")
+    for rel in shards:
+        yield from read_shard(store.location(rel), decode=False)
+
+
 def audit(root: str | Path, every: int = 1) -> AuditReport:
     """The audit of every ``every``-th sample (all by default)."""
-    root = Path(root)
-    if not root.is_dir():
-        raise AuditError(f"no dataset at {root}")
-    report = AuditReport(source=str(root))
-    for n, sample in enumerate(_samples(root)):
+    samples: Iterator[dict]
+    if is_url(root):
+        try:
+            store = Store(root)
+        except StoreUnavailable as exc:
+            raise AuditError(str(exc)) from None
+        if not store.is_dir():
+            raise AuditError(f"no dataset at {store.shown}")
+        report, samples = AuditReport(source=store.shown), _stored_samples(store)
+    else:
+        root = local_path(root)
+        if not root.is_dir():
+            raise AuditError(f"no dataset at {root}")
+        report, samples, store = AuditReport(source=str(root)), _samples(root), Store(root)
+    for n, sample in enumerate(samples):
         if n % every:
             continue
         gray = Gray(sample["image"])
@@ -121,18 +142,18 @@ def audit(root: str | Path, every: int = 1) -> AuditReport:
             report.failing.append(SampleVerdict(sample.get("key", "?"), sample.get("url", ""), len(tokens), missing))
         if tokens and missing / len(tokens) > BLANK_SHARE:
             report.blank += 1
-    _page_figures(root, report)
+    _page_figures(store, report)
     return report
 
 
-def _page_figures(root: Path, report: AuditReport) -> None:
-    files = [str(p) for p in committed_files(root, "pages", "parquet")]
+def _page_figures(store: Store, report: AuditReport) -> None:
+    files, fs = parquet_files(store, "pages")
     if not files:
         return
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    pages = ds.dataset(files, format="parquet")
+    pages = ds.dataset(files, format="parquet", filesystem=fs)
     table = pages.to_table(columns=["tokens", *(["n_no_ink"] if "n_no_ink" in pages.schema.names else [])])
     reasons = pc.list_flatten(table["tokens"]).combine_chunks().field("hidden_reason")
     counts = pc.value_counts(reasons.fill_null("")).to_pylist()

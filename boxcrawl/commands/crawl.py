@@ -131,6 +131,7 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
     from ..write.card import write_card
     from ..write.rerun import RerunRefused, check_layout, clear, history_for
     from .fleet import crawl_settings, save_crawl
+    from .outputs import remote_output
 
     if not follow_links and not worker:
         check_list_options(args)
@@ -172,7 +173,9 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
         seeds, refused = usable_seeds(urls, NetworkGuard(cfg.browser.allow_hosts))
         report_skipped(refused, left=len(seeds))
     history: list[dict] = []
-    refuse_non_folder(cfg.out)
+    remote = remote_output(cfg.out, is_redis(cfg.frontier), cfg.write.seed_layout)
+    if remote is None:
+        refuse_non_folder(cfg.out)
     if not worker and not is_redis(cfg.frontier):  # with Redis, each worker keeps its own config-<id>.json
         try:
             if args.force:
@@ -181,7 +184,8 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
             history = history_for(Path(cfg.out), config_doc(cfg, seeds), args.resume_with_changes)
         except RerunRefused as exc:
             raise CLIError(str(exc)) from None
-    make_out_dir(cfg.out)
+    if remote is None:
+        make_out_dir(cfg.out)
     if follow_links and not worker and is_redis(cfg.frontier):
         save_crawl(
             cfg.frontier, cfg.scope, seeds, cfg.max_pages, dataclasses.asdict(cfg.opt_out_config), cfg.follow_settings
@@ -197,6 +201,6 @@ def run(args: argparse.Namespace, follow_links: bool, worker: bool = False) -> i
                 f"lost Redis at {describe(cfg.frontier)} ({str(exc).splitlines()[0]}); the other "
                 "workers take this one's pages once its heartbeat stops; run it again to rejoin"
             ) from None
-    print_summary(stats, Path(cfg.out))
+    print_summary(stats, Path(cfg.out) if remote is None else remote.shown)
     write_card(cfg.out)
     return exit_code(stats.failed, stats.interrupted)

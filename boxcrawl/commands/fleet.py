@@ -85,9 +85,8 @@ def show_status(args: argparse.Namespace) -> int:
     from ..frontier.sqlite import SqliteFrontier
     from ..records import Outcome
     from ..write.live import live_rate, read_live
-    from ..write.plan import shard_status
 
-    if not _shared(args.frontier) and args.out and (shards := shard_status(Path(args.out))) is not None:
+    if not _shared(args.frontier) and args.out and (shards := _shard_status(args.out)) is not None:
         return _show_shards(shards, args.json)
     frontier: Frontier
     if _shared(args.frontier):
@@ -166,6 +165,20 @@ def show_status(args: argparse.Namespace) -> int:
     for host, figures in top:
         print(f"  {host}: done {figures['done']}, failed {figures['failed']}")
     return 0
+
+
+def _shard_status(out: str) -> dict | None:
+    """A sharded render's figures from its markers, at a local folder or a URL (s3://...)."""
+    from ..write.plan import shard_status
+    from ..write.store import StoreUnavailable, is_url, shown
+
+    try:
+        found = shard_status(out)
+    except StoreUnavailable as exc:
+        raise CLIError(str(exc)) from None
+    if found is None and is_url(out):
+        raise CLIError(f"no sharded render at {shown(out)} (no _done/ markers or shards.json)")
+    return found
 
 
 def _show_shards(shards: dict, as_json: bool) -> int:

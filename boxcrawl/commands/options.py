@@ -32,6 +32,7 @@ from .argtypes import (
     whole_number,
 )
 from .errors import CLIError
+from .outputs import output_location
 
 if TYPE_CHECKING:
     from ..lists.location import Location
@@ -58,7 +59,13 @@ def add_proxy(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
 def add_render_options(p: argparse.ArgumentParser, *, worker: bool = False) -> None:
     """What `render`, `crawl` and `worker` take to render a page into samples (a worker keeps the
     pages the crawl it joins keeps: it takes no --lang of its own)."""
-    p.add_argument("--out", required=True, help="output folder (created; reruns resume)")
+    p.add_argument(
+        "--out",
+        required=True,
+        type=output_location,
+        help="output folder (created; reruns resume), or an fsspec URL (s3://bucket/prefix) with --shard-urls "
+        "or a Redis frontier",
+    )
     b = p.add_argument_group("browser")
     b.add_argument("--tabs", type=whole_number(1), default=2, help="pages rendered at once (default 2)")
     add_chromium(b)

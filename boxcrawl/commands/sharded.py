@@ -81,7 +81,7 @@ def check_list_options(args: argparse.Namespace) -> None:
 
 def run_sharded(args: argparse.Namespace) -> int:
     from ..browser.chromium import ChromiumNotFound, find_chromium
-    from ..crawl import CrawlStats, OutputLocked, config_doc, locked_output
+    from ..crawl import CrawlStats, OutputLocked, config_doc
     from ..distribute.local import run_local
     from ..egress.guard import NetworkGuard
     from ..lists.read import ListError
@@ -92,11 +92,13 @@ def run_sharded(args: argparse.Namespace) -> int:
     from ..write.markers import done_shards
     from ..write.plan import write_plan
     from ..write.rerun import RerunRefused, check_layout, clear, history_for
-    from ..write.store import Store
-    from .options import crawl_config, make_out_dir, refuse_non_folder
+    from ..write.store import local_path
+    from .options import crawl_config
+    from .outputs import output_store, writing
 
     check_list_options(args)
     cfg = crawl_config(args, follow_links=False)
+    store = output_store(cfg.out)
     keep: tuple[str, ...] = args.save_columns
     try:
         source = UrlSource.open(args.urls_file, args.urls_format, args.url_col, keep)
@@ -123,7 +125,6 @@ def run_sharded(args: argparse.Namespace) -> int:
         raise CLIError(f"no URL left to fetch: {skipped[0]}" if skipped else "no URLs given")
     total = math.ceil(count / args.shard_urls)
 
-    out = refuse_non_folder(cfg.out)
     doc = config_doc(cfg, [])
     doc["urls"] = {
         "file": str(args.urls_file),
@@ -134,18 +135,16 @@ def run_sharded(args: argparse.Namespace) -> int:
     }
     try:
         if args.force:
-            clear(out)
-        check_layout(out, sharded=True)
-        history = history_for(out, doc, args.resume_with_changes)
+            clear(store)
+        check_layout(store, sharded=True)
+        history = history_for(store, doc, args.resume_with_changes)
     except RerunRefused as exc:
         raise CLIError(str(exc)) from None
-    make_out_dir(out)
     if history:
         doc["history"] = history
-    store = Store(str(out))
     stats = CrawlStats(shards_total=total)
     try:
-        with locked_output(out):
+        with writing(store):
             store.write_json("config.json", doc)
             write_plan(store, {"shards": total, "shard_urls": args.shard_urls, "urls": count})
             done = done_shards(store)
@@ -160,8 +159,8 @@ def run_sharded(args: argparse.Namespace) -> int:
                 run_local(cfg, todo, keep, args.processes, stats, progress.update)
     except OutputLocked as exc:
         raise CLIError(str(exc)) from None
-    print_summary(stats, out)
-    write_card(out)
+    print_summary(stats, store.shown if not store.is_local else local_path(store.given))
+    write_card(store.given)
     if stats.workers_lost and not stats.interrupted:
         print(
             f"error: {stats.workers_lost} worker process(es) died; run the same command again for their shards",

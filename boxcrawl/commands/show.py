@@ -27,7 +27,10 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..show.gallery import write_gallery
+    from ..write.store import is_url, shown
 
+    if is_url(args.out):  # the gallery reads shards as local files; the card reads any URL
+        raise CLIError(f"show reads a local folder: copy {shown(args.out)} down first (`boxcrawl card` reads URLs)")
     if not Path(args.out).is_dir():
         raise CLIError(f"no dataset at {args.out}")
     path = write_gallery(args.out, args.html, args.limit)
@@ -37,8 +40,11 @@ def run(args: argparse.Namespace) -> int:
 
 def run_card(args: argparse.Namespace) -> int:
     from ..write.card import write_card
+    from .outputs import output_store
 
-    if not (Path(args.out) / "pages").is_dir():
-        raise CLIError(f"no dataset at {args.out}")
-    print(f"card: {write_card(args.out).resolve()}")
+    store = output_store(args.out, "card")
+    if not store.is_dir("pages"):
+        raise CLIError(f"no dataset at {store.shown}")
+    card = write_card(args.out)
+    print(f"card: {card.resolve() if isinstance(card, Path) else card}")
     return 0

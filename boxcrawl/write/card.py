@@ -10,7 +10,6 @@ controls (URLs, hosts) is written as inert code spans: the card is rendered as M
 from __future__ import annotations
 
 import io
-import json
 import math
 import re
 from collections import Counter
@@ -27,12 +26,12 @@ from PIL import ImageDraw
 
 from .. import __version__
 from ..audit.report import audit
-from ..files import atomic_write_bytes
 from ..optout.policy import refused_by
 from ..records import KEPT_OUTCOMES, NOT_FAILED, Outcome
-from .markers import committed_files
-from .reader import open_dataset, read_shard
+from .markers import committed
+from .reader import parquet_files, read_shard
 from .schema import PAGES_SCHEMA, hub_features, samples_schema, webdataset_columns
+from .store import Store
 
 CARD = "README.md"
 PICTURES = "card"  # DIR/card/<key>.png: the samples shown in the card
@@ -76,15 +75,16 @@ class CardFigures:
         return self.visible_tokens / self.page_tokens if self.page_tokens else None
 
 
-def figures(root: Path, images: bool = False) -> CardFigures:
+def figures(root: str | Path, images: bool = False) -> CardFigures:
     f = CardFigures()
-    page_files = [str(p) for p in committed_files(root, "pages", "parquet")]
-    sample_files = [str(p) for p in committed_files(root, "samples", "parquet")]
-    f.sample_bytes = sum(Path(p).stat().st_size for p in sample_files) if images else 0
-    f.sample_bytes = f.sample_bytes or sum(p.stat().st_size for p in committed_files(root, "wds", "tar"))
-    f.page_bytes = sum(Path(p).stat().st_size for p in page_files)
+    store = Store(root)
+    page_files, fs = parquet_files(store, "pages")
+    sample_files, _ = parquet_files(store, "samples")
+    f.sample_bytes = sum(store.size(rel) for rel in committed(store, "samples", "parquet")) if images else 0
+    f.sample_bytes = f.sample_bytes or sum(store.size(rel) for rel in committed(store, "wds", "tar"))
+    f.page_bytes = sum(store.size(rel) for rel in committed(store, "pages", "parquet"))
     if page_files:
-        table = pads.dataset(page_files, format="parquet")
+        table = pads.dataset(page_files, format="parquet", filesystem=fs)
         pages = table.to_table(
             columns=["url", "outcome", "fetched_at", "n_tokens", "n_visible"]
             + (["verdict"] if "verdict" in table.schema.names else [])
@@ -99,7 +99,7 @@ def figures(root: Path, images: bool = False) -> CardFigures:
         f.first_fetch, f.last_fetch = (min(times), max(times)) if times else (None, None)
         f.hosts = dict(Counter(urlsplit(u).netloc for u in pages["url"].to_pylist()).most_common())
     if sample_files:
-        samples = pads.dataset(sample_files, format="parquet").to_table(columns=["n_tokens"])
+        samples = pads.dataset(sample_files, format="parquet", filesystem=fs).to_table(columns=["n_tokens"])
         f.samples = samples.num_rows
         f.sample_tokens = int(pc.sum(samples["n_tokens"]).as_py() or 0)
     if f.samples:
@@ -108,25 +108,26 @@ def figures(root: Path, images: bool = False) -> CardFigures:
     return f
 
 
-def write_card(root: str | Path) -> Path:
-    """Write (or rewrite) DIR/README.md and the pictures it shows, from what DIR holds now."""
-    root = Path(root)
-    config = _config(root)
+def write_card(root: str | Path) -> Path | str:
+    """Write (or rewrite) DIR/README.md and the pictures it shows, from what DIR (a folder or a URL) holds
+    now; returns where the card is."""
+    store = Store(root)
+    config = _config(store)
     images = bool(config.get("write", {}).get("parquet_images"))
     fig = figures(root, images)
-    pictures = _pictures(root)
+    pictures = _pictures(store)
     text = "---\n" + yaml.safe_dump(_header(config, fig, images), sort_keys=False, allow_unicode=True) + "---\n"
     text += _body(config, fig, images, pictures)
-    path = root / CARD
-    atomic_write_bytes(path, text.encode("utf-8"))
-    return path
+    store.write_bytes(CARD, text.encode("utf-8"))
+    return Path(store.location(CARD)) if store.is_local else store.location(CARD)
 
 
-def _config(root: Path) -> dict[str, Any]:
+def _config(store: Store) -> dict[str, Any]:
     """config.json, or with a shared frontier the first worker's config-<id>.json."""
-    for path in [root / "config.json", *sorted(root.glob("config-*.json"))]:
+    workers = [n for n in store.names("") if n.startswith("config-") and n.endswith(".json")]
+    for rel in ["config.json", *workers]:
         try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
+            loaded = store.read_json(rel)
         except (OSError, ValueError):
             continue
         if isinstance(loaded, dict):
@@ -307,15 +308,13 @@ def _body(config: dict[str, Any], fig: CardFigures, images: bool, pictures: list
     return "\n".join(lines)
 
 
-def _pictures(root: Path) -> list[str]:
+def _pictures(store: Store) -> list[str]:
     """The first samples of the first pages, their token boxes drawn, as DIR/card/<key>.png."""
-    shards = open_dataset(root).shards
+    shards = committed(store, "wds", "tar")
     if not shards:
         return []
-    folder = root / PICTURES
-    folder.mkdir(exist_ok=True)
     keys, pages = [], set()
-    for sample in read_shard(Path(shards[0]), decode=True):
+    for sample in read_shard(store.location(shards[0]), decode=True):
         if sample["page_key"] in pages:
             continue
         pages.add(sample["page_key"])
@@ -326,7 +325,7 @@ def _pictures(root: Path) -> list[str]:
                 draw.rectangle([box[0], box[1], box[2], box[3]], outline=(220, 40, 40))
         png = io.BytesIO()
         image.save(png, format="PNG")
-        atomic_write_bytes(folder / f"{sample['key']}.png", png.getvalue())
+        store.write_bytes(f"{PICTURES}/{sample['key']}.png", png.getvalue())
         keys.append(sample["key"])
         if len(keys) == N_PICTURES:
             break

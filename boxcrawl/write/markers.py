@@ -40,20 +40,26 @@ def done_shards(store: Store) -> dict[str, dict[str, Any]]:
     return done
 
 
-def is_sharded(root: Path) -> bool:
+def is_sharded(store: Store) -> bool:
     """A dataset written as named input shards (`render --shard-urls`)."""
-    return (root / DONE).is_dir()
+    return store.is_dir(DONE)
 
 
-def committed_files(root: Path, sub: str, ext: str) -> list[Path]:
-    """The files of `sub` with extension `ext` that count: all of them in a dataset committed by the
-    frontier (nothing half-written is ever in place there), only those a marker names in a sharded one."""
-    if not is_sharded(root):
-        return sorted((root / sub).glob(f"*.{ext}"))
+def committed(store: Store, sub: str, ext: str) -> list[str]:
+    """The files of `sub` with extension `ext` that count, as paths relative to the store's root: all of
+    them in a dataset committed by the frontier (nothing half-written is ever in place there; staged files
+    are under .staging), only those a marker names in a sharded one."""
+    if not is_sharded(store):
+        return [f"{sub}/{name}" for name in store.names(sub) if name.endswith(f".{ext}") and not name.startswith(".")]
     # a marker names its own shard's files and no other path (a dataset from anyone is read safely)
     found = [
-        root / sub / f"{shard}.{ext}"
-        for shard, doc in done_shards(Store(str(root))).items()
+        f"{sub}/{shard}.{ext}"
+        for shard, doc in done_shards(store).items()
         if f"{sub}/{shard}.{ext}" in doc.get("files", [])
     ]
     return sorted(found)
+
+
+def committed_files(root: Path, sub: str, ext: str) -> list[Path]:
+    """`committed` for a local folder, as paths under `root`."""
+    return [root / rel for rel in committed(Store(root), sub, ext)]

@@ -16,10 +16,10 @@ def write_plan(store: Store, doc: dict[str, Any]) -> None:
     store.write_json(PLAN_FILE, doc)
 
 
-def shard_status(root: Path) -> dict[str, Any] | None:
+def shard_status(root: str | Path) -> dict[str, Any] | None:
     """Shards total and done, pages and failed pages of the done ones; None for a dataset not sharded."""
-    store = Store(str(root))
-    if not is_sharded(root) and not store.exists(PLAN_FILE):
+    store = Store(root)
+    if not is_sharded(store) and not store.exists(PLAN_FILE):
         return None
     plan = store.read_json(PLAN_FILE) if store.exists(PLAN_FILE) else {}
     done = done_shards(store)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..config import CrawlConfig
 from ..files import exclusive_lock
+from .store import Store
 
 # dotted keys of config.json
 DEFINING = (
@@ -101,9 +102,16 @@ def changes(before: Config, now: Config) -> list[str]:
     return found
 
 
-def previous_config(out: Path) -> Config | None:
+Where = Path | Store  # an output folder, or any output (a folder or a URL) as a Store
+
+
+def _store(out: Where) -> Store:
+    return out if isinstance(out, Store) else Store(out)
+
+
+def previous_config(out: Where) -> Config | None:
     try:
-        doc = json.loads((out / "config.json").read_text(encoding="utf-8"))
+        doc = _store(out).read_json("config.json")
     except FileNotFoundError:
         return None
     except (OSError, ValueError):
@@ -111,10 +119,11 @@ def previous_config(out: Path) -> Config | None:
     return doc if isinstance(doc, dict) else {}
 
 
-def history_for(out: Path, now: Config, resume_with_changes: bool) -> list[Config]:
+def history_for(out: Where, now: Config, resume_with_changes: bool) -> list[Config]:
     """The `history` the new config.json carries: the earlier runs' settings when they differ from `now`
     (RerunRefused unless `resume_with_changes`), else what the folder had."""
-    before = previous_config(out)
+    store = _store(out)
+    before = previous_config(store)
     if before is None:
         return []
     history = list(before.pop("history", None) or [])
@@ -123,38 +132,48 @@ def history_for(out: Path, now: Config, resume_with_changes: bool) -> list[Confi
         return history
     if not resume_with_changes:
         raise RerunRefused(
-            f"{out} holds a dataset made with other settings ({'; '.join(differ[:4])}"
+            f"{store.shown} holds a dataset made with other settings ({'; '.join(differ[:4])}"
             f"{'; ...' if len(differ) > 4 else ''}): pass --resume-with-changes to go on with the new ones "
             "(config.json keeps the old ones in `history`), or --force to start afresh"
         )
     return [*history, before]
 
 
-def check_layout(out: Path, sharded: bool) -> None:
+def check_layout(out: Where, sharded: bool) -> None:
     """A folder is rendered with --shard-urls (named shards, done markers) or without (the frontier's
     shards), never both: their shard names would collide, and readers of one layout do not see the other."""
-    if not out.is_dir():
+    store = _store(out)
+    if not store.is_dir():
         return
-    if sharded and (out / "frontier.sqlite").exists():
-        raise RerunRefused(f"{out} holds a dataset made without --shard-urls: use another --out, or --force")
-    if not sharded and (out / "_done").is_dir():
-        raise RerunRefused(f"{out} holds a dataset made with --shard-urls: run that command, or --force")
+    if sharded and store.exists("frontier.sqlite"):
+        raise RerunRefused(f"{store.shown} holds a dataset made without --shard-urls: use another --out, or --force")
+    if not sharded and store.is_dir("_done"):
+        raise RerunRefused(f"{store.shown} holds a dataset made with --shard-urls: run that command, or --force")
 
 
-def is_boxcrawl_folder(out: Path) -> bool:
+def is_boxcrawl_folder(out: Where) -> bool:
     """What only a crawl or render folder has: its frontier, or a config.json of boxcrawl's shape."""
-    if (out / "frontier.sqlite").exists():
+    store = _store(out)
+    if store.exists("frontier.sqlite"):
         return True
-    doc = previous_config(out) or {}
+    doc = previous_config(store) or {}
     return "seeds" in doc and isinstance(doc.get("browser"), dict) and "select" in doc
 
 
-def clear(out: Path) -> None:
-    """--force: delete the folder, when it is a boxcrawl output folder (or empty) that no crawl is using."""
-    if not out.exists():
+def clear(out: Where) -> None:
+    """--force: delete the folder, when it is a boxcrawl output folder (or empty) that no crawl is using.
+    Object storage has no lock: there, one command at a time writes a given URL."""
+    store = _store(out)
+    if not store.is_local:
+        if store.is_dir() and not is_boxcrawl_folder(store):
+            raise RerunRefused(f"--force: {store.shown} does not hold a boxcrawl dataset; not deleting it")
+        store.remove_all()
         return
-    if any(out.iterdir()) and not is_boxcrawl_folder(out):
-        raise RerunRefused(f"--force: {out} is not a boxcrawl output folder; not deleting it")
-    busy = RerunRefused(f"--force: a crawl is running on {out}; stop it first")
-    with exclusive_lock(out / ".lock", busy):  # the lock every crawl and render holds on its folder
-        shutil.rmtree(out)
+    folder = Path(store.root)
+    if not folder.exists():
+        return
+    if any(folder.iterdir()) and not is_boxcrawl_folder(store):
+        raise RerunRefused(f"--force: {store.shown} is not a boxcrawl output folder; not deleting it")
+    busy = RerunRefused(f"--force: a crawl is running on {store.shown}; stop it first")
+    with exclusive_lock(folder / ".lock", busy):  # the lock every crawl and render holds on its folder
+        shutil.rmtree(folder)

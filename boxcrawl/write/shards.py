@@ -7,7 +7,8 @@ A commit has three steps, so a kill at any moment leaves either a whole shard
 or none, and never a page both lost and written:
 1. every file of the shard is written into DIR/.staging/<shard>/ (readers never look there);
 2. the frontier marks the shard's pages done and records the shard, in one transaction;
-3. the staged files are renamed into place.
+3. the staged files are renamed into place (on object storage: copied server-side, then deleted;
+   staging.py).
 On open, staged shards the frontier recorded are rolled forward (step 3 again);
 any other staged shard of this writer (or of a dead worker sharing DIR) is deleted and its pages,
 never marked done, are crawled again.
@@ -19,31 +20,32 @@ shard (the other worker writes them) and the rest is staged and committed again.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from ..config import WriteConfig
 from ..frontier.base import Finished, Frontier
-from .formats import PackedPage, pack, write_pages_parquet, write_samples_parquet, write_seed_layout, write_webdataset
+from .formats import PackedPage, pack
 from .rows import PageRows
+from .staging import STAGING, FolderStaging, Staging, StoreStaging
+from .store import Store, is_url
 
-STAGING = ".staging"
+__all__ = ["STAGING", "DatasetWriter"]
 
 
 class DatasetWriter:
     def __init__(
         self,
-        out: Path,
+        out: Path | str,
         cfg: WriteConfig,
         frontier: Frontier,
         prefix: str = "part",
         owner: str | None = None,
         is_dead: Callable[[str], bool] | None = None,
     ):
-        self.out = Path(out)
+        # a local folder, or object storage at a URL (s3://...)
+        self.staging: Staging = StoreStaging(Store(out), cfg) if is_url(out) else FolderStaging(Path(out), cfg)
         self.owner = owner
         self._is_dead = is_dead or (lambda prefix: False)  # prefix -> whether that writer is gone
         self._committing: list[PackedPage] = []
@@ -57,8 +59,6 @@ class DatasetWriter:
         self._lock = asyncio.Lock()
         self.shards_written = 0
         self.seconds = 0.0  # time spent committing (the benchmark's "write" stage)
-        for sub in ("wds", "pages", "samples"):
-            (self.out / sub).mkdir(parents=True, exist_ok=True)
         self.recover()
 
     # -- recovery -------------------------------------------------------------------------------
@@ -67,18 +67,15 @@ class DatasetWriter:
         into place, any other is deleted (its pages were never marked done). At open, this
         writer's own leftovers and those of dead workers; later, only those of ``prefixes``
         (workers found dead meanwhile), never a live worker's."""
-        staging = self.out / STAGING
-        if not staging.is_dir():
-            return
-        for shard_dir in sorted(staging.iterdir()):
-            prefix = shard_dir.name.rsplit("-", 1)[0]
+        for shard in self.staging.staged():
+            prefix = shard.rsplit("-", 1)[0]
             if prefixes is not None and prefix not in prefixes:
                 continue
-            if self.frontier.is_committed(shard_dir.name):
-                self._publish(shard_dir)
+            if self.frontier.is_committed(shard):
+                self.staging.publish(shard)
                 continue
             if (prefix == self.prefix and prefixes is None) or self._is_dead(prefix):
-                shutil.rmtree(shard_dir, ignore_errors=True)
+                self.staging.discard(shard)
 
     # -- buffering ------------------------------------------------------------------------------
     @property
@@ -115,55 +112,18 @@ class DatasetWriter:
             try:
                 while pages:
                     shard = f"{self.prefix}-{self.frontier.next_shard_number():06d}"
-                    shard_dir = await asyncio.to_thread(self._stage, shard, pages)
+                    await asyncio.to_thread(self.staging.stage, shard, pages)
                     lost = self.frontier.commit(
                         shard, [Finished(p.url, p.outcome, p.error) for p in pages], owner=self.owner
                     )
                     if not lost:
-                        await asyncio.to_thread(self._publish, shard_dir)
+                        await asyncio.to_thread(self.staging.publish, shard)
                         self.shards_written += 1
                         break
-                    await asyncio.to_thread(shutil.rmtree, shard_dir, True)
+                    await asyncio.to_thread(self.staging.discard, shard)
                     lost_set = set(lost)
                     self.dropped += sum(p.url in lost_set for p in pages)
                     pages = [p for p in pages if p.url not in lost_set]
             finally:
                 self._committing = []
             self.seconds += time.perf_counter() - started
-
-    # -- files ------------------------------------------------------------------------------------
-    def _stage(self, shard: str, pages: list[PackedPage]) -> Path:
-        shard_dir = self.out / STAGING / shard
-        if shard_dir.exists():
-            shutil.rmtree(shard_dir)
-        for sub in ("wds", "pages", "samples"):
-            (shard_dir / sub).mkdir(parents=True)
-        if any(p.n_samples for p in pages):
-            write_webdataset(shard_dir / "wds" / f"{shard}.tar", pages)
-            write_samples_parquet(shard_dir / "samples" / f"{shard}.parquet", pages, shard, self.cfg.parquet_images)
-            if self.cfg.seed_layout:
-                write_seed_layout(shard_dir, pages)
-        write_pages_parquet(shard_dir / "pages" / f"{shard}.parquet", pages, shard)
-        _fsync_tree(shard_dir)
-        return shard_dir
-
-    def _publish(self, shard_dir: Path) -> None:
-        """Move every staged file to its place under DIR (idempotent: safe to repeat after a kill)."""
-        for src in sorted(p for p in shard_dir.rglob("*") if p.is_file()):
-            dst = self.out / src.relative_to(shard_dir)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.replace(src, dst)
-            except FileNotFoundError:
-                pass  # another worker rolling this committed shard forward moved it first
-        shutil.rmtree(shard_dir, ignore_errors=True)
-
-
-def _fsync_tree(root: Path) -> None:
-    for path in root.rglob("*"):
-        if path.is_file():
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)

@@ -24,10 +24,11 @@ def _fs():
 
 def test_sharded_render_to_object_storage(site, tmp_path, s3_bucket):
     urls = page_urls(site, 6, "s3")
-    path = write_list(tmp_path / "list.parquet", list_rows(urls))
+    listed = f"{s3_bucket}/lists/list.parquet"  # the list in the bucket too: read from there as a stream
+    _fs().pipe(listed.removeprefix("s3://"), write_list(tmp_path / "list.parquet", list_rows(urls)).read_bytes())
     out = f"{s3_bucket}/run"
     root = out.removeprefix("s3://")
-    render = ["render", "--urls-file", path, "--shard-urls", 2, "--save-columns", "caption", "--out", out, *LOOPBACK]
+    render = ["render", "--urls-file", listed, "--shard-urls", 2, "--save-columns", "caption", "--out", out, *LOOPBACK]
     first = run_rendering(*render, out=out)
     assert "3 of 3 done (3 this run)" in first.stdout and out in first.stdout
 
@@ -46,7 +47,7 @@ def test_sharded_render_to_object_storage(site, tmp_path, s3_bucket):
     report = json.loads(run_boxcrawl("audit", out, "--json").stdout)
     assert report["samples"] == len(samples) and report["pages"] == 6 and report["ink_share"] > 0.9
     config = json.loads(_fs().cat(f"{root}/config.json"))
-    assert config["out"] == out and config["urls"]["shard_urls"] == 2
+    assert config["out"] == out and config["urls"]["shard_urls"] == 2 and config["urls"]["file"] == listed
     card = _fs().cat(f"{root}/README.md").decode()
     assert card.startswith("---\n") and "6" in card and _fs().find(f"{root}/card")  # its pictures too
     assert not _fs().exists(f"{root}/.boxcrawl-write-test")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from boxcrawl.write.markers import committed_files, done_shards
+from boxcrawl.write.plan import this_run
 from boxcrawl.write.store import Store
 
 
@@ -36,3 +37,18 @@ def test_a_torn_or_foreign_marker_marks_nothing(tmp_path):
 def test_a_dataset_without_markers_reads_every_file(tmp_path):
     shard_files(tmp_path, "part-000000")  # the frontier's commit puts only whole files in place
     assert committed_files(tmp_path, "pages", "parquet") == [tmp_path / "pages/part-000000.parquet"]
+
+
+def test_a_runs_pages_per_min_counts_only_its_own_shards():
+    """Markers of an earlier run (finished before this one started) are done, not this run's work; the
+    rate runs from the run's start to its last marker, whichever process wrote it."""
+    markers = [
+        {"pages": 100, "finished": "2026-01-01T09:00:00.000+00:00"},  # an earlier run
+        {"pages": 25, "started": "2026-01-01T10:00:00.000+00:00", "finished": "2026-01-01T10:00:30.000+00:00"},
+        {"pages": 25, "started": "2026-01-01T10:00:00.000+00:00", "finished": "2026-01-01T10:01:00.000+00:00"},
+        {"pages": 7},  # written before markers had times: not counted as this run's
+    ]
+    run = this_run("2026-01-01T10:00:00.000+00:00", markers)
+    assert run == {"started": "2026-01-01T10:00:00.000+00:00", "shards_done": 2, "pages": 50, "pages_per_min": 50.0}
+    assert this_run("2026-01-01T11:00:00.000+00:00", markers)["shards_done"] == 0
+    assert this_run(None, markers) is None

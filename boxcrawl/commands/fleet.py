@@ -197,6 +197,9 @@ def _show_shards(shards: dict, as_json: bool) -> int:
         f"pages in done shards: {shards['pages']} (ok {ok}, failed {shards['failed']}{skipped}), "
         f"samples {shards['samples']}"
     )
+    if (run := shards.get("this_run")) and run["shards_done"]:
+        rate = f", {run['pages_per_min']} pages/min" if run["pages_per_min"] is not None else ""
+        print(f"latest run (started {run['started']}): {run['shards_done']} shards, {run['pages']} pages{rate}")
     return 0
 
 

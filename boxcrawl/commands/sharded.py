@@ -89,7 +89,7 @@ def run_sharded(args: argparse.Namespace) -> int:
     from ..progress import CrawlProgress, print_summary
     from ..urllist import UrlListError
     from ..write.card import write_card
-    from ..write.markers import done_shards
+    from ..write.markers import done_shards, utc_now
     from ..write.plan import write_plan
     from ..write.rerun import RerunRefused, check_layout, clear, history_for
     from ..write.store import local_path
@@ -146,7 +146,7 @@ def run_sharded(args: argparse.Namespace) -> int:
     try:
         with writing(store):
             store.write_json("config.json", doc)
-            write_plan(store, {"shards": total, "shard_urls": args.shard_urls, "urls": count})
+            write_plan(store, {"shards": total, "shard_urls": args.shard_urls, "urls": count, "run_started": utc_now()})
             done = done_shards(store)
             stats.shards_skipped = sum(shard_name(k) in done for k in range(total))
             stats.expected = count - sum(d.get("pages", 0) for d in done.values())

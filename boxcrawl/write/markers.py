@@ -8,12 +8,18 @@ the shard again from scratch over whatever it left. No step renames, so object s
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .store import Store
 
 DONE = "_done"
+
+
+def utc_now() -> str:
+    """A marker's time stamps: UTC, to the millisecond, in ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def marker(shard: str) -> str:

@@ -22,7 +22,7 @@ from ..files import json_bytes
 from ..frontier.base import Finished, Frontier
 from ..records import NOT_FAILED, Outcome
 from .formats import PackedPage, pack, pages_table, samples_table, write_parquet, write_webdataset
-from .markers import write_marker
+from .markers import utc_now, write_marker
 from .rows import PageRows
 from .store import Store
 
@@ -51,6 +51,7 @@ class NamedShardWriter:
         self._finished: list[PackedPage] = []
         self._commits = 0
         self.seconds = 0.0
+        self.started = utc_now()  # in the marker: `status` works out a run's pages/min from the markers
 
     # what the crawl loop asks of a writer
     @property
@@ -107,7 +108,7 @@ class NamedShardWriter:
         failed = sum(p.outcome not in NOT_FAILED for p in pages)
         skipped = sum(p.outcome == Outcome.SKIPPED.value for p in pages)
         counts = {"pages": len(pages), "failed": failed, "skipped": skipped, "samples": n_samples}
-        write_marker(self.store, self.name, {**counts, "files": files})
+        write_marker(self.store, self.name, {**counts, "files": files, "started": self.started, "finished": utc_now()})
         self.seconds += time.perf_counter() - started
         return counts
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,4 +33,26 @@ def shard_status(root: str | Path) -> dict[str, Any] | None:
         "failed": sum(d.get("failed", 0) for d in done.values()),
         "skipped": sum(d.get("skipped", 0) for d in done.values()),  # --lang
         "samples": sum(d.get("samples", 0) for d in done.values()),
+        "this_run": this_run(plan.get("run_started"), list(done.values())),
+    }
+
+
+def this_run(started: str | None, markers: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The latest run (the last command that wrote the plan): its shards done so far and its pages/min,
+    from when it started to its last marker, over every process or node that wrote one. None before
+    any marker of it, or for a plan written without the time."""
+    if not started:
+        return None
+    begun = datetime.fromisoformat(started)
+    ended = [(datetime.fromisoformat(d["finished"]), d.get("pages", 0)) for d in markers if d.get("finished")]
+    ours = [(at, pages) for at, pages in ended if at >= begun]
+    if not ours:
+        return {"started": started, "shards_done": 0, "pages": 0, "pages_per_min": None}
+    pages = sum(n for _, n in ours)
+    minutes = (max(at for at, _ in ours) - begun).total_seconds() / 60
+    return {
+        "started": started,
+        "shards_done": len(ours),
+        "pages": pages,
+        "pages_per_min": round(pages / minutes, 1) if minutes > 0 else None,
     }

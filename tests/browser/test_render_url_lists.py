@@ -45,6 +45,9 @@ def test_parquet_list_in_shards_with_saved_columns(site, tmp_path):
     assert table.schema.field("source_id").type == pa.int64() and table.schema.field("caption").type == pa.string()
     status = json.loads(run_boxcrawl("status", out, "--json").stdout)
     assert (status["shards_done"], status["shards_total"], status["pages"]) == (3, 3, 60)
+    run = status["this_run"]
+    assert (run["shards_done"], run["pages"]) == (3, 60) and run["pages_per_min"] > 0
+    assert "latest run (started " in run_boxcrawl("status", out).stdout
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".txt"])

@@ -21,6 +21,7 @@ EXTRA_OF = {
     "matplotlib": ("matplotlib", "train"),
     "datasets": ("datasets", "hf"),
     "py3langid": ("py3langid", "lang"),
+    "ray": ("ray", "ray"),
 }
 
 

@@ -7,10 +7,10 @@ import argparse
 import math
 import sys
 
-from .argtypes import whole_number
+from .argtypes import number, whole_number
 from .errors import CLIError, exit_code
 
-DISTRIBUTORS = ("local",)
+DISTRIBUTORS = ("local", "ray")
 
 
 def add_list_options(p: argparse.ArgumentParser) -> None:
@@ -38,7 +38,8 @@ def add_list_options(p: argparse.ArgumentParser) -> None:
         "--distributor",
         choices=DISTRIBUTORS,
         default="local",
-        help="who renders the shards (default local: --processes processes on this machine)",
+        help="who renders the shards (default local: --processes processes on this machine; ray: one Ray task "
+        "per shard on a Ray cluster, needs the [ray] extra)",
     )
     g.add_argument(
         "--processes",
@@ -46,6 +47,19 @@ def add_list_options(p: argparse.ArgumentParser) -> None:
         default=1,
         metavar="P",
         help="with --shard-urls: P processes, each one Chromium with --tabs tabs (default 1)",
+    )
+    g.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="with --distributor ray: the cluster to attach to (host:port or ray://host:port); default: the one "
+        "in $RAY_ADDRESS, else the last one started on this machine, else a new local one, stopped at the end",
+    )
+    g.add_argument(
+        "--ray-cpus-per-task",
+        type=number(0, allow_minimum=False),
+        default=1.0,
+        metavar="C",
+        help="with --distributor ray: CPUs Ray reserves for each shard's Chromium (default 1)",
     )
 
 
@@ -70,6 +84,14 @@ def check_list_options(args: argparse.Namespace) -> None:
             raise CLIError("--save-columns needs --shard-urls (the columns travel with each shard)")
         if args.processes != 1:
             raise CLIError("--processes needs --shard-urls (processes take whole shards)")
+        if args.distributor != "local":
+            raise CLIError(f"--distributor {args.distributor} needs --shard-urls (it hands out whole shards)")
+    if args.distributor != "local" and args.processes != 1:
+        raise CLIError(f"--processes is for --distributor local (--distributor {args.distributor} sizes itself)")
+    if args.distributor != "ray" and (args.ray_address is not None or args.ray_cpus_per_task != 1.0):
+        flag = "--ray-address" if args.ray_address is not None else "--ray-cpus-per-task"
+        raise CLIError(f"{flag} needs --distributor ray")
+    if args.shard_urls is None:
         return
     if clash := sorted(set(args.save_columns) & record_fields()):
         raise CLIError(f"--save-columns {clash[0]!r}: a page record or sample already has a field of that name")
@@ -83,7 +105,9 @@ def run_sharded(args: argparse.Namespace) -> int:
     from ..browser.chromium import ChromiumNotFound, find_chromium
     from ..crawl import CrawlStats, OutputLocked, config_doc, locked_output
     from ..distribute.local import run_local
+    from ..distribute.ray import run_ray
     from ..egress.guard import NetworkGuard
+    from ..extras import require
     from ..lists.read import ListError
     from ..lists.shards import UrlSource, cut, shard_name, usable_rows
     from ..progress import CrawlProgress, print_summary
@@ -96,6 +120,8 @@ def run_sharded(args: argparse.Namespace) -> int:
     from .options import crawl_config, make_out_dir, refuse_non_folder
 
     check_list_options(args)
+    if args.distributor == "ray":
+        require("ray")  # before anything is written: one line naming the extra
     cfg = crawl_config(args, follow_links=False)
     keep: tuple[str, ...] = args.save_columns
     try:
@@ -157,7 +183,10 @@ def run_sharded(args: argparse.Namespace) -> int:
                 if shard.name not in done
             )
             with CrawlProgress(enabled=not args.quiet) as progress:
-                run_local(cfg, todo, keep, args.processes, stats, progress.update)
+                if args.distributor == "ray":
+                    run_ray(cfg, todo, keep, args.ray_address, args.ray_cpus_per_task, stats, progress.update)
+                else:
+                    run_local(cfg, todo, keep, args.processes, stats, progress.update)
     except OutputLocked as exc:
         raise CLIError(str(exc)) from None
     print_summary(stats, out)
@@ -165,6 +194,12 @@ def run_sharded(args: argparse.Namespace) -> int:
     if stats.workers_lost and not stats.interrupted:
         print(
             f"error: {stats.workers_lost} worker process(es) died; run the same command again for their shards",
+            file=sys.stderr,
+        )
+        return exit_code(1)
+    if stats.shards_failed and not stats.interrupted:
+        print(
+            f"error: {stats.shards_failed} shard(s) failed on every try; run the same command again for their shards",
             file=sys.stderr,
         )
         return exit_code(1)

@@ -1,0 +1,126 @@
+"""`--distributor ray`: each input shard one Ray task, which renders it with one Chromium (--tabs tabs) and
+returns its `ShardDone` once the shard's marker is written.
+
+A task whose worker process dies (killed, out of memory, its node gone) is run again by Ray, up to
+`max_retries` times, as is one that raises a browser or system error; the shard's files are written again
+from the start and its marker comes last, so a shard is either committed whole or not at all. A shard whose
+every try failed is counted as failed: it has no marker, and the next run of the same command renders it.
+
+This process reads the list and keeps a bounded window of tasks in flight (about two per task slot of the
+cluster), so a list of millions of shards is never submitted at once. The output folder must be reachable
+at the same path from every node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..config import CrawlConfig
+from ..crawl import CrawlStats
+from ..extras import require
+from ..lists.shards import InputShard
+from .common import count, interruptible
+from .render import ShardDone, render_shards
+
+MAX_RETRIES = 3  # a shard's tries after its first, whether its worker died or its browser kept failing
+WAIT_SECONDS = 0.5  # how long the loop waits on a task before checking the clock (--time-limit)
+
+
+class ShardCutShort(RuntimeError):
+    """A task ended without writing its shard's marker (its worker was asked to stop)."""
+
+
+def run_ray(
+    cfg: CrawlConfig,
+    shards: Iterator[InputShard],
+    keep: tuple[str, ...],
+    address: str | None,
+    cpus_per_task: float,
+    stats: CrawlStats,
+    on_progress: Callable[[CrawlStats], None],
+    max_retries: int = MAX_RETRIES,
+) -> CrawlStats:
+    """Render every shard of `shards` as Ray tasks on the cluster at `address` (None: `ray.init()`'s own
+    choice, see the --ray-address help); `stats` is updated as shards finish and returned."""
+    ray = require("ray")
+    with interruptible():
+        # the driver's own log lines and the workers' output stay in Ray's session logs, off the terminal
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+        try:
+            return _run_tasks(ray, cfg, shards, keep, cpus_per_task, max_retries, stats, on_progress)
+        finally:
+            ray.shutdown()  # stops the cluster when ray.init started it here; else only leaves it
+
+
+def _run_tasks(
+    ray: Any,
+    cfg: CrawlConfig,
+    shards: Iterator[InputShard],
+    keep: tuple[str, ...],
+    cpus_per_task: float,
+    max_retries: int,
+    stats: CrawlStats,
+    on_progress: Callable[[CrawlStats], None],
+) -> CrawlStats:
+    from playwright.async_api import Error as PlaywrightError
+
+    task = ray.remote(render_shard)
+    options: dict[str, Any] = {
+        "num_cpus": cpus_per_task,
+        "max_retries": max_retries,
+        # a browser that will not start or keeps crashing, a full disk or fd table: worth another try;
+        # any other exception is a bug that a retry would only repeat
+        "retry_exceptions": [PlaywrightError, OSError, TimeoutError, ShardCutShort],
+    }
+    slots = int(ray.cluster_resources().get("CPU", 1) // cpus_per_task)
+    window = max(2, 2 * slots)
+    # the run's --time-limit is kept here: a task's own clock would start when the task does
+    deadline = time.monotonic() + cfg.time_limit if cfg.time_limit else None
+    task_cfg = dataclasses.replace(cfg, time_limit=0.0)
+    in_flight: dict[Any, str] = {}
+    more = True
+    try:
+        while more or in_flight:
+            while more and len(in_flight) < window:
+                shard = next(shards, None)
+                if shard is None:
+                    more = False
+                    break
+                # the task's name is its worker's process title while it runs: a shard can be told from ps
+                submitted = task.options(**options, name=f"render {shard.name}").remote(task_cfg, shard, keep)
+                in_flight[submitted] = shard.name
+            if not in_flight:
+                break
+            ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=WAIT_SECONDS)
+            for ref in ready:
+                in_flight.pop(ref)
+                try:
+                    result: ShardDone = ray.get(ref)
+                except ray.exceptions.RayError:  # every try failed: the shard has no marker
+                    stats.shards_failed += 1
+                else:
+                    count(stats, result)
+                on_progress(stats)
+            if deadline is not None and time.monotonic() >= deadline:
+                stats.time_limit_reached = True
+                break
+    except KeyboardInterrupt:
+        stats.interrupted = True
+    for ref in in_flight:  # stopped early: their shards get no marker, the next run renders them
+        ray.cancel(ref, force=True)
+    return stats
+
+
+def render_shard(cfg: CrawlConfig, shard: InputShard, keep: tuple[str, ...]) -> ShardDone:
+    """One Ray task: `shard` rendered with its own Chromium, its marker written last."""
+    given = iter([shard])
+    done: list[ShardDone] = []
+    asyncio.run(render_shards(cfg, lambda stopping: next(given, None), keep, done.append))
+    if not done:
+        raise ShardCutShort(f"{shard.name} was cut short")
+    return done[0]

@@ -1,0 +1,207 @@
+"""`render --shard-urls N --distributor ray` on real Ray and real Chromium: shards as Ray tasks, a killed worker
+retried by Ray, a killed command rerun, a locally started cluster stopped at the end, and the flags' rules.
+
+The tests share one two-CPU cluster started here; the command attaches to it with --ray-address."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from conftest import BOXCRAWL, run_boxcrawl, run_rendering
+from site_server import Handler
+from test_url_lists import LOOPBACK, check_dataset, list_rows, page_urls, write_list
+
+pytestmark = pytest.mark.browser
+ray = pytest.importorskip("ray")
+
+DEADLINE = 240
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """A local two-CPU Ray cluster; yields its address."""
+    info = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield info.address_info["gcs_address"]
+    finally:
+        ray.shutdown()
+
+
+def render_args(path: Path, out: Path, shard_urls: int, *more: object) -> list[str]:
+    return [
+        "render", "--urls-file", str(path), "--shard-urls", str(shard_urls), "--distributor", "ray",
+        *map(str, more), "--out", str(out), *LOOPBACK,
+    ]  # fmt: skip
+
+
+def start(args: list[str]) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [*BOXCRAWL, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for(what: str, ready, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not ready():
+        assert proc.poll() is None, f"the command ended before {what}: {proc.stderr.read() if proc.stderr else ''}"
+        assert time.monotonic() < deadline, f"no {what}"
+        time.sleep(0.05)
+
+
+def task_process(shard: str) -> psutil.Process | None:
+    """The Ray worker running `shard`'s task: Ray titles it after the task's name."""
+    for proc in psutil.process_iter(["cmdline"]):
+        if f"render {shard}" in " ".join(proc.info["cmdline"] or ()):
+            return proc
+    return None
+
+
+# -- rendering -------------------------------------------------------------------------------------
+def test_parquet_list_as_ray_tasks_with_saved_columns(site, cluster, tmp_path):
+    urls = page_urls(site, 30, "ray")
+    path = write_list(tmp_path / "list.parquet", list_rows([*urls, urls[7]]))  # a duplicate is left out
+    out = tmp_path / "out"
+    proc = run_rendering(
+        *render_args(path, out, 5, "--save-columns", "caption,source_id", "--ray-address", cluster), out=out
+    )
+    assert f"{path}:31: duplicate of {path}:8" in proc.stderr
+    assert "Ray" not in proc.stderr and "INFO" not in proc.stderr, proc.stderr  # Ray's log lines stay off
+    ds = check_dataset(out, urls, shards=6)
+    for page in ds.pages(columns=["url", "caption", "source_id", "shard"]):
+        row = urls.index(page["url"])
+        assert (page["caption"], page["source_id"]) == (f"caption {row}", row)
+        assert page["shard"] == f"part-{row // 5:06d}"
+    status = json.loads(run_boxcrawl("status", out, "--json").stdout)
+    assert (status["shards_done"], status["shards_total"], status["pages"]) == (6, 6, 30)
+
+
+def test_a_killed_worker_is_retried_by_ray(site, cluster, tmp_path):
+    """Default retries. Shard 1 holds a slow page: once it was asked for, the worker rendering that shard is
+    killed mid-shard; Ray runs the task again, which renders the whole shard again, and the run completes."""
+    slow = "/slow/3.25"
+    urls = [*page_urls(site, 3, "dead"), f"{site.url}{slow}", *page_urls(site, 5, "dead2")]
+    path = write_list(tmp_path / "list.parquet", list_rows(urls))
+    out = tmp_path / "out"
+    before = Counter(Handler.seen_paths)
+    proc = start(render_args(path, out, 3, "--ray-address", cluster))
+    try:
+        wait_for("the slow page's request", lambda: Counter(Handler.seen_paths)[slow] > before[slow], proc)
+        worker = task_process("part-000001")
+        assert worker is not None, "no Ray worker titled after shard 1's task"
+        worker.kill()
+        assert proc.wait(timeout=DEADLINE) == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert Counter(Handler.seen_paths)[slow] - before[slow] == 2  # the shard was rendered again
+    check_dataset(out, urls, shards=3)
+
+
+def test_kill_9_of_the_command_then_rerun(site, cluster, tmp_path):
+    """Default timings. The command is killed (its whole group) once a marker exists; the last shard waits on
+    a slow page, so it cannot be done by then. The rerun renders what has no marker."""
+    urls = [*page_urls(site, 8, "raykill"), f"{site.url}/slow/4"]
+    path = write_list(tmp_path / "list.parquet", list_rows(urls))
+    out = tmp_path / "out"
+    args = render_args(path, out, 3, "--ray-address", cluster)
+    proc = start(args)
+    try:
+        wait_for("a marker", lambda: (out / "_done").is_dir() and any((out / "_done").iterdir()), proc)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    done = {p.stem for p in (out / "_done").iterdir()}
+    assert done and "part-000002" not in done
+    run_rendering(*args, out=out)
+    check_dataset(out, urls, shards=3)
+
+
+def test_a_local_cluster_is_started_and_stopped(site, tmp_path, monkeypatch):
+    """No --ray-address and no cluster to find (its own Ray folder): the command starts a local Ray and
+    leaves no Ray process behind, and no Ray log line on the terminal."""
+    urls = page_urls(site, 4, "own")
+    path = write_list(tmp_path / "list.txt", list_rows(urls))
+    out = tmp_path / "out"
+    ray_dir = tempfile.mkdtemp(prefix="bcray", dir="/tmp")  # short: Ray's sockets live under it
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_TMPDIR", ray_dir)
+    try:
+        proc = run_rendering(*render_args(path, out, 2), out=out)
+        assert "Ray" not in proc.stderr and "INFO" not in proc.stderr, proc.stderr
+        check_dataset(out, urls, shards=2)
+        assert list(Path(ray_dir).iterdir()), "the command did not start its own Ray"
+        gone = time.monotonic() + 30  # a raylet's own children may take a moment after the command
+        while left := [p for p in psutil.process_iter(["cmdline"]) if ray_dir in " ".join(p.info["cmdline"] or ())]:
+            assert time.monotonic() < gone, f"Ray processes left behind: {left}"
+            time.sleep(0.2)
+    finally:
+        for p in psutil.process_iter(["cmdline"]):
+            if ray_dir in " ".join(p.info["cmdline"] or ()):
+                with contextlib.suppress(psutil.Error):
+                    p.kill()
+
+
+# -- flags -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--distributor", "ray", "--processes", "2"], "--processes is for --distributor local"),
+        (["--ray-address", "127.0.0.1:6379"], "--ray-address needs --distributor ray"),
+        (["--ray-cpus-per-task", "2"], "--ray-cpus-per-task needs --distributor ray"),
+    ],
+)
+def test_bad_flag_combinations_are_one_line(tmp_path, flags, message):
+    path = write_list(tmp_path / "list.txt", {"url": ["http://127.0.0.1:9/a"]})
+    proc = run_boxcrawl(
+        "render", "--urls-file", path, "--shard-urls", 2, *flags, "--out", tmp_path / "out", *LOOPBACK, check=False
+    )
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"boxcrawl render: error: {message}"), lines
+    assert not (tmp_path / "out").exists()
+
+
+def test_ray_without_shards_is_one_line(tmp_path):
+    proc = run_boxcrawl(
+        "render", "http://127.0.0.1:9/a", "--distributor", "ray", "--out", tmp_path / "out", *LOOPBACK, check=False
+    )
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "--distributor ray needs --shard-urls" in proc.stderr
+
+
+def test_without_ray_installed_the_error_names_the_extra(tmp_path, monkeypatch):
+    """Ray made unimportable by a stand-in package first on the path."""
+    fake = tmp_path / "noray" / "ray"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'ray'\", name='ray')\n")
+    path = write_list(tmp_path / "list.txt", {"url": ["http://127.0.0.1:9/a"]})
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(fake.parent), *sys.path]))
+    proc = run_boxcrawl(
+        "render", "--urls-file", path, "--shard-urls", 2, "--distributor", "ray", "--out", tmp_path / "out",
+        *LOOPBACK, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "boxcrawl render: error: ray is not installed; it comes with boxcrawl's [ray] extra: "
+        "pip install 'boxcrawl[ray]'"
+    ]
+    assert not (tmp_path / "out").exists()

@@ -48,13 +48,14 @@ def run_ray(
     """Render every shard of `shards` as Ray tasks on the cluster at `address` (None: `ray.init()`'s own
     choice, see the --ray-address help); `stats` is updated as shards finish and returned."""
     ray = require("ray")
-    with interruptible():
-        # the driver's own log lines and the workers' output stay in Ray's session logs, off the terminal
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-        try:
+    # the driver's own log lines and the workers' output stay in Ray's session logs, off the terminal
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    try:
+        # after ray.init, which installs a SIGTERM handler of its own that dumps a stack and exits 1
+        with interruptible():
             return _run_tasks(ray, cfg, shards, keep, cpus_per_task, max_retries, stats, on_progress)
-        finally:
-            ray.shutdown()  # stops the cluster when ray.init started it here; else only leaves it
+    finally:
+        ray.shutdown()  # stops the cluster when ray.init started it here; else only leaves it
 
 
 def _run_tasks(

@@ -132,8 +132,35 @@ def test_kill_9_of_the_command_then_rerun(site, cluster, tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     done = {p.stem for p in (out / "_done").iterdir()}
     assert done and "part-000002" not in done
+    before = Counter(Handler.seen_paths)
     run_rendering(*args, out=out)
     check_dataset(out, urls, shards=3)
+    asked = Counter(Handler.seen_paths) - before
+    for k, url in enumerate(urls):  # the rerun renders exactly the shards without a marker
+        assert (asked[url.removeprefix(site.url)] > 0) == (f"part-{k // 3:06d}" not in done), url
+
+
+def test_sigterm_cancels_the_tasks_in_flight(site, cluster, tmp_path):
+    """SIGTERM to the command alone while a task waits on a slow page: it exits 130 at once, its tasks are
+    cancelled (no worker still renders a shard), and the slow page's shard has no marker."""
+    slow = "/slow/60"
+    urls = [*page_urls(site, 2, "term"), f"{site.url}{slow}", *page_urls(site, 3, "term2")]
+    path = write_list(tmp_path / "list.parquet", list_rows(urls))
+    out = tmp_path / "out"
+    before = Counter(Handler.seen_paths)
+    proc = start(render_args(path, out, 3, "--ray-address", cluster))
+    try:
+        wait_for("the slow page's request", lambda: Counter(Handler.seen_paths)[slow] > before[slow], proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 130, proc.stderr.read() if proc.stderr else ""
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while task_process("part-000000") is not None:
+        assert time.monotonic() < deadline, "shard 0's task still runs after the command left"
+        time.sleep(0.2)
+    assert not (out / "_done" / "part-000000.json").exists()
 
 
 def test_a_local_cluster_is_started_and_stopped(site, tmp_path, monkeypatch):
@@ -145,20 +172,34 @@ def test_a_local_cluster_is_started_and_stopped(site, tmp_path, monkeypatch):
     ray_dir = tempfile.mkdtemp(prefix="bcray", dir="/tmp")  # short: Ray's sockets live under it
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     monkeypatch.setenv("RAY_TMPDIR", ray_dir)
+    before = set(psutil.pids())
     try:
         proc = run_rendering(*render_args(path, out, 2), out=out)
         assert "Ray" not in proc.stderr and "INFO" not in proc.stderr, proc.stderr
         check_dataset(out, urls, shards=2)
         assert list(Path(ray_dir).iterdir()), "the command did not start its own Ray"
         gone = time.monotonic() + 30  # a raylet's own children may take a moment after the command
-        while left := [p for p in psutil.process_iter(["cmdline"]) if ray_dir in " ".join(p.info["cmdline"] or ())]:
+        while left := stray_ray_processes(before, ray_dir):
             assert time.monotonic() < gone, f"Ray processes left behind: {left}"
             time.sleep(0.2)
     finally:
-        for p in psutil.process_iter(["cmdline"]):
-            if ray_dir in " ".join(p.info["cmdline"] or ()):
-                with contextlib.suppress(psutil.Error):
-                    p.kill()
+        for p in stray_ray_processes(before, ray_dir):
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+
+
+def stray_ray_processes(before: set[int], ray_dir: str) -> list[psutil.Process]:
+    """Ray's processes (by their titles, ray::IDLE and the like, or their session folder) started since
+    `before`, but not this module's cluster's (children of this process)."""
+    ours = {p.pid for p in psutil.Process().children(recursive=True)}
+    stray = []
+    for p in psutil.process_iter(["cmdline", "status"]):
+        cmdline = " ".join(p.info["cmdline"] or ())
+        if p.pid in before or p.pid in ours or p.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if cmdline.startswith("ray::") or ray_dir in cmdline or "raylet" in cmdline or "gcs_server" in cmdline:
+            stray.append(p)
+    return stray
 
 
 # -- flags -----------------------------------------------------------------------------------------

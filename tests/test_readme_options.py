@@ -17,6 +17,7 @@ IN_WORDS = {
     "0 (none)": ("0",),
     "HOST-PID-xxxx": (None,),
     "Chromium's own": (None,),
+    "Ray's own": (None,),  # --ray-address: ray.init()'s own search
     "bert-base-uncased (bundled)": (None,),
 }
 

@@ -105,7 +105,7 @@ def run_sharded(args: argparse.Namespace) -> int:
     from ..browser.chromium import ChromiumNotFound, find_chromium
     from ..crawl import CrawlStats, OutputLocked, config_doc, locked_output
     from ..distribute.local import run_local
-    from ..distribute.ray import run_ray
+    from ..distribute.ray import run_ray, unreachable
     from ..egress.guard import NetworkGuard
     from ..extras import require
     from ..lists.read import ListError
@@ -122,6 +122,8 @@ def run_sharded(args: argparse.Namespace) -> int:
     check_list_options(args)
     if args.distributor == "ray":
         require("ray")  # before anything is written: one line naming the extra
+        if problem := unreachable(args.ray_address):
+            raise CLIError(problem)
     cfg = crawl_config(args, follow_links=False)
     keep: tuple[str, ...] = args.save_columns
     try:

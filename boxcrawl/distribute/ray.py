@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -29,6 +31,7 @@ from .render import ShardDone, render_shards
 
 MAX_RETRIES = 3  # a shard's tries after its first, whether its worker died or its browser kept failing
 WAIT_SECONDS = 0.5  # how long the loop waits on a task before checking the clock (--time-limit)
+CONNECT_SECONDS = 10.0
 
 
 class ShardCutShort(RuntimeError):
@@ -56,6 +59,22 @@ def run_ray(
             return _run_tasks(ray, cfg, shards, keep, cpus_per_task, max_retries, stats, on_progress)
     finally:
         ray.shutdown()  # stops the cluster when ray.init started it here; else only leaves it
+
+
+def unreachable(address: str | None) -> str | None:
+    """Why the cluster at `address` (else $RAY_ADDRESS) cannot be reached, or None when it answers or Ray is
+    to find or start one. Asked first because ray.init() retries an address that refuses for ever."""
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address is None or "://" in address or address in ("auto", "local"):
+        return None  # ray:// (Ray Client) reports its own failure; the others are Ray's to resolve
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return f"Ray address {address!r}: expected host:port or ray://host:port"
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        return f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}"
+    return None
 
 
 def _run_tasks(

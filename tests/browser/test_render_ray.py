@@ -209,12 +209,25 @@ def stray_ray_processes(before: set[int], ray_dir: str) -> list[psutil.Process]:
         (["--distributor", "ray", "--processes", "2"], "--processes is for --distributor local"),
         (["--ray-address", "127.0.0.1:6379"], "--ray-address needs --distributor ray"),
         (["--ray-cpus-per-task", "2"], "--ray-cpus-per-task needs --distributor ray"),
+        # refused at once: ray.init() would try a refusing address for ever
+        (["--distributor", "ray", "--ray-address", "127.0.0.1:1"], "cannot reach the Ray cluster at 127.0.0.1:1"),
+        (["--distributor", "ray", "--ray-address", "nowhere"], "Ray address 'nowhere': expected host:port"),
     ],
 )
 def test_bad_flag_combinations_are_one_line(tmp_path, flags, message):
     path = write_list(tmp_path / "list.txt", {"url": ["http://127.0.0.1:9/a"]})
     proc = run_boxcrawl(
-        "render", "--urls-file", path, "--shard-urls", 2, *flags, "--out", tmp_path / "out", *LOOPBACK, check=False
+        "render",
+        "--urls-file",
+        path,
+        "--shard-urls",
+        2,
+        *flags,
+        "--out",
+        tmp_path / "out",
+        *LOOPBACK,
+        check=False,
+        timeout=60,
     )
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"boxcrawl render: error: {message}"), lines

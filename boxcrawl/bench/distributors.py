@@ -86,7 +86,7 @@ def bench_distributors(pages: int, tabs: int, chromium: str | None, report: Call
 
             report(f"Ray cluster of {RAY_CPUS} CPUs started in {ray_start:.1f} s")
             runs.append(
-                timed(f"ray, {RAY_CPUS} CPUs", lambda cfg, st: run_ray(cfg, shards(), (), address, 1.0, st, noop))
+                timed(f"ray, {RAY_CPUS} CPUs", lambda cfg, st: run_ray(cfg, shards(), (), st, noop, address=address))
             )
         return {
             "date": time.strftime("%Y-%m-%d"),

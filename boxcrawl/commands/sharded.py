@@ -61,6 +61,14 @@ def add_list_options(p: argparse.ArgumentParser) -> None:
         metavar="C",
         help="with --distributor ray: CPUs Ray reserves for each shard's Chromium (default 1)",
     )
+    g.add_argument(
+        "--ray-retries",
+        type=whole_number(0),
+        default=3,
+        metavar="N",
+        help="with --distributor ray: run a shard's task again up to N times when its worker dies or its "
+        "browser keeps failing (default 3)",
+    )
 
 
 def column_names(text: str) -> tuple[str, ...]:
@@ -88,9 +96,11 @@ def check_list_options(args: argparse.Namespace) -> None:
             raise CLIError(f"--distributor {args.distributor} needs --shard-urls (it hands out whole shards)")
     if args.distributor != "local" and args.processes != 1:
         raise CLIError(f"--processes is for --distributor local (--distributor {args.distributor} sizes itself)")
-    if args.distributor != "ray" and (args.ray_address is not None or args.ray_cpus_per_task != 1.0):
-        flag = "--ray-address" if args.ray_address is not None else "--ray-cpus-per-task"
-        raise CLIError(f"{flag} needs --distributor ray")
+    if args.distributor != "ray":
+        given = {"--ray-address": args.ray_address is not None, "--ray-cpus-per-task": args.ray_cpus_per_task != 1.0}
+        given["--ray-retries"] = args.ray_retries != 3
+        if flag := next((f for f, on in given.items() if on), None):
+            raise CLIError(f"{flag} needs --distributor ray")
     if args.shard_urls is None:
         return
     if clash := sorted(set(args.save_columns) & record_fields()):
@@ -186,7 +196,10 @@ def run_sharded(args: argparse.Namespace) -> int:
             )
             with CrawlProgress(enabled=not args.quiet) as progress:
                 if args.distributor == "ray":
-                    run_ray(cfg, todo, keep, args.ray_address, args.ray_cpus_per_task, stats, progress.update)
+                    run_ray(
+                        cfg, todo, keep, stats, progress.update,
+                        address=args.ray_address, cpus_per_task=args.ray_cpus_per_task, max_retries=args.ray_retries,
+                    )  # fmt: skip
                 else:
                     run_local(cfg, todo, keep, args.processes, stats, progress.update)
     except OutputLocked as exc:

@@ -42,10 +42,11 @@ def run_ray(
     cfg: CrawlConfig,
     shards: Iterator[InputShard],
     keep: tuple[str, ...],
-    address: str | None,
-    cpus_per_task: float,
     stats: CrawlStats,
     on_progress: Callable[[CrawlStats], None],
+    *,
+    address: str | None = None,
+    cpus_per_task: float = 1.0,
     max_retries: int = MAX_RETRIES,
 ) -> CrawlStats:
     """Render every shard of `shards` as Ray tasks on the cluster at `address` (None: `ray.init()`'s own

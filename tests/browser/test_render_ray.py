@@ -93,25 +93,41 @@ def test_parquet_list_as_ray_tasks_with_saved_columns(site, cluster, tmp_path):
     assert (status["shards_done"], status["shards_total"], status["pages"]) == (6, 6, 30)
 
 
-def test_a_killed_worker_is_retried_by_ray(site, cluster, tmp_path):
-    """Default retries. Shard 1 holds a slow page: once it was asked for, the worker rendering that shard is
-    killed mid-shard; Ray runs the task again, which renders the whole shard again, and the run completes."""
-    slow = "/slow/3.25"
+@pytest.mark.parametrize("retries", [None, 0], ids=["default-retries", "no-retries"])
+def test_a_killed_worker_is_retried_by_ray(site, cluster, tmp_path, retries):
+    """Shard 1 holds a slow page: once it was asked for, the worker rendering that shard is killed mid-shard.
+    On the default retries Ray runs the task again, which renders the whole shard again, and the run
+    completes; with none the shard fails, the others are done, the command exits 1 and a rerun finishes."""
+    slow = f"/slow/3.{26 if retries is None else 27}"
     urls = [*page_urls(site, 3, "dead"), f"{site.url}{slow}", *page_urls(site, 5, "dead2")]
     path = write_list(tmp_path / "list.parquet", list_rows(urls))
     out = tmp_path / "out"
     before = Counter(Handler.seen_paths)
-    proc = start(render_args(path, out, 3, "--ray-address", cluster))
+    tuned = [] if retries is None else ["--ray-retries", retries]
+    args = render_args(path, out, 3, "--ray-address", cluster, *tuned)
+    proc = start(args)
     try:
         wait_for("the slow page's request", lambda: Counter(Handler.seen_paths)[slow] > before[slow], proc)
         worker = task_process("part-000001")
         assert worker is not None, "no Ray worker titled after shard 1's task"
+        family = worker.children(recursive=True)  # Playwright's driver and the worker's Chromium
+        assert any("chrom" in p.name().lower() for p in family)
         worker.kill()
-        assert proc.wait(timeout=DEADLINE) == 0, proc.stderr.read() if proc.stderr else ""
+        code = proc.wait(timeout=DEADLINE)
+        stderr = proc.stderr.read() if proc.stderr else ""
+        gone, alive = psutil.wait_procs(family, timeout=30)
+        assert not alive, f"the killed worker's browser outlived it: {alive}"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-    assert Counter(Handler.seen_paths)[slow] - before[slow] == 2  # the shard was rendered again
+    if retries is None:
+        assert code == 0, stderr
+        assert Counter(Handler.seen_paths)[slow] - before[slow] == 2  # the shard was rendered again
+    else:
+        assert code == 1 and "1 shard(s) failed on every try" in stderr, stderr
+        assert Counter(Handler.seen_paths)[slow] - before[slow] == 1
+        assert sorted(p.stem for p in (out / "_done").iterdir()) == ["part-000000", "part-000002"]
+        run_rendering(*args, out=out)
     check_dataset(out, urls, shards=3)
 
 
@@ -209,6 +225,7 @@ def stray_ray_processes(before: set[int], ray_dir: str) -> list[psutil.Process]:
         (["--distributor", "ray", "--processes", "2"], "--processes is for --distributor local"),
         (["--ray-address", "127.0.0.1:6379"], "--ray-address needs --distributor ray"),
         (["--ray-cpus-per-task", "2"], "--ray-cpus-per-task needs --distributor ray"),
+        (["--ray-retries", "0"], "--ray-retries needs --distributor ray"),
         # refused at once: ray.init() would try a refusing address for ever
         (["--distributor", "ray", "--ray-address", "127.0.0.1:1"], "cannot reach the Ray cluster at 127.0.0.1:1"),
         (["--distributor", "ray", "--ray-address", "nowhere"], "Ray address 'nowhere': expected host:port"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -119,7 +120,16 @@ def ray_cluster(cpus: int) -> Iterator[tuple[str, float]]:
         address = holder.stdout.readline().strip()
         if not address:
             raise BenchError("the benchmark's Ray cluster did not start")
-        yield address, time.perf_counter() - started
+        # Ray sends its token only to a cluster it found itself: this one is ours, and wants it
+        auth = os.environ.get("RAY_AUTH_MODE")
+        os.environ["RAY_AUTH_MODE"] = "token"
+        try:
+            yield address, time.perf_counter() - started
+        finally:
+            if auth is None:
+                os.environ.pop("RAY_AUTH_MODE", None)
+            else:
+                os.environ["RAY_AUTH_MODE"] = auth
     finally:
         holder.stdin.close()
         try:

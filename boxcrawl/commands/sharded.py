@@ -115,7 +115,7 @@ def run_sharded(args: argparse.Namespace) -> int:
     from ..browser.chromium import ChromiumNotFound, find_chromium
     from ..crawl import CrawlStats, OutputLocked, config_doc, locked_output
     from ..distribute.local import run_local
-    from ..distribute.ray import run_ray, unreachable
+    from ..distribute.ray import RayUnavailable, run_ray, unreachable
     from ..egress.guard import NetworkGuard
     from ..extras import require
     from ..lists.read import ListError
@@ -202,7 +202,7 @@ def run_sharded(args: argparse.Namespace) -> int:
                     )  # fmt: skip
                 else:
                     run_local(cfg, todo, keep, args.processes, stats, progress.update)
-    except OutputLocked as exc:
+    except (OutputLocked, RayUnavailable) as exc:
         raise CLIError(str(exc)) from None
     print_summary(stats, out)
     write_card(out)

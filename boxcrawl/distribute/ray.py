@@ -34,6 +34,10 @@ WAIT_SECONDS = 0.5  # how long the loop waits on a task before checking the cloc
 CONNECT_SECONDS = 10.0
 
 
+class RayUnavailable(RuntimeError):
+    """The cluster cannot be started or attached to: one line for the user."""
+
+
 class ShardCutShort(RuntimeError):
     """A task ended without writing its shard's marker (its worker was asked to stop)."""
 
@@ -53,7 +57,10 @@ def run_ray(
     choice, see the --ray-address help); `stats` is updated as shards finish and returned."""
     ray = require("ray")
     # the driver's own log lines and the workers' output stay in Ray's session logs, off the terminal
-    ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise RayUnavailable(_why(address, exc)) from None
     try:
         # after ray.init, which installs a SIGTERM handler of its own that dumps a stack and exits 1
         with interruptible():
@@ -76,6 +83,18 @@ def unreachable(address: str | None) -> str | None:
     except OSError as exc:
         return f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}"
     return None
+
+
+def _why(address: str | None, exc: BaseException) -> str:
+    where = f"the Ray cluster at {address}" if address else "a Ray cluster"
+    text = f"{exc} {exc.__cause__ or ''}"
+    if "AuthToken" in text or "Authentication" in text:
+        # Ray sends its token only to a cluster it found itself, never to an address it was given
+        return (
+            f"cannot attach to {where}: it wants an authentication token; "
+            "set RAY_AUTH_MODE=token (the token in ~/.ray/auth_token or $RAY_AUTH_TOKEN)"
+        )
+    return f"cannot attach to {where}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
 def _run_tasks(

@@ -251,6 +251,18 @@ def test_bad_flag_combinations_are_one_line(tmp_path, flags, message):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_cluster_wanting_its_token_is_one_line(cluster, tmp_path, monkeypatch):
+    """The module's cluster uses token authentication (Ray's default for a local one); Ray sends the token
+    to an address it is given only with RAY_AUTH_MODE=token (which ray.init set in this process)."""
+    monkeypatch.delenv("RAY_AUTH_MODE")
+    path = write_list(tmp_path / "list.txt", {"url": ["http://127.0.0.1:9/a"]})
+    proc = run_boxcrawl(*render_args(path, tmp_path / "out", 2, "--ray-address", cluster), check=False, timeout=120)
+    lines = [line for line in proc.stderr.splitlines() if not line.startswith("[")]  # Ray's C++ retries
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"boxcrawl render: error: cannot attach to the Ray cluster at {cluster}: ")
+    assert "RAY_AUTH_MODE=token" in lines[0]
+
+
 def test_ray_without_shards_is_one_line(tmp_path):
     proc = run_boxcrawl(
         "render", "http://127.0.0.1:9/a", "--distributor", "ray", "--out", tmp_path / "out", *LOOPBACK, check=False

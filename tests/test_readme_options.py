@@ -18,6 +18,7 @@ IN_WORDS = {
     "HOST-PID-xxxx": (None,),
     "Chromium's own": (None,),
     "Ray's own": (None,),  # --ray-address: ray.init()'s own search
+    "as --tabs": (None,),  # --ray-cpus-per-task
     "bert-base-uncased (bundled)": (None,),
 }
 

@@ -9,6 +9,7 @@ and a Chromium per shard included.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import math
 import os
 import subprocess
@@ -29,7 +30,7 @@ from ..lists.shards import InputShard, UrlSource, cut, usable_rows
 from .run import NO_POLITENESS, BenchError, pick_urls, run_floor, serve_sites
 
 SHARD_URLS = 25  # four shards at the default 100 pages: two for each of two workers
-RAY_CPUS = 2
+RAY_CPUS = 2  # two tasks at once (one CPU each): two Chromiums, as the two local processes
 
 # a cluster of its own, held by a child process until its stdin closes; prints its address
 RAY_HOLDER = """
@@ -87,7 +88,10 @@ def bench_distributors(pages: int, tabs: int, chromium: str | None, report: Call
 
             report(f"Ray cluster of {RAY_CPUS} CPUs started in {ray_start:.1f} s")
             runs.append(
-                timed(f"ray, {RAY_CPUS} CPUs", lambda cfg, st: run_ray(cfg, shards(), (), st, noop, address=address))
+                timed(
+                    f"ray, {RAY_CPUS} CPUs",
+                    lambda cfg, st: run_ray(cfg, shards(), (), st, noop, address=address, cpus_per_task=1.0),
+                )
             )
         return {
             "date": time.strftime("%Y-%m-%d"),
@@ -103,10 +107,9 @@ def bench_distributors(pages: int, tabs: int, chromium: str | None, report: Call
 @contextlib.contextmanager
 def ray_cluster(cpus: int) -> Iterator[tuple[str, float]]:
     """A local Ray cluster of `cpus` CPUs for the time of the block: its address and how long it took to start."""
-    try:
-        import ray  # noqa: F401
-    except ModuleNotFoundError:
-        raise BenchError("bench --distributors needs Ray: pip install 'boxcrawl[ray]'") from None
+    # not imported here: Ray reads RAY_AUTH_MODE when it is first imported, which is after it is set below
+    if importlib.util.find_spec("ray") is None:
+        raise BenchError("bench --distributors needs Ray: pip install 'boxcrawl[ray]'")
     started = time.perf_counter()
     holder = subprocess.Popen(
         [sys.executable, "-c", RAY_HOLDER.format(cpus=cpus)],

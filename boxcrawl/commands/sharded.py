@@ -57,9 +57,9 @@ def add_list_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--ray-cpus-per-task",
         type=number(0, allow_minimum=False),
-        default=1.0,
         metavar="C",
-        help="with --distributor ray: CPUs Ray reserves for each shard's Chromium (default 1)",
+        help="with --distributor ray: CPUs Ray reserves for each shard's Chromium (default: --tabs, one a tab; "
+        "one Chromium with 2 tabs keeps 2 cores busy)",
     )
     g.add_argument(
         "--ray-retries",
@@ -97,7 +97,10 @@ def check_list_options(args: argparse.Namespace) -> None:
     if args.distributor != "local" and args.processes != 1:
         raise CLIError(f"--processes is for --distributor local (--distributor {args.distributor} sizes itself)")
     if args.distributor != "ray":
-        given = {"--ray-address": args.ray_address is not None, "--ray-cpus-per-task": args.ray_cpus_per_task != 1.0}
+        given = {
+            "--ray-address": args.ray_address is not None,
+            "--ray-cpus-per-task": args.ray_cpus_per_task is not None,
+        }
         given["--ray-retries"] = args.ray_retries != 3
         if flag := next((f for f, on in given.items() if on), None):
             raise CLIError(f"{flag} needs --distributor ray")
@@ -198,7 +201,8 @@ def run_sharded(args: argparse.Namespace) -> int:
                 if args.distributor == "ray":
                     run_ray(
                         cfg, todo, keep, stats, progress.update,
-                        address=args.ray_address, cpus_per_task=args.ray_cpus_per_task, max_retries=args.ray_retries,
+                        address=args.ray_address, cpus_per_task=args.ray_cpus_per_task or cfg.browser.tabs,
+                        max_retries=args.ray_retries,
                     )  # fmt: skip
                 else:
                     run_local(cfg, todo, keep, args.processes, stats, progress.update)

@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -138,11 +139,13 @@ def _run_tasks(
                 break
             ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=WAIT_SECONDS)
             for ref in ready:
-                in_flight.pop(ref)
+                name = in_flight.pop(ref)
                 try:
                     result: ShardDone = ray.get(ref)
-                except ray.exceptions.RayError:  # every try failed: the shard has no marker
+                except ray.exceptions.RayError as exc:  # every try failed: the shard has no marker
                     stats.shards_failed += 1
+                    reason = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+                    print(f"warning: {name} failed on every try: {reason[:300]}", file=sys.stderr)
                 else:
                     count(stats, result)
                 on_progress(stats)

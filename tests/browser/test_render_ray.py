@@ -125,6 +125,7 @@ def test_a_killed_worker_is_retried_by_ray(site, cluster, tmp_path, retries):
         assert Counter(Handler.seen_paths)[slow] - before[slow] == 2  # the shard was rendered again
     else:
         assert code == 1 and "1 shard(s) failed on every try" in stderr, stderr
+        assert "warning: part-000001 failed on every try: " in stderr, stderr
         assert Counter(Handler.seen_paths)[slow] - before[slow] == 1
         assert sorted(p.stem for p in (out / "_done").iterdir()) == ["part-000000", "part-000002"]
         run_rendering(*args, out=out)

@@ -18,7 +18,7 @@ IN_WORDS = {
     "HOST-PID-xxxx": (None,),
     "Chromium's own": (None,),
     "Ray's own": (None,),  # --ray-address: ray.init()'s own search
-    "as --tabs": (None,),  # --ray-cpus-per-task
+    "half --tabs": (None,),  # --ray-cpus-per-task, rounded up
     "bert-base-uncased (bundled)": (None,),
 }
 

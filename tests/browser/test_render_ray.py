@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -203,6 +204,7 @@ def test_a_local_cluster_is_started_and_stopped(site, tmp_path, monkeypatch):
         for p in stray_ray_processes(before, ray_dir):
             with contextlib.suppress(psutil.Error):
                 p.kill()
+        shutil.rmtree(ray_dir, ignore_errors=True)
 
 
 def stray_ray_processes(before: set[int], ray_dir: str) -> list[psutil.Process]:

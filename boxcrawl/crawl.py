@@ -95,6 +95,7 @@ class CrawlStats:
     shards_done: int = 0  # ... with a marker, this run
     shards_skipped: int = 0  # ... with a marker from an earlier run
     workers_lost: int = 0  # ... worker processes that died (their shard has no marker)
+    shards_failed: int = 0  # ... shards whose every try failed (--distributor ray): no marker either
 
     @property
     def elapsed(self) -> float:

@@ -22,6 +22,7 @@ EXTRA_OF = {
     "datasets": ("datasets", "hf"),
     "py3langid": ("py3langid", "lang"),
     "s3fs": ("s3fs", "s3"),  # --out s3://...
+    "ray": ("ray", "ray"),
 }
 
 

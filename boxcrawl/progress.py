@@ -57,7 +57,7 @@ def progress_line(stats) -> str:
     shards = ""
     if getattr(stats, "shards_total", None) is not None:  # render --shard-urls
         done = stats.shards_skipped + stats.shards_done
-        shards = f"shards {done}/{stats.shards_total} done ({stats.workers_lost} failed)  "
+        shards = f"shards {done}/{stats.shards_total} done ({stats.workers_lost + stats.shards_failed} failed)  "
     return (
         f"{shards}pages {stats.pages}{of}  failed {stats.failed}{f'  skipped {stats.skipped}' if stats.skipped else ''}"
         f"  samples {stats.samples}  "
@@ -119,6 +119,8 @@ def _shard_rows(stats) -> list[tuple[str, str]]:
     rows = [("shards", f"{done} of {stats.shards_total} done ({stats.shards_done} this run)")]
     if stats.workers_lost:
         rows.append(("worker processes lost", f"{stats.workers_lost}: run the same command again for their shards"))
+    if stats.shards_failed:
+        rows.append(("shards failed", f"{stats.shards_failed}: run the same command again for them"))
     return rows
 
 

@@ -17,6 +17,8 @@ IN_WORDS = {
     "0 (none)": ("0",),
     "HOST-PID-xxxx": (None,),
     "Chromium's own": (None,),
+    "Ray's own": (None,),  # --ray-address: ray.init()'s own search
+    "half --tabs": (None,),  # --ray-cpus-per-task, rounded up
     "bert-base-uncased (bundled)": (None,),
 }
 

@@ -45,3 +45,24 @@ def print_soak(soak: dict) -> None:
         f"memory (PSS) {marks}; growth {growth}; peak {soak['peak_mb']:.0f} MB "
         f"(browser recycled every {soak['pages_per_browser']} pages)"
     )
+
+
+def print_distributors(r: dict) -> None:
+    table = Table(
+        title=f"boxcrawl bench --distributors {r['date']}: {r['pages']} pages in shards of {r['shard_urls']}, "
+        f"{r['tabs']} tabs, {r['cores']} cores"
+    )
+    for col in ("run", "pages/min", "x 1 process", "ok", "shards", "seconds"):
+        table.add_column(col, justify="right" if col != "run" else "left", no_wrap=col == "run")
+    one = r["runs"][0]["pages_per_min"] or 1.0
+    for run in r["runs"]:
+        table.add_row(
+            run["name"],
+            f"{run['pages_per_min']:.1f}",
+            f"{run['pages_per_min'] / one:.2f}",
+            f"{run['ok']}/{run['pages']}",
+            str(run["shards"]),
+            f"{run['seconds']:.1f}",
+        )
+    Console().print(table)
+    Console().print(f"Ray's cluster started in {r['ray_start_seconds']:.1f} s (not in its run's time)")

@@ -29,6 +29,12 @@ def register(sub) -> None:
         metavar="N",
         help="also run the pipeline over N pages and compare memory at page 100 and N",
     )
+    bench.add_argument(
+        "--distributors",
+        action="store_true",
+        help="instead: a sharded render of the same pages by 1 and 2 local processes and by Ray with 2 CPUs "
+        "(needs the [ray] extra)",
+    )
     add_chromium(bench)
     bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     bench.set_defaults(run=run)
@@ -44,6 +50,15 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         find_chromium(args.chromium)
+        if args.distributors:
+            from ..bench.distributors import bench_distributors
+            from ..bench.report import print_distributors
+
+            result = bench_distributors(args.pages, args.tabs, args.chromium, report)
+            print_distributors(result)
+            if args.json:
+                args.json.write_text(json.dumps(result, indent=2))
+            return 0
         result = bench(args.pages, args.tabs, args.chromium, report)
         print_bench(result)
         if args.json:

@@ -10,7 +10,6 @@ process is gone (killed), so a rerun never races an orphan over a shard.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import multiprocessing as mp
 import os
 import queue
@@ -25,6 +24,7 @@ from typing import TypeAlias
 from ..config import CrawlConfig
 from ..crawl import CrawlStats
 from ..lists.shards import InputShard
+from .common import count, interruptible
 from .render import ShardDone, render_shards
 
 
@@ -52,14 +52,14 @@ def run_local(
     caller) is updated as shards finish and returned."""
 
     def done(result: ShardDone) -> None:
-        _count(stats, result)
+        count(stats, result)
         on_progress(stats)
 
     if processes == 1:
         own = asyncio.run(render_shards(cfg, lambda stopping: next(shards, None), keep, done))
         stats.interrupted, stats.time_limit_reached = own.interrupted, own.time_limit_reached
         return stats
-    with _interruptible():
+    with interruptible():
         return _run_processes(cfg, shards, keep, processes, stats, done)
 
 
@@ -110,35 +110,6 @@ def _run_processes(
         w.join(timeout=30)
     stats.workers_lost = sum(w.exitcode not in (0, None) for w in workers)
     return stats
-
-
-@contextlib.contextmanager
-def _interruptible() -> Iterator[None]:
-    """SIGINT and SIGTERM as KeyboardInterrupt here, as `crawl` takes them, even when this process was
-    started with SIGINT ignored (a script's background job, a CI runner): a signal sent on purpose
-    stops the run, and the workers, started after this, get the default disposition."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _count(stats: CrawlStats, result: ShardDone) -> None:
-    stats.shards_done = (stats.shards_done or 0) + 1
-    stats.pages += result.pages
-    stats.failed += result.failed
-    stats.samples += result.samples
-    stats.tokens += result.tokens
-    stats.visible += result.visible
-    stats.retried += result.retried
-    for outcome, n in result.outcomes.items():
-        stats.outcomes[outcome] = stats.outcomes.get(outcome, 0) + n
 
 
 def _feed(shards: Iterator[InputShard], tasks: Tasks, processes: int, stop: threading.Event) -> None:

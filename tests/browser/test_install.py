@@ -77,6 +77,10 @@ def test_the_base_install_has_no_extra_and_renders_a_page(base_venv, site, tmp_p
         ("label", ["label", "--data-dir", "{tmp}"]),
         ("train", ["train", "--csv", "{tmp}/x.csv", "--model", "distillable"]),
         ("lang", ["render", "http://127.0.0.1:9/", "--out", "{tmp}/r", "--lang", "de"]),
+        (
+            "ray",
+            ["render", "--urls-file", "{tmp}/x.csv", "--shard-urls", "2", "--distributor", "ray", "--out", "{tmp}/y"],
+        ),
     ],
 )
 def test_a_command_whose_extra_is_missing_says_which_to_install(base_venv, tmp_path, extra, args):

@@ -37,6 +37,7 @@ from .frontier.open import describe, is_redis, open_frontier
 from .frontier.redis import RedisFrontier
 from .frontier.urls import BadURL, Scope, normalize
 from .lang import LangFilter
+from .locations import is_url, shown
 from .optout.policy import PageCheck
 from .politeness.gate import HostGate, retry_after_seconds
 from .politeness.robots import RobotsPolicy, RobotsUnavailable
@@ -45,7 +46,7 @@ from .urllist import UrlLine
 from .write.live import LIVE_EVENTS, LIVE_EVERY, LIVE_FILE, write_live
 from .write.rows import PageRows, build_rows
 from .write.shards import DatasetWriter
-from .write.store import Store, is_url, shown
+from .write.store import Store
 
 log = logging.getLogger(__name__)
 

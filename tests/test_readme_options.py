@@ -18,7 +18,7 @@ IN_WORDS = {
     "HOST-PID-xxxx": (None,),
     "Chromium's own": (None,),
     "Ray's own": (None,),  # --ray-address: ray.init()'s own search
-    "half --tabs": (None,),  # --ray-cpus-per-task, rounded up
+    "--tabs": (None,),  # --ray-cpus-per-task: one CPU a tab
     "bert-base-uncased (bundled)": (None,),
 }
 

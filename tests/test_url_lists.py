@@ -97,6 +97,7 @@ def test_a_list_behind_an_fsspec_url_is_streamed_as_a_local_one(tmp_path, suffix
         f.write(local.read_bytes())
     loc = location(remote)
     assert loc == remote
+    assert location(f"file://{local}") == local  # a local file, read as any path
     source = UrlSource.open(loc, None, "url", ("caption",) if suffix != ".txt" else ())
     shards = list(cut(usable_rows(source, NetworkGuard(("127.0.0.1",)), pytest.fail), 3))
     assert [s.urls for s in shards] == [urls[:3], urls[3:]]

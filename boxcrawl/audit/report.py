@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Iterator
 
 from ..inkcheck import Gray
+from ..locations import is_url, local_path
 from ..write.markers import committed, committed_files
 from ..write.reader import IMAGE_EXTS, parquet_files, read_shard
-from ..write.store import Store, StoreUnavailable, is_url, local_path
+from ..write.store import Store, StoreUnavailable
 
 FAIL_SHARE = 0.10  # a sample fails when more than this share of its tokens has no ink
 BLANK_SHARE = 0.50  # ... and is counted blank above this share

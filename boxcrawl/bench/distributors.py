@@ -1,5 +1,6 @@
 """`boxcrawl bench --distributors`: the same sharded render (`render --shard-urls`) of the same local doc
-pages by one local process, two local processes and Ray with two CPUs, one after the other in one run.
+pages by one local process, two local processes and Ray with two CPUs (one CPU a task, then the default
+`--ray-cpus-per-task`), one after the other in one run.
 
 Each run is timed from its first shard handed out to its last shard's marker: Ray's cluster is started
 before (and its start timed apart), so the figure is what a render on a running cluster pays, a Ray worker
@@ -87,12 +88,16 @@ def bench_distributors(pages: int, tabs: int, chromium: str | None, report: Call
             from ..distribute.ray import run_ray
 
             report(f"Ray cluster of {RAY_CPUS} CPUs started in {ray_start:.1f} s")
-            runs.append(
-                timed(
-                    f"ray, {RAY_CPUS} CPUs",
-                    lambda cfg, st: run_ray(cfg, shards(), (), st, noop, address=address, cpus_per_task=1.0),
+            # one CPU a task, as the two processes; then the default, one CPU a tab (one task at a time here)
+            for per_task in (1.0, float(tabs)):
+                runs.append(
+                    timed(
+                        f"ray, {RAY_CPUS} CPUs, {per_task:g} a task",
+                        lambda cfg, st, c=per_task: run_ray(
+                            cfg, shards(), (), st, noop, address=address, cpus_per_task=c
+                        ),
+                    )
                 )
-            )
         return {
             "date": time.strftime("%Y-%m-%d"),
             "cores": psutil.cpu_count(),

@@ -169,8 +169,9 @@ def show_status(args: argparse.Namespace) -> int:
 
 def _shard_status(out: str) -> dict | None:
     """A sharded render's figures from its markers, at a local folder or a URL (s3://...)."""
+    from ..locations import is_url, shown
     from ..write.plan import shard_status
-    from ..write.store import StoreUnavailable, is_url, shown
+    from ..write.store import StoreUnavailable
 
     try:
         found = shard_status(out)

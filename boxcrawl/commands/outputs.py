@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..write.store import Store, StoreUnavailable, local_path
+from ..locations import local_path
+from ..write.store import Store, StoreUnavailable
 from .errors import CLIError
 
 PROBE = ".boxcrawl-write-test"
@@ -58,7 +59,7 @@ def probe(store: Store, flag: str = "--out") -> None:
 def remote_output(out: str, shared_frontier: bool, seed_layout: bool, flag: str = "--out") -> Store | None:
     """For crawl, render and worker: None for a local folder; for a URL its Store, probed. Only the
     writer of a shared frontier stages and publishes through a Store (`render --shard-urls` has its own)."""
-    from ..write.store import is_url, shown
+    from ..locations import is_url, shown
 
     if not is_url(out):
         return None

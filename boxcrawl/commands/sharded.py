@@ -58,8 +58,8 @@ def add_list_options(p: argparse.ArgumentParser) -> None:
         "--ray-cpus-per-task",
         type=number(0, allow_minimum=False),
         metavar="C",
-        help="with --distributor ray: CPUs Ray reserves for each shard's Chromium (default: one per two --tabs, "
-        "rounded up; measured, one Chromium with 2 tabs keeps about 0.8 cores busy)",
+        help="with --distributor ray: CPUs Ray reserves for each shard's Chromium (default: one per tab, "
+        "--tabs; measured, one Chromium with 2 tabs keeps about 1.4 cores busy)",
     )
     g.add_argument(
         "--ray-retries",
@@ -123,13 +123,13 @@ def run_sharded(args: argparse.Namespace) -> int:
     from ..extras import require
     from ..lists.read import ListError
     from ..lists.shards import UrlSource, cut, shard_name, usable_rows
+    from ..locations import local_path, shown
     from ..progress import CrawlProgress, print_summary
     from ..urllist import UrlListError
     from ..write.card import write_card
     from ..write.markers import done_shards, utc_now
     from ..write.plan import write_plan
     from ..write.rerun import RerunRefused, check_layout, clear, history_for
-    from ..write.store import local_path
     from .options import crawl_config
     from .outputs import output_store, writing
 
@@ -168,7 +168,7 @@ def run_sharded(args: argparse.Namespace) -> int:
 
     doc = config_doc(cfg, [])
     doc["urls"] = {
-        "file": str(args.urls_file),
+        "file": shown(args.urls_file),  # a URL without any user:password@
         "format": source.format,
         "url_col": args.url_col,
         "save_columns": list(keep),
@@ -201,7 +201,7 @@ def run_sharded(args: argparse.Namespace) -> int:
                     run_ray(
                         cfg, todo, keep, stats, progress.update,
                         address=args.ray_address, max_retries=args.ray_retries,
-                        cpus_per_task=args.ray_cpus_per_task or math.ceil(cfg.browser.tabs / 2),
+                        cpus_per_task=args.ray_cpus_per_task or cfg.browser.tabs,
                     )  # fmt: skip
                 else:
                     run_local(cfg, todo, keep, args.processes, stats, progress.update)

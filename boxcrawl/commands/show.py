@@ -26,8 +26,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..locations import is_url, shown
     from ..show.gallery import write_gallery
-    from ..write.store import is_url, shown
 
     if is_url(args.out):  # the gallery reads shards as local files; the card reads any URL
         raise CLIError(f"show reads a local folder: copy {shown(args.out)} down first (`boxcrawl card` reads URLs)")

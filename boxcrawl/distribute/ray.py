@@ -7,8 +7,9 @@ from the start and its marker comes last, so a shard is either committed whole o
 every try failed is counted as failed: it has no marker, and the next run of the same command renders it.
 
 This process reads the list and keeps a bounded window of tasks in flight (about two per task slot of the
-cluster), so a list of millions of shards is never submitted at once. The output folder must be reachable
-at the same path from every node.
+cluster), so a list of millions of shards is never submitted at once. The output must be reachable from
+every node: object storage (`--out s3://...`), whose settings in this process's environment (`AWS_*`)
+travel with the tasks, or a folder at the same path on every node.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..config import CrawlConfig
@@ -33,6 +34,7 @@ from .render import ShardDone, render_shards
 MAX_RETRIES = 3  # a shard's tries after its first, whether its worker died or its browser kept failing
 WAIT_SECONDS = 0.5  # how long the loop waits on a task before checking the clock (--time-limit)
 CONNECT_SECONDS = 10.0
+STORAGE_ENV = ("AWS_", "GOOGLE_APPLICATION_CREDENTIALS", "FSSPEC_")  # s3fs/botocore, gcsfs, fsspec's config
 
 
 class RayUnavailable(RuntimeError):
@@ -118,6 +120,8 @@ def _run_tasks(
         # any other exception is a bug that a retry would only repeat
         "retry_exceptions": [PlaywrightError, OSError, TimeoutError, ShardCutShort],
     }
+    if env := storage_env(os.environ):
+        options["runtime_env"] = {"env_vars": env}
     slots = int(ray.cluster_resources().get("CPU", 1) // cpus_per_task)
     window = max(2, 2 * slots)
     # the run's --time-limit is kept here: a task's own clock would start when the task does
@@ -157,6 +161,13 @@ def _run_tasks(
     for ref in in_flight:  # stopped early: their shards get no marker, the next run renders them
         ray.cancel(ref, force=True)
     return stats
+
+
+def storage_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The object-storage settings of this process (endpoint, region, credentials, profile) that the tasks
+    get too: a node's workers were started with the cluster, not with this command's environment. A node
+    with credentials of its own (an instance role) uses them when none are set here."""
+    return {k: v for k, v in environ.items() if k.startswith(STORAGE_ENV)}
 
 
 def render_shard(cfg: CrawlConfig, shard: InputShard, keep: tuple[str, ...]) -> ShardDone:

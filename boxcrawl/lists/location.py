@@ -6,16 +6,15 @@ streamed, so a list of millions of rows in object storage is never downloaded wh
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import IO
 from urllib.parse import urlsplit
 
-Location = Path | str  # a str only for a URL: Path("s3://b/k") would fold the "//"
+from ..locations import is_url, local_path
 
-_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+Location = Path | str  # a str only for a URL: Path("s3://b/k") would fold the "//"
 
 
 class Unreadable(OSError):
@@ -23,8 +22,8 @@ class Unreadable(OSError):
 
 
 def location(text: str) -> Location:
-    """`--urls-file`'s argument: a URL stays as given, anything else is a path."""
-    return text if _URL.match(text) else Path(text)
+    """`--urls-file`'s argument: a URL stays as given, anything else (file:// too) is a path."""
+    return text if is_url(text) else local_path(text)
 
 
 def suffix(loc: Location) -> str:

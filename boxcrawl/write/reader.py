@@ -17,9 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
+from ..locations import is_url, local_path
 from .markers import committed
 from .schema import SAMPLE_FIELDS, hf_features, webdataset_columns
-from .store import Store, is_url, local_path
+from .store import Store
 
 IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
 

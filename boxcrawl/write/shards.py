@@ -26,10 +26,11 @@ from pathlib import Path
 
 from ..config import WriteConfig
 from ..frontier.base import Finished, Frontier
+from ..locations import is_url
 from .formats import PackedPage, pack
 from .rows import PageRows
 from .staging import STAGING, FolderStaging, Staging, StoreStaging
-from .store import Store, is_url
+from .store import Store
 
 __all__ = ["STAGING", "DatasetWriter"]
 

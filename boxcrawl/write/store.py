@@ -11,47 +11,23 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from ..files import atomic_write_bytes, json_bytes
+from ..locations import is_url, local_path, shown
 
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 # the protocol -> (the package fsspec needs for it, the boxcrawl extra that brings it, if any)
 _DRIVERS = {"s3": ("s3fs", "s3"), "s3a": ("s3fs", "s3"), "gs": ("gcsfs", None), "gcs": ("gcsfs", None)}
 
 
 class StoreUnavailable(ValueError):
     """A URL no installed fsspec driver can open: one line naming what to install."""
-
-
-def is_url(text: str | Path) -> bool:
-    """Whether `text` names object storage (a scheme other than file://), not a local folder."""
-    found = _SCHEME.match(str(text))
-    return found is not None and found.group(1).lower() not in ("file", "local")
-
-
-def local_path(text: str | Path) -> Path:
-    """A local folder given as a path or a file:// URL."""
-    text = str(text)
-    return Path(text[len("file://") :] if text.lower().startswith("file://") else text)
-
-
-def shown(url: str | Path) -> str:
-    """`url` without any user:password@: what is printed and recorded (config.json, the card)."""
-    text = str(url)
-    if not is_url(text):
-        return text
-    parts = urlsplit(text)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=host))
 
 
 def _filesystem(root: str) -> tuple[Any, str]:

@@ -24,6 +24,8 @@ from conftest import BOXCRAWL, run_boxcrawl, run_rendering
 from site_server import Handler
 from test_url_lists import LOOPBACK, check_dataset, list_rows, page_urls, write_list
 
+import boxcrawl
+
 pytestmark = pytest.mark.browser
 ray = pytest.importorskip("ray")
 
@@ -131,6 +133,55 @@ def test_a_killed_worker_is_retried_by_ray(site, cluster, tmp_path, retries):
         assert sorted(p.stem for p in (out / "_done").iterdir()) == ["part-000000", "part-000002"]
         run_rendering(*args, out=out)
     check_dataset(out, urls, shards=3)
+
+
+def test_200_urls_on_ray_into_object_storage_with_a_worker_killed(site, cluster, tmp_path, s3_bucket):
+    """The whole path at once, on the defaults: a 200-URL Parquet list read from the bucket, shards of 25 as
+    Ray tasks writing to a real S3-compatible server. The worker rendering shard 2 is killed mid-shard
+    (Ray runs its task again); then the same command again finds nothing left to do. The cluster was
+    started before the test set AWS_ENDPOINT_URL: the tasks reach the server only because the command's
+    storage settings travel with them."""
+    import fsspec
+
+    fs = fsspec.filesystem("s3", skip_instance_cache=True, use_listings_cache=False)
+    slow = "/slow/3.31"
+    urls = page_urls(site, 200, "ray-s3")
+    urls[60] = f"{site.url}{slow}"  # in shard 2 (URLs 50..74)
+    listed = f"{s3_bucket}/lists/urls.parquet"
+    fs.pipe(listed.removeprefix("s3://"), write_list(tmp_path / "urls.parquet", list_rows(urls)).read_bytes())
+    out = f"{s3_bucket}/run"
+    args = [
+        "render", "--urls-file", listed, "--shard-urls", "25", "--distributor", "ray", "--ray-address", cluster,
+        "--save-columns", "caption,source_id", "--out", out, *LOOPBACK,
+    ]  # fmt: skip
+    before = Counter(Handler.seen_paths)
+    proc = start(args)
+    try:
+        wait_for("the slow page's request", lambda: Counter(Handler.seen_paths)[slow] > before[slow], proc)
+        worker = task_process("part-000002")
+        assert worker is not None, "no Ray worker titled after shard 2's task"
+        worker.kill()
+        code = proc.wait(timeout=DEADLINE * 2)
+        stderr = proc.stderr.read() if proc.stderr else ""
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert code == 0, stderr
+    assert Counter(Handler.seen_paths)[slow] - before[slow] == 2  # shard 2 was rendered again, whole
+    again = run_boxcrawl(*args)
+    assert "8 of 8 done (0 this run)" in again.stdout, again.stdout
+
+    ds = boxcrawl.open_dataset(out)
+    pages = list(ds.pages(columns=["url", "caption", "source_id", "shard"]))
+    seen = Counter(p["url"] for p in pages)
+    assert sorted(seen) == sorted(urls) and set(seen.values()) == {1}  # every URL exactly once
+    for page in pages:
+        row = urls.index(page["url"])
+        assert (page["caption"], page["source_id"], page["shard"]) == (f"caption {row}", row, f"part-{row // 25:06d}")
+    keys = Counter(s["key"] for s in ds.samples(decode=False))
+    assert len(keys) >= 200 and set(keys.values()) == {1}  # no sample key twice
+    markers = sorted(n.rsplit("/", 1)[-1] for n in fs.ls(f"{out.removeprefix('s3://')}/_done"))
+    assert markers == [f"part-{k:06d}.json" for k in range(8)]
 
 
 def test_kill_9_of_the_command_then_rerun(site, cluster, tmp_path):

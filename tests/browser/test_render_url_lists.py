@@ -88,14 +88,21 @@ def test_two_processes_render_the_same_shards_as_one(site, tmp_path):
     assert shards[1] == shards[2]
 
 
-def test_kill_9_then_rerun_renders_only_the_unfinished_shards(site, tmp_path):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_kill_9_then_rerun_renders_only_the_unfinished_shards(site, tmp_path, processes):
     """Default timings. The command is killed once a marker exists; which shards were done is read after it
     is dead, so however far it got, the test holds; the last shard waits on a slow page, so it cannot be
-    done before the kill."""
-    urls = [*page_urls(site, 11, "kill"), f"{site.url}/slow/4"]
+    done before the kill. With two processes, the workers (each in a process group of its own, out of
+    reach of a kill of the command's group) and their browsers leave by themselves."""
+    import psutil
+
+    urls = [*page_urls(site, 11, f"kill{processes}"), f"{site.url}/slow/4.{processes}"]
     path = write_list(tmp_path / "list.parquet", list_rows(urls))
     out = tmp_path / "out"
-    argv = [*BOXCRAWL, "render", "--urls-file", str(path), "--shard-urls", "3", "--out", str(out), *LOOPBACK]
+    given = ["--urls-file", str(path), "--shard-urls", "3", "--out", str(out), *LOOPBACK]
+    if processes > 1:
+        given += ["--processes", str(processes)]
+    argv = [*BOXCRAWL, "render", *given]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -104,8 +111,13 @@ def test_kill_9_then_rerun_renders_only_the_unfinished_shards(site, tmp_path):
             assert proc.poll() is None, "the command ended before its first shard was marked"
             assert time.monotonic() < deadline
             time.sleep(0.05)
+        family = psutil.Process(proc.pid).children(recursive=True)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        if processes > 1:  # before the group kill below, which would hide an orphan
+            assert len(family) > 2 and any("chrom" in p.name().lower() for p in family)
+            _, alive = psutil.wait_procs(family, timeout=60)
+            assert not alive, f"outlived the killed command: {alive}"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # its Chromium too: the group it leads (start_new_session)
@@ -119,7 +131,7 @@ def test_kill_9_then_rerun_renders_only_the_unfinished_shards(site, tmp_path):
     mtimes = {f: f.stat().st_mtime_ns for d in done for f in out.glob(f"*/{d}.*")}
     before = Counter(Handler.seen_paths)
 
-    run_rendering("render", "--urls-file", path, "--shard-urls", 3, "--out", out, *LOOPBACK, out=out)
+    run_rendering("render", *given, out=out)
     check_dataset(out, urls, shards=4)
     asked = Counter(Handler.seen_paths) - before
     for k, url in enumerate(urls):

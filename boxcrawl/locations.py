@@ -30,3 +30,8 @@ def shown(url: str | Path) -> str:
     parts = urlsplit(text)
     host = parts.netloc.rsplit("@", 1)[-1]
     return urlunsplit(parts._replace(netloc=host))
+
+
+def output_location(text: str) -> str:
+    """--out as given, but a file:// URL as the local folder it names (which is then locked like any)."""
+    return str(local_path(text)) if text.lower().startswith("file://") else text

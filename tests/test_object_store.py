@@ -13,10 +13,10 @@ from conftest import run_boxcrawl
 from test_fleet_cli import _rows
 
 import boxcrawl
-from boxcrawl.commands.outputs import output_location
 from boxcrawl.config import WriteConfig
 from boxcrawl.frontier.base import Finished
 from boxcrawl.frontier.redis import RedisFrontier
+from boxcrawl.locations import output_location
 from boxcrawl.write.formats import pack
 from boxcrawl.write.markers import committed, done_shards, write_marker
 from boxcrawl.write.rerun import RerunRefused, check_layout, clear, history_for

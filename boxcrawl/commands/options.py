@@ -19,6 +19,7 @@ from ..config import (
     WriteConfig,
 )
 from ..frontier.base import DEFAULT_LEASE_SECONDS
+from ..locations import output_location
 from ..optout.policy import LEVELS, STANDARD, OptOutConfig
 from .argtypes import (
     cookies_file,
@@ -32,7 +33,6 @@ from .argtypes import (
     whole_number,
 )
 from .errors import CLIError
-from .outputs import output_location
 
 if TYPE_CHECKING:
     from ..lists.location import Location

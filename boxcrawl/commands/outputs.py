@@ -12,11 +12,6 @@ from .errors import CLIError
 PROBE = ".boxcrawl-write-test"
 
 
-def output_location(text: str) -> str:
-    """--out as given, but a file:// URL as the local folder it names (which is then locked like any)."""
-    return str(local_path(text)) if text.lower().startswith("file://") else text
-
-
 def output_store(out: str, flag: str = "--out") -> Store:
     """`out` as a Store; one error line for a file where a folder should be or a missing fsspec driver."""
     from .options import refuse_non_folder

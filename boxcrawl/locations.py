@@ -23,13 +23,14 @@ def local_path(text: str | Path) -> Path:
 
 
 def shown(url: str | Path) -> str:
-    """`url` without any user:password@: what is printed and recorded (config.json, the card)."""
+    """`url` without any user:password@ and without its query (a presigned URL's signature): what is
+    printed and recorded (config.json, the card, errors and warnings)."""
     text = str(url)
     if not is_url(text):
         return text
     parts = urlsplit(text)
     host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=host))
+    return urlunsplit(parts._replace(netloc=host, query="", fragment=""))
 
 
 def output_location(text: str) -> str:

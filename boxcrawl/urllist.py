@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .frontier.urls import BadURL, normalize
 from .lists.location import Location, Unreadable, read_bytes
+from .locations import shown
 
 _TRAILING_COMMENT = re.compile(r"\s+#.*$")
 
@@ -67,12 +68,12 @@ def read_url_file(path: Location) -> tuple[list[UrlLine], list[str]]:
     try:
         text = read_bytes(path).decode("utf-8-sig")  # a byte-order mark is not part of the first URL
     except UnicodeDecodeError as exc:
-        raise UrlListError(f"{path} is not UTF-8 text (byte {exc.start})") from None
+        raise UrlListError(f"{shown(path)} is not UTF-8 text (byte {exc.start})") from None
     except Unreadable as exc:
         raise UrlListError(str(exc)) from None
     except OSError as exc:
-        raise UrlListError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return read_url_lines(text, str(path))
+        raise UrlListError(f"cannot read {shown(path)}: {exc.strerror or exc}") from None
+    return read_url_lines(text, shown(path))
 
 
 def read_urls(

@@ -154,3 +154,22 @@ def test_show_and_status_of_a_url_they_cannot_read_are_one_line(s3_bucket):
     status = run_boxcrawl("status", f"{s3_bucket}/run", check=False)
     assert status.returncode == 2 and f"no sharded render at {s3_bucket}/run" in status.stderr
     assert "Traceback" not in shown_.stderr + status.stderr
+
+
+def test_an_endpoint_that_does_not_answer_is_one_line(tmp_path, monkeypatch):
+    """Nothing listens on the endpoint: status, and a render before it reads a thing, say so in one line."""
+    from redis_server import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # botocore would retry a refused connection a few times
+    listed = tmp_path / "urls.txt"
+    listed.write_text("http://127.0.0.1:1/a\n")
+    for args in (
+        ["status", "s3://bucket/run", "--json"],
+        ["render", "--urls-file", listed, "--shard-urls", 1, "--out", "s3://bucket/run", "--allow-hosts", "127.0.0.1"],
+    ):
+        proc = run_boxcrawl(*args, check=False)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and "s3://bucket/run" in lines[0], proc.stderr

@@ -52,3 +52,14 @@ def test_a_runs_pages_per_min_counts_only_its_own_shards():
     assert run == {"started": "2026-01-01T10:00:00.000+00:00", "shards_done": 2, "pages": 50, "pages_per_min": 50.0}
     assert this_run("2026-01-01T11:00:00.000+00:00", markers)["shards_done"] == 0
     assert this_run(None, markers) is None
+    # a marker that is not boxcrawl's (no zone, not a time) counts for nothing, and breaks nothing
+    odd = [*markers, {"pages": 9, "finished": "2026-01-01T10:00:40"}, {"pages": 9, "finished": "soon"}]
+    assert this_run("2026-01-01T10:00:00.000+00:00", odd)["pages"] == 50
+
+
+def test_before_its_first_marker_a_sharded_render_shows_nothing(tmp_path):
+    """The plan is written before any shard: files of shards cut short (a first run killed, every shard
+    failed) are not data, though no marker exists yet to say which are."""
+    shard_files(tmp_path, "part-000000")
+    Store(str(tmp_path)).write_json("shards.json", {"shards": 3})
+    assert committed_files(tmp_path, "pages", "parquet") == []

@@ -2,9 +2,9 @@
 pages by one local process, two local processes and Ray with two CPUs (one CPU a task, then the default
 `--ray-cpus-per-task`), one after the other in one run.
 
-Each run is timed from its first shard handed out to its last shard's marker: Ray's cluster is started
-before (and its start timed apart), so the figure is what a render on a running cluster pays, a Ray worker
-and a Chromium per shard included.
+Each run is timed whole, as a user waits for it: from the start of the distributor (for Ray, attaching to
+a running cluster) to its end, a worker process and a Chromium per Ray task included. Ray's cluster is
+started before, and its start timed apart: a render on a cluster finds it running.
 """
 
 from __future__ import annotations

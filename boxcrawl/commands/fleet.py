@@ -177,6 +177,11 @@ def _shard_status(out: str) -> dict | None:
         found = shard_status(out)
     except StoreUnavailable as exc:
         raise CLIError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - a store driver's refusal (endpoint, credentials) is one line
+        if not is_url(out):
+            raise
+        why = str(exc).splitlines()[0] if str(exc) else ""
+        raise CLIError(f"cannot read {shown(out)}: {type(exc).__name__}: {why}") from None
     if found is None and is_url(out):
         raise CLIError(f"no sharded render at {shown(out)} (no _done/ markers or shards.json)")
     return found

@@ -4,6 +4,7 @@ each committed as one named output shard with a done marker; a rerun renders onl
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 
@@ -131,7 +132,7 @@ def run_sharded(args: argparse.Namespace) -> int:
     from ..write.plan import write_plan
     from ..write.rerun import RerunRefused, check_layout, clear, history_for
     from .options import crawl_config
-    from .outputs import output_store, writing
+    from .outputs import output_store, probe, writing
 
     check_list_options(args)
     if args.distributor == "ray":
@@ -174,6 +175,8 @@ def run_sharded(args: argparse.Namespace) -> int:
         "save_columns": list(keep),
         "shard_urls": args.shard_urls,
     }
+    if not store.is_local:
+        probe(store)  # a missing bucket, an unreachable endpoint or a refused key: one line, before any read
     try:
         if args.force:
             clear(store)
@@ -198,8 +201,10 @@ def run_sharded(args: argparse.Namespace) -> int:
             )
             with CrawlProgress(enabled=not args.quiet) as progress:
                 if args.distributor == "ray":
+                    # a task's working folder is its node's, not this one's: a local --out as an absolute path
+                    where = dataclasses.replace(cfg, out=str(local_path(cfg.out).resolve())) if store.is_local else cfg
                     run_ray(
-                        cfg, todo, keep, stats, progress.update,
+                        where, todo, keep, stats, progress.update,
                         address=args.ray_address, max_retries=args.ray_retries,
                         cpus_per_task=args.ray_cpus_per_task or cfg.browser.tabs,
                     )  # fmt: skip

@@ -9,7 +9,7 @@ every try failed is counted as failed: it has no marker, and the next run of the
 This process reads the list and keeps a bounded window of tasks in flight (about two per task slot of the
 cluster), so a list of millions of shards is never submitted at once. The output must be reachable from
 every node: object storage (`--out s3://...`), whose settings in this process's environment (`AWS_*`)
-travel with the tasks, or a folder at the same path on every node.
+travel with the tasks, or a folder at the same absolute path on every node.
 """
 
 from __future__ import annotations
@@ -120,8 +120,10 @@ def _run_tasks(
         # any other exception is a bug that a retry would only repeat
         "retry_exceptions": [PlaywrightError, OSError, TimeoutError, ShardCutShort],
     }
-    if env := storage_env(os.environ):
-        options["runtime_env"] = {"env_vars": env}
+    # an argument of each task, not a runtime_env: Ray writes a runtime_env, secrets and all, to its logs
+    env = storage_env(os.environ)
+    cpus_per_task = feasible(ray, cpus_per_task)
+    options["num_cpus"] = cpus_per_task
     slots = int(ray.cluster_resources().get("CPU", 1) // cpus_per_task)
     window = max(2, 2 * slots)
     # the run's --time-limit is kept here: a task's own clock would start when the task does
@@ -137,7 +139,7 @@ def _run_tasks(
                     more = False
                     break
                 # the task's name is its worker's process title while it runs: a shard can be told from ps
-                submitted = task.options(**options, name=f"render {shard.name}").remote(task_cfg, shard, keep)
+                submitted = task.options(**options, name=f"render {shard.name}").remote(task_cfg, shard, keep, env)
                 in_flight[submitted] = shard.name
             if not in_flight:
                 break
@@ -166,12 +168,31 @@ def _run_tasks(
 def storage_env(environ: Mapping[str, str]) -> dict[str, str]:
     """The object-storage settings of this process (endpoint, region, credentials, profile) that the tasks
     get too: a node's workers were started with the cluster, not with this command's environment. A node
-    with credentials of its own (an instance role) uses them when none are set here."""
+    with credentials of its own (an instance role) uses them when none are set here. They travel as a task
+    argument, which Ray keeps in its object store, never in its log files."""
     return {k: v for k, v in environ.items() if k.startswith(STORAGE_ENV)}
 
 
-def render_shard(cfg: CrawlConfig, shard: InputShard, keep: tuple[str, ...]) -> ShardDone:
-    """One Ray task: `shard` rendered with its own Chromium, its marker written last."""
+def feasible(ray: Any, cpus_per_task: float) -> float:
+    """`cpus_per_task`, or the CPUs of the cluster's largest node when no node has that many: Ray would
+    hold such a task for ever, waiting for a node that never comes, and say so only in its logs."""
+    largest = max((n["Resources"].get("CPU", 0.0) for n in ray.nodes() if n.get("Alive")), default=0.0)
+    if 0 < largest < cpus_per_task:
+        print(
+            f"warning: a task would reserve {cpus_per_task:g} CPUs and the largest node has {largest:g}: "
+            f"reserving {largest:g} (see --ray-cpus-per-task)",
+            file=sys.stderr,
+        )
+        return largest
+    return cpus_per_task
+
+
+def render_shard(
+    cfg: CrawlConfig, shard: InputShard, keep: tuple[str, ...], env: Mapping[str, str] | None = None
+) -> ShardDone:
+    """One Ray task: `shard` rendered with its own Chromium, its marker written last; `env` is the command's
+    object-storage settings (see storage_env)."""
+    os.environ.update(env or {})
     given = iter([shard])
     done: list[ShardDone] = []
     asyncio.run(render_shards(cfg, lambda stopping: next(given, None), keep, done.append))

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 from urllib.parse import urlsplit
 
-from ..locations import is_url, local_path
+from ..locations import is_url, local_path, shown
 
 Location = Path | str  # a str only for a URL: Path("s3://b/k") would fold the "//"
 
@@ -43,11 +43,11 @@ def opened(loc: Location) -> Iterator[Path | IO[bytes]]:
     try:
         handle = fsspec.open(loc, "rb").open()
     except ImportError as exc:  # fsspec names the package its protocol needs ("Install s3fs to access S3")
-        raise Unreadable(f"cannot read {loc}: {first_line(exc)}") from None
+        raise Unreadable(f"cannot read {shown(loc)}: {first_line(exc)}") from None
     except FileNotFoundError:
-        raise Unreadable(f"cannot read {loc}: no such file") from None
+        raise Unreadable(f"cannot read {shown(loc)}: no such file") from None
     except Exception as exc:  # a store's own errors (credentials, endpoint, permissions), as one line
-        raise Unreadable(f"cannot read {loc}: {type(exc).__name__}: {first_line(exc)}") from None
+        raise Unreadable(f"cannot read {shown(loc)}: {type(exc).__name__}: {first_line(exc)}") from None
     with handle:
         yield handle
 

@@ -15,6 +15,7 @@ from typing import IO
 
 import pyarrow as pa
 
+from ..locations import shown
 from .location import Location, Unreadable, first_line, opened, suffix
 
 FORMATS = ("text", "csv", "tsv", "jsonl", "parquet")
@@ -62,11 +63,11 @@ def open_list(path: Location, fmt: str, url_col: str = "url", keep: Sequence[str
     except Unreadable as exc:
         raise ListError(str(exc)) from None
     except (pa.ArrowInvalid, OSError) as exc:
-        raise ListError(f"{path}: not a readable {fmt} file ({first_line(exc)})") from None
+        raise ListError(f"{shown(path)}: not a readable {fmt} file ({first_line(exc)})") from None
     columns = list(schema.names)
     for name, flag in [(url_col, "--url-col"), *((k, "--save-columns") for k in keep)]:
         if name not in columns:
-            raise ListError(f"{flag} {name!r}: {path} has no such column (its columns: {', '.join(columns)})")
+            raise ListError(f"{flag} {name!r}: {shown(path)} has no such column (its columns: {', '.join(columns)})")
     for name in keep:  # they go into JSON as they are: no timestamps, bytes or nested values
         if not _plain(schema.field(name).type):
             raise ListError(
@@ -134,4 +135,4 @@ def _raw_batches(path: Location, fmt: str, columns: list[str]) -> Iterator[pa.Re
     except Unreadable as exc:  # gone between the two passes
         raise ListError(str(exc)) from None
     except pa.ArrowInvalid as exc:
-        raise ListError(f"{path}: {first_line(exc)}") from None
+        raise ListError(f"{shown(path)}: {first_line(exc)}") from None

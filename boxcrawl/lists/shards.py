@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from ..egress.guard import NetworkGuard, Refused
 from ..frontier.urls import BadURL, normalize
+from ..locations import shown
 from ..urllist import UrlLine, read_url_file, url_problem
 from .location import Location
 from .read import BATCH_ROWS, UrlTable, list_format, open_list
@@ -74,7 +75,7 @@ class UrlSource:
             )
 
     def where(self, row: int) -> str:
-        return f"{self.path}:{row}"  # a text list's line, a table's row (the header not counted)
+        return f"{shown(self.path)}:{row}"  # a text list's line, a table's row (the header not counted)
 
 
 def table_lines(source: UrlSource) -> tuple[list[UrlLine], list[str]]:
@@ -95,7 +96,7 @@ def table_lines(source: UrlSource) -> tuple[list[UrlLine], list[str]]:
                 warnings.append(f"{where}: duplicate of {source.where(seen[url])}: {url[:200]!r}")
             else:
                 seen[url] = row
-                lines.append(UrlLine(row - 1, url, str(source.path)))
+                lines.append(UrlLine(row - 1, url, shown(source.path)))
     return lines, warnings
 
 

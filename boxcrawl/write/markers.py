@@ -15,6 +15,7 @@ from typing import Any
 from .store import Store
 
 DONE = "_done"
+PLAN_FILE = "shards.json"  # see plan.py
 
 
 def utc_now() -> str:
@@ -47,8 +48,9 @@ def done_shards(store: Store) -> dict[str, dict[str, Any]]:
 
 
 def is_sharded(store: Store) -> bool:
-    """A dataset written as named input shards (`render --shard-urls`)."""
-    return store.is_dir(DONE)
+    """A dataset written as named input shards (`render --shard-urls`): it has markers, or the plan its
+    first run writes before any shard (until the first marker, every file in it is a shard cut short)."""
+    return store.is_dir(DONE) or store.exists(PLAN_FILE)
 
 
 def committed(store: Store, sub: str, ext: str) -> list[str]:

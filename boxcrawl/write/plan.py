@@ -7,10 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .markers import done_shards, is_sharded
+from .markers import PLAN_FILE, done_shards, is_sharded
 from .store import Store
-
-PLAN_FILE = "shards.json"
 
 
 def write_plan(store: Store, doc: dict[str, Any]) -> None:
@@ -43,9 +41,11 @@ def this_run(started: str | None, markers: list[dict[str, Any]]) -> dict[str, An
     any marker of it, or for a plan written without the time."""
     if not started:
         return None
-    begun = datetime.fromisoformat(started)
-    ended = [(datetime.fromisoformat(d["finished"]), d.get("pages", 0)) for d in markers if d.get("finished")]
-    ours = [(at, pages) for at, pages in ended if at >= begun]
+    begun = _when(started)
+    if begun is None:
+        return None
+    ended = [(_when(d.get("finished")), d.get("pages", 0)) for d in markers]
+    ours = [(at, pages) for at, pages in ended if at is not None and at >= begun]
     if not ours:
         return {"started": started, "shards_done": 0, "pages": 0, "pages_per_min": None}
     pages = sum(n for _, n in ours)
@@ -56,3 +56,12 @@ def this_run(started: str | None, markers: list[dict[str, Any]]) -> dict[str, An
         "pages": pages,
         "pages_per_min": round(pages / minutes, 1) if minutes > 0 else None,
     }
+
+
+def _when(stamp: Any) -> datetime | None:
+    """A time stamp of a marker or the plan; None for one that is missing or not boxcrawl's (no zone)."""
+    try:
+        at = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return None
+    return at if at.tzinfo is not None else None

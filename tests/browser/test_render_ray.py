@@ -70,10 +70,13 @@ def wait_for(what: str, ready, proc: subprocess.Popen[str]) -> None:
 
 
 def task_process(shard: str) -> psutil.Process | None:
-    """The Ray worker running `shard`'s task: Ray titles it after the task's name."""
-    for proc in psutil.process_iter(["cmdline"]):
-        if f"render {shard}" in " ".join(proc.info["cmdline"] or ()):
-            return proc
+    """The Ray worker running `shard`'s task: Ray titles it after the task's name. Only this test process's
+    own cluster is searched (its workers descend from it): another test worker's cluster may be rendering a
+    shard of the same name."""
+    for proc in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if f"render {shard}" in " ".join(proc.cmdline()):
+                return proc
     return None
 
 
@@ -184,6 +187,18 @@ def test_200_urls_on_ray_into_object_storage_with_a_worker_killed(site, cluster,
     assert markers == [f"part-{k:06d}.json" for k in range(8)]
 
 
+def test_a_relative_out_and_a_task_too_big_for_any_node(site, cluster, tmp_path):
+    """The cluster's workers run in the folder the cluster was started from, not the command's: a relative
+    --out still means the command's folder. A task asking more CPUs than any node has would wait for
+    ever; it is given the largest node's, with a warning."""
+    urls = page_urls(site, 4, "rel")
+    write_list(tmp_path / "list.parquet", list_rows(urls))
+    args = render_args(Path("list.parquet"), Path("rel-out"), 2, "--ray-address", cluster, "--ray-cpus-per-task", 4)
+    proc = run_boxcrawl(*args, cwd=tmp_path, timeout=DEADLINE)
+    assert "a task would reserve 4 CPUs and the largest node has 2: reserving 2" in proc.stderr, proc.stderr
+    check_dataset(tmp_path / "rel-out", urls, shards=2)
+
+
 def test_kill_9_of_the_command_then_rerun(site, cluster, tmp_path):
     """Default timings. The command is killed (its whole group) once a marker exists; the last shard waits on
     a slow page, so it cannot be done by then. The rerun renders what has no marker."""
@@ -199,6 +214,11 @@ def test_kill_9_of_the_command_then_rerun(site, cluster, tmp_path):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+    # Ray ends a dead driver's tasks on its own, a moment later: until then one could still write a marker
+    deadline = time.monotonic() + DEADLINE
+    while any(task_process(f"part-{k:06d}") for k in range(3)):
+        assert time.monotonic() < deadline, "the killed command's tasks still run"
+        time.sleep(0.1)
     done = {p.stem for p in (out / "_done").iterdir()}
     assert done and "part-000002" not in done
     before = Counter(Handler.seen_paths)

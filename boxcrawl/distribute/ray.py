@@ -113,6 +113,7 @@ def _run_tasks(
     from playwright.async_api import Error as PlaywrightError
 
     task = ray.remote(render_shard)
+    cpus_per_task = feasible(ray, cpus_per_task)
     options: dict[str, Any] = {
         "num_cpus": cpus_per_task,
         "max_retries": max_retries,
@@ -122,8 +123,6 @@ def _run_tasks(
     }
     # an argument of each task, not a runtime_env: Ray writes a runtime_env, secrets and all, to its logs
     env = storage_env(os.environ)
-    cpus_per_task = feasible(ray, cpus_per_task)
-    options["num_cpus"] = cpus_per_task
     slots = int(ray.cluster_resources().get("CPU", 1) // cpus_per_task)
     window = max(2, 2 * slots)
     # the run's --time-limit is kept here: a task's own clock would start when the task does

@@ -3,7 +3,8 @@
 A named shard's files (`wds/part-N.tar`, `pages/part-N.parquet`, `samples/part-N.parquet`) are written in
 place, then `_done/part-N.json` is written last and names them. A shard without its marker was cut short
 (a kill, a crash, power) and is invisible: readers take only the files markers name, and a rerun writes
-the shard again from scratch over whatever it left. No step renames, so object stores work the same way.
+the shard again from scratch over whatever it left. No shard file is renamed (a marker is written whole:
+renamed into place on a disk, one put on object storage), so object stores work the same way.
 """
 
 from __future__ import annotations

@@ -101,8 +101,8 @@ class Store:
             f.write(data)
 
     def write_json(self, rel: str, doc: Any) -> None:
-        with self.open_write(rel) as f:
-            f.write(json_bytes(doc))
+        """config.json, shards.json, a done marker: whole or not at all (see write_bytes), never torn."""
+        self.write_bytes(rel, json_bytes(doc))
 
     def read_json(self, rel: str) -> Any:
         with self.fs.open(self.path(rel), "rb") as f:

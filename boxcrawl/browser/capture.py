@@ -24,6 +24,7 @@ from PIL import Image
 from playwright.async_api import CDPSession, Page
 
 from ..records import Box
+from .devtools import call
 
 ANCHORED_JS = (resources.files("boxcrawl.browser") / "js" / "anchored.js").read_text()
 
@@ -31,12 +32,15 @@ ANCHORED_JS = (resources.files("boxcrawl.browser") / "js" / "anchored.js").read_
 class RegionCapture:
     """``async with RegionCapture(page, scale) as cap: png = await cap.png((x0, y0, x1, y1))``
     gives the region at ``scale`` image pixels per CSS px (the context's device scale factor:
-    CDP's clip scale is relative to CSS px, so it must be passed, or a 2x page comes out 1x)."""
+    CDP's clip scale is relative to CSS px, so it must be passed, or a 2x page comes out 1x).
+    ``cdp``: the page's own DevTools session (a tab's), used and left open; without it, one is
+    opened for the capture and closed after."""
 
-    def __init__(self, page: Page, scale: float = 1.0):
+    def __init__(self, page: Page, scale: float = 1.0, cdp: CDPSession | None = None):
         self.page = page
         self.scale = scale
-        self.cdp: CDPSession | None = None
+        self.cdp = cdp
+        self.own = cdp is None
         self.view = (0, 0)
         self.scroll = (0.0, 0.0)
         self.max_scroll = (0.0, 0.0)
@@ -49,10 +53,12 @@ class RegionCapture:
         return self.cdp
 
     async def __aenter__(self) -> "RegionCapture":
-        self.cdp = await self.page.context.new_cdp_session(self.page)
-        geo = await self.page.evaluate(
+        if self.cdp is None:
+            self.cdp = await self.page.context.new_cdp_session(self.page)
+        geo = await call(
+            self.cdp,
             "() => { const s = document.scrollingElement || document.documentElement;"
-            " return [innerWidth, innerHeight, s.scrollWidth, s.scrollHeight, scrollX, scrollY]; }"
+            " return [innerWidth, innerHeight, s.scrollWidth, s.scrollHeight, scrollX, scrollY]; }",
         )
         self.view = (int(geo[0]), int(geo[1]))
         self.page_height = geo[3]
@@ -64,18 +70,19 @@ class RegionCapture:
         try:
             await self._scroll_to(0, 0)
             if self.hidden:
-                await self.page.evaluate(ANCHORED_JS, "show")
+                await call(self._session(), ANCHORED_JS, "show")
         finally:
-            try:
-                await self._session().detach()
-            except Exception:  # the page may be closing; nothing to clean up then
-                pass
+            if self.own:
+                try:
+                    await self._session().detach()
+                except Exception:  # the page may be closing; nothing to clean up then
+                    pass
 
     async def _scroll_to(self, x: float, y: float) -> None:
         if (x, y) == self.scroll:
             return
         if (x, y) != (0, 0) and not self.hidden:
-            await self.page.evaluate(ANCHORED_JS, "hide")
+            await call(self._session(), ANCHORED_JS, "hide")
             self.hidden = True
         # straight on the CDP session: one round trip less than a Playwright evaluate
         got = await self._session().send(

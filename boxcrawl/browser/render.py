@@ -21,6 +21,7 @@ from ..lang import TEXT_CHARS, LangFilter
 from ..optout.policy import NOT_JUDGED, OptOutConfig, PageCheck
 from ..records import Box, Measurement, Outcome, RenderedPage
 from .capture import RegionCapture
+from .devtools import call
 from .hygiene import dismiss
 from .ink import ink_pass
 from .tab import Tab
@@ -231,13 +232,12 @@ async def render_page(
     ``check`` decides from the page's headers and <meta> tags whether anything of it may be kept
     (default: the standard opt-out level, without site signals); ``lang`` (--lang) whether the page
     is in a language the run wants (a page that is not ends SKIPPED, with its links)."""
-    if tab.page is None:
+    if tab.page is None or tab.cdp is None:
         raise ValueError("render_page needs a tab with a page")
     nav = _Navigation(tab.page)
+    check = check or PageCheck(OptOutConfig(token=cfg.agent_token))
     try:
-        return await _render(
-            tab, tab.page, nav, url, plan, cfg, timings, check or PageCheck(OptOutConfig(token=cfg.agent_token)), lang
-        )
+        return await _render(tab, tab.page, tab.cdp, nav, url, plan, cfg, timings, check, lang)
     finally:
         nav.detach()
 
@@ -245,6 +245,7 @@ async def render_page(
 async def _render(
     tab: Tab,
     page: Page,
+    cdp: CDPSession,
     nav: _Navigation,
     url: str,
     plan: PagePlan,
@@ -308,7 +309,7 @@ async def _render(
             load_complete=load_complete,
             retry_after=nav.retry_after,
         )
-    judged = check.judge(nav.headers, await read_metas(page, tab.cdp))
+    judged = check.judge(nav.headers, await read_metas(page, cdp))
     verdict, signals = judged.text, judged.signals
     if not judged.allowed:
         # the site reserves its pages from AI training: keep nothing of the page (no text, tokens or images)
@@ -319,7 +320,7 @@ async def _render(
     # Wait (bounded) for the page to settle, following it if it navigates itself away; then
     # freeze it, so the layout measured is the layout captured.
     try:
-        await settle(page, nav, cfg)
+        await settle(page, cdp, nav, cfg)
         lap("settle")
         if left := left_for_an_error(page, door):
             outcome, retryable = classify_error(left)
@@ -327,7 +328,7 @@ async def _render(
         # The language is read from the document that settled (a page may have navigated itself to
         # another), and decided before the costly stages: a page not wanted is never measured.
         facts = await evaluate_isolated(
-            page, tab.cdp, f"{LANGUAGE_JS}({json.dumps(lang is not None)}, {TEXT_CHARS})", "boxcrawl-lang"
+            page, cdp, f"{LANGUAGE_JS}({json.dumps(lang is not None)}, {TEXT_CHARS})", "boxcrawl-lang"
         )
         if lang is not None and not isinstance(facts, dict):  # unread is not "unknown": try the page again
             return result(Outcome.ERROR, "the page's language could not be read", True, load_complete=load_complete)
@@ -344,8 +345,8 @@ async def _render(
                 found = [link for link in links if isinstance(link, str)] if isinstance(links, list) else []
                 return result(Outcome.SKIPPED, decided.reason, links=found, load_complete=load_complete)
         await tab.freeze_scripts()
-        await page.evaluate(FREEZE_JS)
-        measurement = await _measure(page, plan, cfg, lap)
+        await call(cdp, FREEZE_JS)
+        measurement = await _measure(page, cdp, plan, cfg, lap)
     except PlaywrightError as exc:
         if nav.crashed:
             return result(Outcome.CRASH, "renderer crashed", True)
@@ -361,7 +362,7 @@ async def _render(
     clips = await asyncio.to_thread(plan.clips, measurement)
     lap("select")
     try:
-        crops = await capture(page, clips, cfg.scale, lap)
+        crops = await capture(page, cdp, clips, cfg.scale, lap)
     except PlaywrightError as exc:
         outcome, retryable = classify_error(exc.message)
         if nav.crashed:
@@ -382,13 +383,13 @@ FONTS_WAIT_MS = 2000
 FONTS_JS = "(ms) => Promise.race([document.fonts.ready, new Promise((r) => setTimeout(r, ms))]).then(() => 1)"
 
 
-async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
+async def settle(page: Page, cdp: CDPSession, nav: _Navigation, cfg: BrowserConfig) -> None:
     """Fonts, then quiet. A page that navigates itself away while settling is followed and the
     document it lands on is the one measured: the record says where the page ended."""
     for hop in range(MAX_SELF_NAVIGATIONS + 1):
         commits = nav.commits
         try:
-            if not await _quiet(page, nav, cfg):
+            if not await _quiet(cdp, nav, cfg):
                 return
         except PlaywrightError as exc:
             if "Execution context was destroyed" not in exc.message and "navigat" not in exc.message:
@@ -398,15 +399,16 @@ async def settle(page: Page, nav: _Navigation, cfg: BrowserConfig) -> None:
         await _next_document(page, nav, commits, cfg)
 
 
-async def _quiet(page: Page, nav: _Navigation, cfg: BrowserConfig) -> bool:
+async def _quiet(cdp: CDPSession, nav: _Navigation, cfg: BrowserConfig) -> bool:
     """Wait for this document's fonts, then (for at most settle_max) until it has been quiet.
     True when it started navigating away instead."""
     # fonts change line breaks: waited for outside the settle budget, which a slow font would eat
-    await page.evaluate(FONTS_JS, FONTS_WAIT_MS)
+    await call(cdp, FONTS_JS, FONTS_WAIT_MS)
     deadline = time.monotonic() + cfg.settle_max
     wait = 0.0
     while (remaining := deadline - time.monotonic()) > 0:
-        state = await page.evaluate(
+        state = await call(
+            cdp,
             SETTLE_JS, {"quiet": cfg.settle * 1000, "wait": wait * 1000, "cap": remaining * 1000}
         )
         if state["navigating"]:
@@ -442,14 +444,16 @@ CAPTURE_SPAN = 8192
 CAPTURE_GAP = 512
 
 
-async def capture(page: Page, clips: list[Box], scale: float, lap: Callable[[str], None]) -> list[Image.Image]:
+async def capture(
+    page: Page, cdp: CDPSession, clips: list[Box], scale: float, lap: Callable[[str], None]
+) -> list[Image.Image]:
     """The pixels of every clip, decoded. Clips that fit one viewport together share one capture
     (fast PNG mode), cut apart off the event loop; the time spent decoding and cutting is lapped
     as "encode", the rest as "capture"."""
     if not clips:
         return []
     images: list[Image.Image | None] = [None] * len(clips)
-    async with RegionCapture(page, scale) as cap:
+    async with RegionCapture(page, scale, cdp) as cap:
         order = sorted(range(len(clips)), key=lambda i: (clips[i][1], clips[i][0]))
         beyond = cap.page_height <= BEYOND_PAGE_HEIGHT
         groups: list[list[int]] = []
@@ -498,19 +502,22 @@ def encode_png(images: list[Image.Image]) -> list[bytes]:
     return out
 
 
-async def _measure(page: Page, plan: PagePlan, cfg: BrowserConfig, lap: Callable[[str], None]) -> Measurement:
+async def _measure(
+    page: Page, cdp: CDPSession, plan: PagePlan, cfg: BrowserConfig, lap: Callable[[str], None]
+) -> Measurement:
     # The viewport keeps its size: the layout measured is the page's own at this viewport
     # (100vh stays 100vh), hit tests scroll to what they test, and captures paint beyond
     # the viewport without resizing it.
     lap("layout")
-    collected = await page.evaluate(COLLECT_TEXT_JS)
+    collected = await call(cdp, COLLECT_TEXT_JS)
     lap("collect")
     spans = await asyncio.to_thread(plan.spans, collected["text"])  # CPU work off the event loop
     lap("tokenize")
     render_height = min(collected["height"], cfg.max_page_height)
     # JSON both ways: Playwright's structured serializer is slow for 100k+ numbers
     measured = json.loads(
-        await page.evaluate(
+        await call(
+            cdp,
             MEASURE_JS,
             json.dumps(
                 {

@@ -35,6 +35,7 @@ from playwright.async_api import BrowserContext, CDPSession, Page, Request, Rout
 from playwright.async_api import Error as PlaywrightError
 
 from ..egress.proxy import Door
+from .devtools import call
 
 MAX_PAGES = 20  # a renderer kept longer holds on to memory (about 3x at 100 pages), for no speed
 RESET_SECONDS = 10  # a reset takes a few ms; a tab that will not reset in this long is closed
@@ -119,7 +120,7 @@ class Tab:
     async def reset(self) -> None:
         """Make the tab as a fresh one for the next page (see the module docstring)."""
         page, cdp = self._session()
-        await page.evaluate(FORGET_JS)
+        await call(cdp, FORGET_JS)
         self.origin = None
         await page.goto("about:blank")
         await cdp.send("Emulation.setScriptExecutionDisabled", {"value": False})

@@ -15,9 +15,13 @@
   const round = (v) => Math.round(v * 100) / 100;
 
   // ---- frame offsets: a same-origin iframe's client coordinates -> page coordinates
+  // The window's scroll, read once and updated by whoever scrolls it (visibility.js): reading
+  // scrollX/scrollY per text node cost more than the Range rects themselves.
+  const top = [window.scrollX, window.scrollY];
+  const scrolled = () => { top[0] = window.scrollX; top[1] = window.scrollY; };
   const frameOffsets = new Map();
   const frameOffset = (frame) => {
-    if (!frame) return [window.scrollX, window.scrollY];
+    if (!frame) return top;
     if (frameOffsets.has(frame)) return frameOffsets.get(frame);
     const [px, py] = frameOffset(frame.parent);
     const el = frame.element, r = el.getBoundingClientRect(), cs = getComputedStyle(el);
@@ -28,7 +32,7 @@
   };
 
   // ---- visibility: one place decides (visibility.js, spliced in by the loader)
-  const visibility = (/*VISIBILITY_JS*/)({nodes, frames, frameOffset, pageWidth, pageHeight,
+  const visibility = (/*VISIBILITY_JS*/)({nodes, frames, frameOffset, scrolled, pageWidth, pageHeight,
                                           mode: arg.visibility || "combined", inkBoxes: !!arg.inkBoxes});
 
   // ---- span -> node lookup

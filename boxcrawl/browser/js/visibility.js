@@ -13,7 +13,7 @@
 // Hidden reasons: no_box, style, transparent, size, offpage, clipped, contrast, covered, and
 // (from the Python ink pass) no_ink.
 (ctx) => {
-  const {nodes, frames, frameOffset, pageWidth, pageHeight, mode} = ctx;  // and inkBoxes
+  const {nodes, frames, frameOffset, scrolled, pageWidth, pageHeight, mode} = ctx;  // and inkBoxes
   const useStyle = mode === "heuristic" || mode === "combined";
   const hitAll = mode === "occlusion";
   const hitNear = mode === "combined";
@@ -346,6 +346,7 @@
     if (left === view.x && top === view.y) return;
     window.scrollTo({left, top, behavior: "instant"});
     view.x = window.scrollX; view.y = window.scrollY;
+    scrolled();   // frameOffset(null) follows the window
   };
   // Scroll so the top document's page box `f` is in the viewport (an anchored token moves with
   // the window: it stays at the top-left scroll, where it rests); false when it is not in view

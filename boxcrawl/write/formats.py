@@ -38,15 +38,18 @@ class PackedPage:
 
 
 _PAGE_COLUMNS = pa.schema([f for f in PAGES_SCHEMA if f.name != "shard"])
+_PAGE_SCALARS = pa.schema([f for f in _PAGE_COLUMNS if f.name != "tokens"])
 
 
 def pack(rows: PageRows) -> PackedPage:
     metas = [conform_sample(s.meta) for s in rows.samples]
+    scalars = pa.RecordBatch.from_pylist([rows.page], schema=_PAGE_SCALARS)
+    page = pa.RecordBatch.from_arrays([*scalars.columns, rows.tokens], schema=_PAGE_COLUMNS)
     return PackedPage(
         url=rows.url,
         outcome=rows.page["outcome"],
         error=rows.page["error"],
-        page=pa.RecordBatch.from_pylist([rows.page], schema=_PAGE_COLUMNS),
+        page=page,
         samples=pa.RecordBatch.from_pylist(metas, schema=SAMPLE_FIELDS),
         members=[(s.key, s.image_format, s.image, json_bytes(m)) for s, m in zip(rows.samples, metas)],
     )

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 from PIL import Image
 
 from ..extract.tokenizer import TokenSpans
-from ..records import Crop, RenderedPage
-from .schema import TIMING_STAGES
+from ..records import Box, Crop, Measurement, RenderedPage
+from .schema import PAGE_TOKEN, TIMING_STAGES
 
 
 def page_key(url: str) -> str:
@@ -35,8 +39,75 @@ class Sample:
 @dataclass
 class PageRows:
     url: str
-    page: dict[str, Any]  # the pages table row
+    page: dict[str, Any]  # the pages table row, but its `tokens`
+    tokens: pa.Array  # the row's `tokens` cell: a one-row list<PAGE_TOKEN> array
     samples: list[Sample]
+
+
+class _Tokens:
+    """A page's tokens as columns: a page holds thousands, and a dict per token cost more than
+    the rest of writing the page. Boxes are one (n, 4) array; token i owns rows
+    ``first[i]:first[i + 1]`` of it (one per line fragment)."""
+
+    def __init__(self, text: str, m: Measurement | None, spans: TokenSpans | None):
+        if m is None or spans is None:
+            spans, flat, hidden = TokenSpans([], [], []), [], []
+        else:
+            flat, hidden = m.boxes, m.hidden
+        self.pieces = spans.tokens
+        self.ids = spans.ids
+        self.starts = [start for start, _ in spans.offsets]
+        self.ends = [end for _, end in spans.offsets]
+        self.texts = [text[start:end] for start, end in spans.offsets]
+        self.reasons = [reason or None for reason in hidden]
+        counts = np.fromiter((len(f) // 4 for f in flat), dtype=np.int64, count=len(flat))
+        self.first = np.zeros(len(flat) + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.first[1:])
+        self.boxes = np.fromiter(itertools.chain.from_iterable(flat), dtype=np.float64).reshape(-1, 4)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_visible(self) -> int:
+        return sum(reason is None for reason in self.reasons)
+
+    def column(self) -> pa.Array:
+        """The pages table's ``tokens`` cell of this page."""
+        n = len(self)
+        box = pa.ListArray.from_arrays(
+            pa.array(np.arange(0, 4 * len(self.boxes) + 1, 4, dtype=np.int32)),
+            pa.array(self.boxes.astype(np.float32).ravel()),
+        )
+        struct = pa.StructArray.from_arrays(
+            [
+                pa.array(self.texts, pa.string()),
+                pa.array(self.pieces, pa.string()),
+                pa.array(self.ids, pa.int32()),
+                pa.array(self.starts, pa.int32()),
+                pa.array(self.ends, pa.int32()),
+                pa.ListArray.from_arrays(pa.array(self.first.astype(np.int32)), box),
+                pa.array([reason is None for reason in self.reasons], pa.bool_()),
+                pa.array(self.reasons, pa.string()),
+            ],
+            fields=list(PAGE_TOKEN),
+        )
+        return pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), struct)
+
+    def in_image(
+        self, indices: Sequence[int], crop: Box, scale: float, size: tuple[int, int]
+    ) -> list[list[list[float]]]:
+        """The boxes of tokens ``indices``, each a list of its line boxes in image px: relative to
+        ``crop``, scaled, clipped to the image (sub-pixel overhang only, see select), 2 decimals."""
+        idx = np.asarray(indices, dtype=np.int64)
+        counts = self.first[idx + 1] - self.first[idx]
+        ends = np.cumsum(counts)
+        rows = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(self.first[idx] - (ends - counts), counts)
+        x0, y0 = crop[0], crop[1]
+        out = (self.boxes[rows] - (x0, y0, x0, y0)) * scale
+        np.clip(out, 0, (size[0], size[1], size[0], size[1]), out=out)
+        flat = np.round(out, 2).tolist()
+        return [flat[int(a) : int(b)] for a, b in zip(ends - counts, ends)]
 
 
 def build_rows(
@@ -57,28 +128,12 @@ def build_rows(
     key = page_key(url)
     m = rendered.measurement
     text = m.text if m else ""
-    tokens: list[dict[str, Any]] = []
-    if m is not None and spans is not None:
-        for i, (piece, tid, (start, end)) in enumerate(zip(spans.tokens, spans.ids, spans.offsets)):
-            flat = m.boxes[i]
-            tokens.append(
-                {
-                    "text": text[start:end],
-                    "token": piece,
-                    "id": tid,
-                    "start": start,
-                    "end": end,
-                    "boxes": [flat[k : k + 4] for k in range(0, len(flat), 4)],
-                    "visible": not m.hidden[i],
-                    "hidden_reason": m.hidden[i] or None,
-                }
-            )
+    tokens = _Tokens(text, m, spans)
     samples = []
     for index, (crop, png) in enumerate(zip(crops, rendered.images)):
         samples.append(
             _sample(sample_key(key, index), key, url, rendered, tokens, crop, png, scale, image_format, opt_out)
         )
-    n_visible = sum(bool(t["visible"]) for t in tokens)
     page = {
         "key": key,
         "url": url,
@@ -111,7 +166,7 @@ def build_rows(
         "lang_score": rendered.lang_score,
         "text": text,
         "n_tokens": len(tokens),
-        "n_visible": n_visible,
+        "n_visible": tokens.n_visible,
         "n_samples": len(samples),
         "n_no_ink": m.no_ink if m else 0,
         "n_links": len(m.links) if m else len(rendered.links),
@@ -119,9 +174,8 @@ def build_rows(
             {"key": s.key, "box": list(c.box), "tokens": list(c.tokens), "cut_tokens": list(c.cut)}
             for s, c in zip(samples, crops)
         ],
-        "tokens": tokens,
     }
-    return PageRows(url=url, page=page, samples=samples)
+    return PageRows(url=url, page=page, tokens=tokens.column(), samples=samples)
 
 
 def _sample(
@@ -129,7 +183,7 @@ def _sample(
     page: str,
     url: str,
     rendered: RenderedPage,
-    tokens: list[dict[str, Any]],
+    tokens: _Tokens,
     crop: Crop,
     png: bytes,
     scale: float,
@@ -138,32 +192,20 @@ def _sample(
 ) -> Sample:
     x0, y0, x1, y1 = crop.box
     width, height = round((x1 - x0) * scale), round((y1 - y0) * scale)
-
-    def to_image(b: list[float]) -> list[float]:
-        # page CSS px -> image px, clipped to the image (sub-pixel overhang only, see select)
-        return [
-            round(min(max((b[0] - x0) * scale, 0), width), 2),
-            round(min(max((b[1] - y0) * scale, 0), height), 2),
-            round(min(max((b[2] - x0) * scale, 0), width), 2),
-            round(min(max((b[3] - y0) * scale, 0), height), 2),
-        ]
-
-    sample_tokens = []
-    for i in crop.tokens:
-        t = tokens[i]
-        boxes = [to_image(b) for b in t["boxes"]]
-        sample_tokens.append(
-            {
-                "index": i,
-                "text": t["text"],
-                "token": t["token"],
-                "id": t["id"],
-                "start": t["start"],
-                "end": t["end"],
-                "box": boxes[0],
-                "boxes": boxes,
-            }
-        )
+    boxes = tokens.in_image(crop.tokens, crop.box, scale, (width, height))
+    sample_tokens = [
+        {
+            "index": int(i),
+            "text": tokens.texts[i],
+            "token": tokens.pieces[i],
+            "id": tokens.ids[i],
+            "start": tokens.starts[i],
+            "end": tokens.ends[i],
+            "box": lines[0],
+            "boxes": lines,
+        }
+        for i, lines in zip(crop.tokens, boxes)
+    ]
     image = png if image_format == "png" else _reencode(png, image_format)
     meta = {
         "key": key,

@@ -186,7 +186,14 @@ _SCALARS: list[tuple[Callable[[pa.DataType], bool], Callable[[Any], Any]]] = [
     (pa.types.is_boolean, _not_null(bool)),
     (pa.types.is_string, _not_null(str)),
 ]
-conform_sample = converter(pa.struct(list(SAMPLE_FIELDS)))
+_conform_head = converter(pa.struct([f for f in SAMPLE_FIELDS if f.name != "tokens"]))
+
+
+def conform_sample(meta: dict[str, Any]) -> dict[str, Any]:
+    """A sample's .json member, every field of its exact type. Its ``tokens`` are built typed
+    (write/rows.py: ints, strings and boxes of floats from one numpy array) and pass as they
+    are: converting a page's thousands of token values one by one cost more than writing them."""
+    return {**_conform_head(meta), "tokens": meta["tokens"]}
 
 
 # -- the Hugging Face forms -----------------------------------------------------------------------

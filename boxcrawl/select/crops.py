@@ -10,6 +10,7 @@ Pure geometry on the token boxes, no browser. A crop
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -26,20 +27,23 @@ class _Fragments:
     """Visible token boxes as parallel arrays sorted by top edge (one row per line fragment)."""
 
     def __init__(self, m: Measurement):
-        rows, owner = [], []
-        for i, (flat, reason) in enumerate(zip(m.boxes, m.hidden)):
-            if reason or not flat:
-                continue
-            for k in range(0, len(flat), 4):
-                rows.append(flat[k : k + 4])
-                owner.append(i)
-        a = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+        shown = [not reason for reason in m.hidden]
+        counts = np.fromiter((len(f) // 4 if ok else 0 for f, ok in zip(m.boxes, shown)), np.int64, len(m.boxes))
+        flat = itertools.chain.from_iterable(f for f, ok in zip(m.boxes, shown) if ok)
+        a = np.fromiter(flat, dtype=np.float64).reshape(-1, 4)
         order = np.argsort(a[:, 1], kind="stable")
         a = a[order]
         self.x0, self.y0, self.x1, self.y1 = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
-        self.owner = np.asarray(owner, dtype=np.int64)[order]
+        self.owner = np.repeat(np.arange(len(m.boxes), dtype=np.int64), counts)[order]
         self.per_token = np.bincount(self.owner, minlength=len(m.boxes))
         self.tallest = float((self.y1 - self.y0).max()) if len(a) else 0.0
+        self._local()
+
+    def _local(self) -> None:
+        # the view's tokens, and each fragment's place among them: classify then counts with
+        # bincount, several times cheaper than unique/setdiff on arrays this small
+        self.tokens, self.slot = np.unique(self.owner, return_inverse=True)
+        self.whole = self.per_token[self.tokens]
 
     def __len__(self) -> int:
         return len(self.owner)
@@ -51,6 +55,7 @@ class _Fragments:
         view = object.__new__(_Fragments)
         view.x0, view.y0, view.x1, view.y1 = self.x0[lo:hi], self.y0[lo:hi], self.x1[lo:hi], self.y1[lo:hi]
         view.owner, view.per_token, view.tallest = self.owner[lo:hi], self.per_token, self.tallest
+        view._local()
         return view
 
     def classify(self, l: float, t: float, r: float, b: float) -> tuple[np.ndarray, np.ndarray]:
@@ -58,10 +63,10 @@ class _Fragments:
         e = EDGE_TOLERANCE
         touch = (self.x1 > l + e) & (self.x0 < r - e) & (self.y1 > t + e) & (self.y0 < b - e)
         inside = (self.x0 >= l - e) & (self.x1 <= r + e) & (self.y0 >= t - e) & (self.y1 <= b + e)
-        owners, counts = np.unique(self.owner[inside], return_counts=True)
-        full = owners[counts == self.per_token[owners]]
-        cut = np.setdiff1d(np.unique(self.owner[touch]), full, assume_unique=True)
-        return full, cut
+        k = len(self.tokens)
+        complete = np.bincount(self.slot[inside], minlength=k) == self.whole
+        touched = np.bincount(self.slot[touch], minlength=k) > 0
+        return self.tokens[complete], self.tokens[touched & ~complete]
 
 
 def select_crops(m: Measurement, cfg: SelectConfig, scale: float = 1.0) -> list[Crop]:

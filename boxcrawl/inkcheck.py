@@ -31,7 +31,7 @@ class Gray:
                 self.a = np.asarray(im.convert("L"), dtype=np.int16)
         else:
             self.a = np.asarray(image.convert("L"), dtype=np.int16)
-        self.median = int(np.median(self.a)) if self.a.size else 0
+        self.median = _median(self.a)
 
     def has_ink(self, box: Sequence[float]) -> bool:
         """``box`` = [x0, y0, x1, y1] in image pixels."""
@@ -51,3 +51,14 @@ class Gray:
     def token_has_ink(self, boxes: Sequence[Sequence[float]]) -> bool:
         """Every line fragment of the token has ink (each box is a claim that glyphs are there)."""
         return bool(boxes) and all(self.has_ink(b) for b in boxes)
+
+
+def _median(a: np.ndarray) -> int:
+    """``int(np.median(a))`` of greys 0-255, from their histogram: a third of the time of
+    np.median's partition on a crop."""
+    if not a.size:
+        return 0
+    below = np.cumsum(np.bincount(a.ravel(), minlength=256))  # greys <= v, for each v
+    lower = int(np.searchsorted(below, (a.size - 1) // 2 + 1))  # the two middle values, sorted
+    upper = int(np.searchsorted(below, a.size // 2 + 1))
+    return (lower + upper) // 2

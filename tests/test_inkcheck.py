@@ -5,10 +5,11 @@ import csv
 import io
 import json
 
+import numpy as np
 from conftest import run_boxcrawl
 from PIL import Image, ImageDraw, ImageFont
 
-from boxcrawl.inkcheck import Gray
+from boxcrawl.inkcheck import Gray, _median
 from boxcrawl.records import Crop, Measurement
 from boxcrawl.select.verify import verify_crops
 
@@ -155,3 +156,14 @@ def test_the_gallery_frames_the_samples_that_fail_the_ink_check(tmp_path):
     bad = next(f for f in figures if "bad_000" in f)
     assert "fails" not in good.split(">")[0] and 'noink"' not in good
     assert bad.startswith(" class=fails") and bad.count(' noink"') == 2 and "2 without ink" in bad
+
+
+def test_the_histogram_median_is_numpys():
+    rng = np.random.default_rng(7)
+    shapes = [(1, 1), (1, 2), (2, 3), (256, 512), (255, 503)] + [tuple(rng.integers(1, 40, 2)) for _ in range(300)]
+    for shape in shapes:
+        greys = rng.integers(0, 256, size=shape).astype(np.int16)
+        if rng.random() < 0.5:
+            greys[:, : shape[1] // 2] = 255  # a white background, as text crops have
+        assert _median(greys) == int(np.median(greys)), shape
+    assert _median(np.zeros((0, 5), np.int16)) == 0

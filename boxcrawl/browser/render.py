@@ -407,10 +407,7 @@ async def _quiet(cdp: CDPSession, nav: _Navigation, cfg: BrowserConfig) -> bool:
     deadline = time.monotonic() + cfg.settle_max
     wait = 0.0
     while (remaining := deadline - time.monotonic()) > 0:
-        state = await call(
-            cdp,
-            SETTLE_JS, {"quiet": cfg.settle * 1000, "wait": wait * 1000, "cap": remaining * 1000}
-        )
+        state = await call(cdp, SETTLE_JS, {"quiet": cfg.settle * 1000, "wait": wait * 1000, "cap": remaining * 1000})
         if state["navigating"]:
             return True
         if not state["quiet"]:

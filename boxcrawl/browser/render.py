@@ -234,8 +234,8 @@ async def render_page(
     is in a language the run wants (a page that is not ends SKIPPED, with its links)."""
     if tab.page is None or tab.cdp is None:
         raise ValueError("render_page needs a tab with a page")
-    nav = _Navigation(tab.page)
     check = check or PageCheck(OptOutConfig(token=cfg.agent_token))
+    nav = _Navigation(tab.page)
     try:
         return await _render(tab, tab.page, tab.cdp, nav, url, plan, cfg, timings, check, lang)
     finally:

@@ -106,8 +106,11 @@ class _Tokens:
         x0, y0 = crop[0], crop[1]
         out = (self.boxes[rows] - (x0, y0, x0, y0)) * scale
         np.clip(out, 0, (size[0], size[1], size[0], size[1]), out=out)
-        flat = np.round(out, 2).tolist()
-        return [flat[int(a) : int(b)] for a, b in zip(ends - counts, ends)]
+        # Python's round, not np.round: np.round(x, 2) rounds x * 100, which moves some values
+        # by 0.01 at scales like 1.25 (the written boxes stay those of round(v, 2))
+        values = [round(v, 2) for v in out.ravel().tolist()]
+        lines = [values[k : k + 4] for k in range(0, len(values), 4)]
+        return [lines[int(a) : int(b)] for a, b in zip(ends - counts, ends)]
 
 
 def build_rows(

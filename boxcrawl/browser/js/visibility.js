@@ -361,10 +361,10 @@
   };
   const seesText = (stack, textEls, el) => {
     const peNone = getComputedStyle(el).pointerEvents === "none";
-    const scrolled = view.x !== 0 || view.y !== 0;
+    const away = view.x !== 0 || view.y !== 0;   // scrolled from the top-left
     for (const h of stack) {
       if (textEls.has(h)) return true;
-      if (scrolled && anchored(h) && !composedContains(h, el)) continue;
+      if (away && anchored(h) && !composedContains(h, el)) continue;
       if (composedContains(h, el)) {
         if (peNone) return true;
         if (pseudoCovers(h)) return false;
@@ -498,8 +498,8 @@
             hitTestsSkipped += 1;   // the pixels still check it
             continue;
           }
-          // page -> client: the top document's offset is the live scroll; a frame's own
-          // client space does not move when the top document scrolls
+          // page -> client: the top document's offset is the window's scroll (kept current by
+          // scrollTo); a frame's own client space does not move when the top document scrolls
           const [ox, oy] = frameOffset(frame);
           if (!hitVisible(node, frame, textEls, [f[0] - ox, f[1] - oy, f[2] - ox, f[3] - oy])) {
             hidden[t] = "covered";

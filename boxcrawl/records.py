@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .optout.policy import NOT_JUDGED
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in page CSS px
 
@@ -45,6 +50,15 @@ class Measurement:
     ink_checked: int = 0  # tokens the ink pass (two renders) decided
     no_ink: int = 0  # sample tokens the check of the captured crops found without ink
     layout_boxes: dict[int, list[float]] = field(default_factory=dict)  # with --ink-boxes: token -> layout boxes
+
+    def box_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every token's boxes as one (n, 4) float64 array, in token order, and how many rows each
+        token owns (one per line fragment): what selecting and writing a page compute on."""
+        import numpy as np  # not loaded to build the command line
+
+        counts = np.fromiter((len(flat) // 4 for flat in self.boxes), np.int64, len(self.boxes))
+        rows = np.fromiter(itertools.chain.from_iterable(self.boxes), np.float64).reshape(-1, 4)
+        return rows, counts
 
 
 @dataclass

@@ -27,6 +27,7 @@ from ..records import Box
 from .devtools import call
 
 ANCHORED_JS = (resources.files("boxcrawl.browser") / "js" / "anchored.js").read_text()
+SCROLL_JS = "([x, y]) => { scrollTo({left: x, top: y, behavior: 'instant'}); return [scrollX, scrollY]; }"
 
 
 class RegionCapture:
@@ -84,15 +85,7 @@ class RegionCapture:
         if (x, y) != (0, 0) and not self.hidden:
             await call(self._session(), ANCHORED_JS, "hide")
             self.hidden = True
-        # straight on the CDP session: one round trip less than a Playwright evaluate
-        got = await self._session().send(
-            "Runtime.evaluate",
-            {
-                "expression": f"scrollTo({{left: {x}, top: {y}, behavior: 'instant'}}); [scrollX, scrollY]",
-                "returnByValue": True,
-            },
-        )
-        sx, sy = got["result"]["value"]
+        sx, sy = await call(self._session(), SCROLL_JS, [x, y])
         self.scroll = (sx, sy)
 
     async def _shot(self, box: Box, beyond: bool) -> bytes:

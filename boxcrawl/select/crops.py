@@ -10,7 +10,6 @@ Pure geometry on the token boxes, no browser. A crop
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -27,14 +26,13 @@ class _Fragments:
     """Visible token boxes as parallel arrays sorted by top edge (one row per line fragment)."""
 
     def __init__(self, m: Measurement):
-        shown = [not reason for reason in m.hidden]
-        counts = np.fromiter((len(f) // 4 if ok else 0 for f, ok in zip(m.boxes, shown)), np.int64, len(m.boxes))
-        flat = itertools.chain.from_iterable(f for f, ok in zip(m.boxes, shown) if ok)
-        a = np.fromiter(flat, dtype=np.float64).reshape(-1, 4)
+        rows, counts = m.box_rows()
+        shown = np.repeat(np.fromiter((not reason for reason in m.hidden), bool, len(m.hidden)), counts)
+        a = rows[shown]
         order = np.argsort(a[:, 1], kind="stable")
         a = a[order]
         self.x0, self.y0, self.x1, self.y1 = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
-        self.owner = np.repeat(np.arange(len(m.boxes), dtype=np.int64), counts)[order]
+        self.owner = np.repeat(np.arange(len(m.boxes), dtype=np.int64), counts)[shown][order]
         self.per_token = np.bincount(self.owner, minlength=len(m.boxes))
         self.tallest = float((self.y1 - self.y0).max()) if len(a) else 0.0
         self._local()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -51,19 +50,16 @@ class _Tokens:
 
     def __init__(self, text: str, m: Measurement | None, spans: TokenSpans | None):
         if m is None or spans is None:
-            spans, flat, hidden = TokenSpans([], [], []), [], []
-        else:
-            flat, hidden = m.boxes, m.hidden
+            m, spans = Measurement("", [], 0, 0, 0, 0), TokenSpans([], [], [])
         self.pieces = spans.tokens
         self.ids = spans.ids
         self.starts = [start for start, _ in spans.offsets]
         self.ends = [end for _, end in spans.offsets]
         self.texts = [text[start:end] for start, end in spans.offsets]
-        self.reasons = [reason or None for reason in hidden]
-        counts = np.fromiter((len(f) // 4 for f in flat), dtype=np.int64, count=len(flat))
-        self.first = np.zeros(len(flat) + 1, dtype=np.int64)
+        self.reasons = [reason or None for reason in m.hidden]
+        self.boxes, counts = m.box_rows()
+        self.first = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=self.first[1:])
-        self.boxes = np.fromiter(itertools.chain.from_iterable(flat), dtype=np.float64).reshape(-1, 4)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -27,13 +27,29 @@ def print_bench(r: dict) -> None:
         f"peak memory {pipe['peak_mb'] / floor['peak_mb']:.2f}x the strict floor's"
     )
     total = sum(pipe["stages_ms"].values()) or 1.0
-    stages = Table(title="pipeline: where the time goes (sum over pages and tabs)")
+    title = "pipeline: where the time goes (sum over pages and tabs)"
+    stages = Table(title=title, min_width=len(title))
     stages.add_column("stage")
     stages.add_column("share", justify="right")
     stages.add_column("ms per page", justify="right")
     for stage, ms in sorted(pipe["stages_ms"].items(), key=lambda kv: -kv[1]):
         stages.add_row(stage, f"{100 * ms / total:.1f} %", f"{ms / max(pipe['pages'], 1):.0f}")
     console.print(stages)
+    if floor.get("cpu_ms") and pipe.get("cpu_ms"):
+        console.print(_cpu_table(floor["cpu_ms"], pipe["cpu_ms"], r["cpu_ratio"]))
+
+
+def _cpu_table(floor: dict[str, float], pipe: dict[str, float], ratio: float) -> Table:
+    """CPU per page by kind of process: on a machine the pipeline keeps busy, this is where the
+    gap to the floor is, and it moves less between runs than pages/min."""
+    title = f"CPU per page, ms, by process (strict floor / pipeline = {ratio:.2f})"
+    table = Table(title=title, min_width=len(title))
+    for col in ("process", "strict floor", "pipeline", "pipeline - floor"):
+        table.add_column(col, justify="left" if col == "process" else "right")
+    for kind in (*floor, "total"):
+        f, p = (sum(floor.values()), sum(pipe.values())) if kind == "total" else (floor[kind], pipe.get(kind, 0.0))
+        table.add_row(kind, f"{f:.0f}", f"{p:.0f}", f"{p - f:+.0f}")
+    return table
 
 
 def print_soak(soak: dict) -> None:

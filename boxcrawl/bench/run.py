@@ -31,6 +31,7 @@ from ..crawl import Crawler
 from ..localsite import ServerDidNotStart, serve_folder
 from ..write.reader import open_dataset
 from ..write.schema import TIMING_STAGES
+from .cpu import CpuMeter
 from .floor import pool_floor, strict_floor
 
 # The floor knows no politeness, and the sites are local copies: the pipeline runs without it too.
@@ -54,6 +55,7 @@ class RunResult:
     seconds: float
     peak_mb: float
     stages_ms: dict[str, float] = field(default_factory=dict)
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU per page, by kind of process (bench/cpu.py)
 
     @property
     def pages_per_min(self) -> float:
@@ -125,11 +127,16 @@ def pick_urls(bases: dict[str, str], n: int) -> list[str]:
 
 def run_floor(urls: list[str], cfg: BrowserConfig, strict: bool = True) -> RunResult:
     """The strict floor (the browser alone), or with ``strict=False`` the floor through the pool."""
-    with MemorySampler() as mem:
+    with MemorySampler() as mem, CpuMeter() as cpu:
         started = time.perf_counter()
         ok, stages = asyncio.run(strict_floor(urls, cfg) if strict else pool_floor(urls, cfg))
         seconds = time.perf_counter() - started
-    return RunResult("strict floor" if strict else "pool floor", len(urls), ok, seconds, mem.peak, stages)
+    name = "strict floor" if strict else "pool floor"
+    return RunResult(name, len(urls), ok, seconds, mem.peak, stages, _per_page(cpu, len(urls)))
+
+
+def _per_page(cpu: CpuMeter, pages: int) -> dict[str, float]:
+    return {kind: 1000 * seconds / max(pages, 1) for kind, seconds in cpu.by_kind.items()}
 
 
 def run_pipeline(
@@ -142,7 +149,7 @@ def run_pipeline(
             rss[stats.pages] = MemorySampler.now_mb()
 
     factory = functools.partial(BrowserPool, unguarded=True) if unguarded else BrowserPool
-    with MemorySampler() as mem:
+    with MemorySampler() as mem, CpuMeter() as cpu:
         started = time.perf_counter()
         stats = asyncio.run(Crawler(cfg, urls, on_progress=on_progress, pool_factory=factory).run())
         seconds = time.perf_counter() - started
@@ -152,7 +159,7 @@ def run_pipeline(
             stages[k] += v or 0.0
     stages["write"] = 1000 * stats.write_seconds
     ok = stats.pages - stats.failed
-    return RunResult(name, stats.pages, ok, seconds, mem.peak, stages), rss
+    return RunResult(name, stats.pages, ok, seconds, mem.peak, stages, _per_page(cpu, stats.pages)), rss
 
 
 def _mean(a: RunResult, b: RunResult) -> RunResult:
@@ -163,6 +170,7 @@ def _mean(a: RunResult, b: RunResult) -> RunResult:
         (a.seconds + b.seconds) / 2,
         max(a.peak_mb, b.peak_mb),
         {k: (a.stages_ms[k] + b.stages_ms[k]) / 2 for k in a.stages_ms},
+        {k: (a.cpu_ms[k] + b.cpu_ms[k]) / 2 for k in a.cpu_ms},
     )
 
 
@@ -224,6 +232,7 @@ def bench(pages: int, tabs: int, chromium: str | None, report) -> dict:
             "runs": [as_dict(run) for run in runs],
             "pipeline": as_dict(runs[1]),
             "ratio": runs[1].pages_per_min / floor.pages_per_min,
+            "cpu_ratio": sum(floor.cpu_ms.values()) / (sum(runs[1].cpu_ms.values()) or 1.0),
         }
 
 

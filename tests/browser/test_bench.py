@@ -19,6 +19,7 @@ def test_floor_and_pipeline_runs_report_pages_stages_and_memory(site, tmp_path):
         assert (floor.pages, floor.ok) == (3, 3)
         assert floor.stages_ms["load"] > 0 and floor.stages_ms["capture"] > 0
         assert floor.peak_mb > 50, "Chromium's processes are counted, not only Python"
+        assert all(floor.cpu_ms[kind] > 0 for kind in ("python", "driver", "browser", "renderer")), floor.cpu_ms
 
     cfg = CrawlConfig(out=str(tmp_path / "out"), follow_links=False, browser=browser)
     pipeline, rss = run_pipeline(urls, cfg, rss_at=(1, 3))
@@ -26,6 +27,7 @@ def test_floor_and_pipeline_runs_report_pages_stages_and_memory(site, tmp_path):
     assert set(TIMING_STAGES) <= set(pipeline.stages_ms) and "write" in pipeline.stages_ms
     assert pipeline.stages_ms["encode"] > 0 and pipeline.stages_ms["write"] > 0
     assert set(rss) == {1, 3} and all(v > 50 for v in rss.values())
+    assert all(pipeline.cpu_ms[kind] > 0 for kind in ("python", "driver", "browser", "renderer")), pipeline.cpu_ms
     assert pipeline.pages_per_min > 0 and floor.pages_per_min > 0
 
     unguarded, _ = run_pipeline(urls, dataclasses.replace(cfg, out=str(tmp_path / "unguarded")), unguarded=True)

@@ -1,0 +1,80 @@
+"""CPU time of a run, for the whole process tree, by kind of process.
+
+Pages/min on a shared machine moves by 10 % between runs; CPU time per page moves less, and says
+where the work is: this Python process, Playwright's driver, Chromium's browser process, its
+renderers, its GPU process and its utility processes (network service, storage, zygotes).
+
+Chromium's processes are not all waited for by a parent in this tree (their CPU never reaches
+this process's children times), so each process's times are read every ``interval`` while it
+lives and the last reading counts: a process that exits loses at most its last interval.
+Processes that were running before the run (the benchmark's web servers) are not counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import psutil
+
+KINDS = ("python", "driver", "browser", "renderer", "gpu", "utility", "other")
+
+
+def kind_of(proc: psutil.Process, me: int) -> str:
+    if proc.pid == me:
+        return "python"
+    cmdline = proc.cmdline()
+    for arg in cmdline[1:]:
+        if arg.startswith("--type="):
+            return {"renderer": "renderer", "gpu-process": "gpu"}.get(arg.split("=", 1)[1], "utility")
+    program = cmdline[0].rsplit("/", 1)[-1] if cmdline else ""
+    if program.startswith("node"):
+        return "driver"
+    return "browser" if "chrom" in program or "headless_shell" in program else "other"
+
+
+class CpuMeter:
+    """``with CpuMeter() as cpu: run()``, then ``cpu.by_kind`` (kind -> CPU seconds of the run)
+    and ``cpu.total``."""
+
+    def __init__(self, interval: float = 0.5):
+        self.interval = interval
+        self.by_kind: dict[str, float] = {}
+        self._me = psutil.Process()
+        self._before: dict[int, float] = {}  # pid -> CPU seconds when the run started (this process)
+        self._seen: dict[int, tuple[str, float]] = {}  # pid -> (kind, CPU seconds at its last reading)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    @property
+    def total(self) -> float:
+        return sum(self.by_kind.values())
+
+    def _read(self) -> None:
+        for proc in [self._me, *self._me.children(recursive=True)]:
+            if proc.pid in self._before and proc.pid != self._me.pid:
+                continue
+            with contextlib.suppress(psutil.Error):
+                kind = self._seen[proc.pid][0] if proc.pid in self._seen else kind_of(proc, self._me.pid)
+                times = proc.cpu_times()
+                self._seen[proc.pid] = (kind, times.user + times.system - self._before.get(proc.pid, 0.0))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._read()
+
+    def __enter__(self) -> "CpuMeter":
+        times = self._me.cpu_times()
+        self._before = {proc.pid: 0.0 for proc in self._me.children(recursive=True)}
+        self._before[self._me.pid] = times.user + times.system
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._read()
+        by_kind = dict.fromkeys(KINDS, 0.0)
+        for kind, used in self._seen.values():
+            by_kind[kind] += used
+        self.by_kind = by_kind

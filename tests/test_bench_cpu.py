@@ -1,0 +1,39 @@
+"""The benchmark's CPU meter: every process of a run, by kind, and nothing from before the run."""
+
+import subprocess
+import sys
+import time
+
+from boxcrawl.bench.cpu import CpuMeter
+
+# Spends CPU until the kernel says it has used SECONDS, prints that figure, then sits idle long
+# enough for the meter to read it again before it exits.
+BURN = """
+import sys, time
+while time.process_time() < float(sys.argv[1]):
+    pass
+print(time.process_time(), flush=True)
+time.sleep(1.0)
+"""
+
+
+def burn(seconds: float, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", BURN, str(seconds), *args], stdout=subprocess.PIPE, text=True)
+
+
+def test_a_run_is_counted_by_kind_of_process_and_exited_processes_keep_their_time():
+    before = burn(0.0)  # running when the run starts, as the benchmark's web servers are
+    time.sleep(0.3)
+    try:
+        with CpuMeter(interval=0.1) as cpu:
+            renderer = burn(0.4, "--type=renderer")
+            gpu = burn(0.2, "--type=gpu-process")
+            used = {"renderer": float(renderer.communicate()[0]), "gpu": float(gpu.communicate()[0])}
+        assert abs(cpu.by_kind["renderer"] - used["renderer"]) < 0.1
+        assert abs(cpu.by_kind["gpu"] - used["gpu"]) < 0.1
+        assert cpu.by_kind["other"] == 0.0, "a process from before the run is not the run's"
+        assert cpu.by_kind["python"] < 0.3, "this process's CPU from before the run is not counted"
+        assert cpu.total == sum(cpu.by_kind.values())
+    finally:
+        before.kill()
+        before.wait()

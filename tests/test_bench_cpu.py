@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import threading
 import time
 
 from boxcrawl.bench.cpu import CpuMeter
@@ -21,7 +22,15 @@ def burn(seconds: float, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", BURN, str(seconds), *args], stdout=subprocess.PIPE, text=True)
 
 
+def spin(seconds: float, then_wait: threading.Event) -> None:
+    started = time.thread_time()
+    while time.thread_time() - started < seconds:
+        pass
+    then_wait.wait()
+
+
 def test_a_run_is_counted_by_kind_of_process_and_exited_processes_keep_their_time():
+    done = threading.Event()
     before = burn(0.0)  # running when the run starts, as the benchmark's web servers are
     time.sleep(0.3)
     try:
@@ -29,11 +38,15 @@ def test_a_run_is_counted_by_kind_of_process_and_exited_processes_keep_their_tim
             renderer = burn(0.4, "--type=renderer")
             gpu = burn(0.2, "--type=gpu-process")
             used = {"renderer": float(renderer.communicate()[0]), "gpu": float(gpu.communicate()[0])}
+            busy = threading.Thread(target=spin, args=(0.4, done), name="bench-busy")  # as the memory sampler
+            busy.start()
+            time.sleep(1.0)
         assert abs(cpu.by_kind["renderer"] - used["renderer"]) < 0.1
         assert abs(cpu.by_kind["gpu"] - used["gpu"]) < 0.1
         assert cpu.by_kind["other"] == 0.0, "a process from before the run is not the run's"
-        assert cpu.by_kind["python"] < 0.3, "this process's CPU from before the run is not counted"
+        assert cpu.by_kind["python"] < 0.3, "neither this process's CPU from before the run nor the bench's threads"
         assert cpu.total == sum(cpu.by_kind.values())
     finally:
+        done.set()
         before.kill()
         before.wait()

@@ -7,17 +7,27 @@ renderers, its GPU process and its utility processes (network service, storage, 
 Chromium's processes are not all waited for by a parent in this tree (their CPU never reaches
 this process's children times), so each process's times are read every ``interval`` while it
 lives and the last reading counts: a process that exits loses at most its last interval.
-Processes that were running before the run (the benchmark's web servers) are not counted.
+Processes that were running before the run (the benchmark's web servers) are not counted, nor
+are the benchmark's own threads in this process (this meter's and the memory sampler's, named
+``bench-...``): reading /proc for every process costs CPU the run does not.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 
 import psutil
 
 KINDS = ("python", "driver", "browser", "renderer", "gpu", "utility", "other")
+
+
+def bench_threads() -> Iterator[int]:
+    """Native ids of the benchmark's own threads in this process."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("bench-") and thread.native_id is not None:
+            yield thread.native_id
 
 
 def kind_of(proc: psutil.Process, me: int) -> str:
@@ -42,9 +52,10 @@ class CpuMeter:
         self.by_kind: dict[str, float] = {}
         self._me = psutil.Process()
         self._before: dict[int, float] = {}  # pid -> CPU seconds when the run started (this process)
+        self._threads_before: dict[int, float] = {}  # the bench's threads: native id -> CPU seconds
         self._seen: dict[int, tuple[str, float]] = {}  # pid -> (kind, CPU seconds at its last reading)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="bench-cpu", daemon=True)
 
     @property
     def total(self) -> float:
@@ -57,13 +68,28 @@ class CpuMeter:
             with contextlib.suppress(psutil.Error):
                 kind = self._seen[proc.pid][0] if proc.pid in self._seen else kind_of(proc, self._me.pid)
                 times = proc.cpu_times()
-                self._seen[proc.pid] = (kind, times.user + times.system - self._before.get(proc.pid, 0.0))
+                used = times.user + times.system - self._before.get(proc.pid, 0.0)
+                if proc.pid == self._me.pid:
+                    used -= self._bench_threads()
+                self._seen[proc.pid] = (kind, used)
+
+    def _bench_threads(self) -> float:
+        """CPU of the benchmark's own threads since the run started."""
+        ids = set(bench_threads())
+        now = {t.id: t.user_time + t.system_time for t in self._me.threads() if t.id in ids}
+        for tid, used in now.items():
+            self._threads_before.setdefault(tid, 0.0)  # a thread started after the run: all its time
+        return sum(used - self._threads_before[tid] for tid, used in now.items())
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        stopping = False
+        while not stopping:  # the last reading is this thread's, while it is alive to be left out
+            stopping = self._stop.wait(self.interval)
             self._read()
 
     def __enter__(self) -> "CpuMeter":
+        ids = set(bench_threads())
+        self._threads_before = {t.id: t.user_time + t.system_time for t in self._me.threads() if t.id in ids}
         times = self._me.cpu_times()
         self._before = {proc.pid: 0.0 for proc in self._me.children(recursive=True)}
         self._before[self._me.pid] = times.user + times.system
@@ -73,7 +99,6 @@ class CpuMeter:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self._read()
         by_kind = dict.fromkeys(KINDS, 0.0)
         for kind, used in self._seen.values():
             by_kind[kind] += used

@@ -71,7 +71,7 @@ class MemorySampler:
         self.interval = interval
         self.peak = 0.0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="bench-memory", daemon=True)  # bench/cpu.py
 
     @staticmethod
     def now_mb() -> float:

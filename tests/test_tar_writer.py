@@ -28,10 +28,15 @@ def test_webdataset_reads_every_sample_back_with_its_members(tmp_path):
         infos = tar.getmembers()
     assert [i.name for i in infos][:2] == ["a-0000.json", "a-0000.png"], "a sample's members in name order"
     assert all(i.mode == 0o444 and i.isfile() for i in infos)
+    # plain ustar, as webdataset writes: no pax header (an extra 1 KiB entry) before each member
+    assert not any(i.pax_headers for i in infos) and b"PaxHeader" not in path.read_bytes()
 
 
 def test_writing_a_dataset_imports_neither_webdataset_nor_torch():
     # webdataset imports torch where it is installed: seconds and 150 MB for every writer process
-    code = "import sys, boxcrawl.crawl; print(sorted({'torch', 'webdataset'} & set(sys.modules)))"
+    code = (
+        "import sys, boxcrawl.commands, boxcrawl.crawl, boxcrawl.distribute.render;"
+        " print(sorted({'torch', 'webdataset'} & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

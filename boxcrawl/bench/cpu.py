@@ -43,6 +43,9 @@ def kind_of(proc: psutil.Process, me: int) -> str:
     return "browser" if "chrom" in program or "headless_shell" in program else "other"
 
 
+Key = tuple[int, float]  # (pid, start time): a pid alone may be reused during a long run
+
+
 class CpuMeter:
     """``with CpuMeter() as cpu: run()``, then ``cpu.by_kind`` (kind -> CPU seconds of the run)
     and ``cpu.total``."""
@@ -51,9 +54,11 @@ class CpuMeter:
         self.interval = interval
         self.by_kind: dict[str, float] = {}
         self._me = psutil.Process()
-        self._before: dict[int, float] = {}  # pid -> CPU seconds when the run started (this process)
+        self._mine_before = 0.0  # this process's CPU seconds when the run started
+        self._before: set[Key] = set()  # processes already running then
         self._threads_before: dict[int, float] = {}  # the bench's threads: native id -> CPU seconds
-        self._seen: dict[int, tuple[str, float]] = {}  # pid -> (kind, CPU seconds at its last reading)
+        self._seen: dict[Key, tuple[str, float]] = {}  # (kind, CPU seconds) at a process's last reading
+        self._failed: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="bench-cpu", daemon=True)
 
@@ -63,42 +68,52 @@ class CpuMeter:
 
     def _read(self) -> None:
         for proc in [self._me, *self._me.children(recursive=True)]:
-            if proc.pid in self._before and proc.pid != self._me.pid:
-                continue
             with contextlib.suppress(psutil.Error):
-                kind = self._seen[proc.pid][0] if proc.pid in self._seen else kind_of(proc, self._me.pid)
+                key = (proc.pid, proc.create_time())
+                if key in self._before:
+                    continue
+                # classified at every reading: a process just forked still shows its parent's
+                # command line (a renderer shows the zygote's), so the last reading decides
+                kind = kind_of(proc, self._me.pid)
+                if kind == "other" and key in self._seen:  # an exiting process has no command line
+                    kind = self._seen[key][0]
                 times = proc.cpu_times()
-                used = times.user + times.system - self._before.get(proc.pid, 0.0)
+                used = times.user + times.system
                 if proc.pid == self._me.pid:
-                    used -= self._bench_threads()
-                self._seen[proc.pid] = (kind, used)
+                    used -= self._mine_before + self._bench_threads()
+                self._seen[key] = (kind, used)
 
     def _bench_threads(self) -> float:
         """CPU of the benchmark's own threads since the run started."""
         ids = set(bench_threads())
         now = {t.id: t.user_time + t.system_time for t in self._me.threads() if t.id in ids}
-        for tid, used in now.items():
-            self._threads_before.setdefault(tid, 0.0)  # a thread started after the run: all its time
-        return sum(used - self._threads_before[tid] for tid, used in now.items())
+        return sum(used - self._threads_before.get(tid, 0.0) for tid, used in now.items())
 
     def _loop(self) -> None:
         stopping = False
-        while not stopping:  # the last reading is this thread's, while it is alive to be left out
-            stopping = self._stop.wait(self.interval)
-            self._read()
+        try:
+            while not stopping:  # the last reading is this thread's, while it is alive to be left out
+                stopping = self._stop.wait(self.interval)
+                self._read()
+        except BaseException as exc:  # reported by __exit__: partial figures must not pass for whole ones
+            self._failed = exc
 
     def __enter__(self) -> "CpuMeter":
         ids = set(bench_threads())
         self._threads_before = {t.id: t.user_time + t.system_time for t in self._me.threads() if t.id in ids}
         times = self._me.cpu_times()
-        self._before = {proc.pid: 0.0 for proc in self._me.children(recursive=True)}
-        self._before[self._me.pid] = times.user + times.system
+        self._mine_before = times.user + times.system
+        for proc in self._me.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                self._before.add((proc.pid, proc.create_time()))
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        if self._failed is not None:
+            raise RuntimeError(f"the CPU meter failed: {self._failed!r}") from self._failed
         by_kind = dict.fromkeys(KINDS, 0.0)
         for kind, used in self._seen.values():
             by_kind[kind] += used

@@ -59,10 +59,14 @@ def pack(rows: PageRows) -> PackedPage:
 
 def write_webdataset(where: Path | IO[bytes], pages: list[PackedPage]) -> None:
     """A WebDataset tar: each sample's members ``key.json`` and ``key.<image ext>``, in name order,
-    read-only, as webdataset's TarWriter writes them. Written with tarfile, because importing the
+    read-only, ustar headers, as webdataset's TarWriter writes them. Written with tarfile, because importing the
     webdataset package imports torch where it is installed (2 s and 150 MB for every writer)."""
-    now = time.time()
-    tar = tarfile.open(str(where), "w|") if isinstance(where, Path) else tarfile.open(fileobj=where, mode="w|")
+    now = int(time.time())  # whole seconds, in plain ustar headers: no pax header per member
+    tar = (
+        tarfile.open(str(where), "w|", format=tarfile.USTAR_FORMAT)
+        if isinstance(where, Path)
+        else tarfile.open(fileobj=where, mode="w|", format=tarfile.USTAR_FORMAT)
+    )
     with tar:
         for page in pages:
             for key, ext, image, meta in page.members:

@@ -1,7 +1,7 @@
 """CPU time of a run, for the whole process tree, by kind of process.
 
-Pages/min on a shared machine moves by 10 % between runs; CPU time per page moves less, and says
-where the work is: this Python process, Playwright's driver, Chromium's browser process, its
+On a machine the runs keep busy, CPU time per page is where the gap between two runs is, and
+this says whose it is: this Python process, Playwright's driver, Chromium's browser process, its
 renderers, its GPU process and its utility processes (network service, storage, zygotes).
 
 Chromium's processes are not all waited for by a parent in this tree (their CPU never reaches

@@ -41,7 +41,7 @@ def print_bench(r: dict) -> None:
 
 def _cpu_table(floor: dict[str, float], pipe: dict[str, float], ratio: float) -> Table:
     """CPU per page by kind of process: on a machine the pipeline keeps busy, this is where the
-    gap to the floor is, and it moves less between runs than pages/min."""
+    gap to the floor is."""
     title = f"CPU per page, ms, by process (strict floor / pipeline = {ratio:.2f})"
     table = Table(title=title, min_width=len(title))
     for col in ("process", "strict floor", "pipeline", "pipeline - floor"):
